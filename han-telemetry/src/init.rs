@@ -1,0 +1,209 @@
+//! From configuration to running providers and the tracing layers that feed them.
+
+use std::time::Duration;
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
+use opentelemetry_sdk::logs::{BatchConfigBuilder, BatchLogProcessor, SdkLoggerProvider};
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
+use tracing::Subscriber;
+use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::{Layer, Registry};
+
+use crate::config::{Config, Diagnostic};
+use crate::diagnostics;
+use crate::export::{self, Io};
+use crate::guard::{Providers, TelemetryGuard};
+use crate::pipeline::{Activation, HanLayer, StandardAttributes};
+use crate::{resource, trace};
+
+/// Targets whose events and spans never reach our exporters: the exporters' own stack
+/// (exporting its logs would loop) and the SDK's internal diagnostics.
+const EXCLUDED_TARGETS: [&str; 8] =
+    ["opentelemetry", "hyper", "h2", "tonic", "tower", "reqwest", "rustls", "han_telemetry"];
+
+fn exported(target: &str) -> bool {
+    !EXCLUDED_TARGETS.iter().any(|t| target.starts_with(t))
+}
+
+/// Sets telemetry up from the environment and Claude Code's settings files, installs it as
+/// the global tracing subscriber, and returns the guard that flushes it at exit.
+///
+/// With telemetry off (`CLAUDE_CODE_ENABLE_TELEMETRY` unset or `0`, or `OTEL_SDK_DISABLED=true`)
+/// nothing is installed and every recording call costs one atomic load.
+pub fn init() -> TelemetryGuard {
+    TelemetryBuilder::from_env().install()
+}
+
+/// Configures telemetry before starting it.
+#[derive(Debug, Clone)]
+pub struct TelemetryBuilder {
+    config: Config,
+    service_version: String,
+    standard: StandardAttributes,
+}
+
+impl TelemetryBuilder {
+    /// Starts from the process environment and Claude Code's settings files.
+    pub fn from_env() -> Self {
+        Self::new(Config::from_env())
+    }
+
+    /// Starts from a given configuration.
+    pub fn new(config: Config) -> Self {
+        TelemetryBuilder { config, service_version: env!("CARGO_PKG_VERSION").to_owned(), standard: StandardAttributes::default() }
+    }
+
+    /// `service.version` of the resource (default: han-telemetry's version). Pass your
+    /// plugin's: `.service_version(env!("CARGO_PKG_VERSION"))`.
+    pub fn service_version(mut self, version: impl Into<String>) -> Self {
+        self.service_version = version.into();
+        self
+    }
+
+    /// Standard attributes known at start, e.g. the session id from a hook's input.
+    pub fn standard_attributes(mut self, values: StandardAttributes) -> Self {
+        self.standard = values;
+        self
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Builds providers and layers without installing anything.
+    pub fn build(self) -> Telemetry {
+        report_config(&self.config);
+        if !self.config.enabled {
+            return Telemetry { parts: None, guard: TelemetryGuard::inert() };
+        }
+        let config = &self.config;
+        let resource = resource::build(config, &self.service_version);
+        let mut io = Io::default();
+
+        let metric_sinks = export::metric_sinks(&config.metrics, export::sdk_temporality(config.temporality), &mut io);
+        let meter = (!metric_sinks.is_empty()).then(|| {
+            let mut builder = SdkMeterProvider::builder().with_resource(resource.clone());
+            for sink in metric_sinks {
+                builder = builder.with_reader(PeriodicReader::builder(sink).with_interval(config.metric_export_interval).build());
+            }
+            builder.build()
+        });
+
+        let log_sinks = export::log_sinks(&config.logs, &mut io);
+        let logger = (!log_sinks.is_empty()).then(|| {
+            let mut builder = SdkLoggerProvider::builder().with_resource(resource.clone());
+            for sink in log_sinks {
+                let batch = BatchConfigBuilder::default().with_scheduled_delay(config.logs_export_interval).build();
+                builder = builder.with_log_processor(BatchLogProcessor::builder(sink).with_batch_config(batch).build());
+            }
+            builder.build()
+        });
+
+        let span_sinks = export::span_sinks(&config.traces, &mut io);
+        let tracer = (!span_sinks.is_empty()).then(|| {
+            let mut builder = SdkTracerProvider::builder().with_resource(resource.clone());
+            for sink in span_sinks {
+                builder = builder.with_span_processor(BatchSpanProcessor::builder(sink).build());
+            }
+            builder.build()
+        });
+
+        let remote_parent = trace::remote_parent(config.traceparent.as_deref(), config.tracestate.as_deref());
+        let mut han = HanLayer::builder().include(config.include.clone()).standard_attributes(self.standard).remote_parent(remote_parent);
+        if let Some(m) = &meter {
+            han = han.meter_provider(m.clone());
+        }
+        if let Some(l) = &logger {
+            han = han.logger_provider(l.clone());
+        }
+        let parts = Parts { han: han.build(), logger: logger.clone(), tracer: tracer.clone() };
+        let providers = Providers { meter, logger, tracer, io, activation: Some(Activation::new()) };
+        Telemetry { parts: Some(parts), guard: TelemetryGuard::new(providers, config.exit_budget) }
+    }
+
+    /// Builds and installs as the global tracing subscriber.
+    pub fn install(self) -> TelemetryGuard {
+        self.build().install()
+    }
+}
+
+/// Prints configuration problems, once each. When telemetry is off only the problems that
+/// decided it are relevant; the rest would be noise in every hook's stderr.
+fn report_config(config: &Config) {
+    let relevant = |d: &Diagnostic| {
+        config.enabled || d.subject == "CLAUDE_CODE_ENABLE_TELEMETRY" || d.subject == "OTEL_SDK_DISABLED"
+    };
+    for d in config.diagnostics.iter().filter(|d| relevant(d)) {
+        let line = d.to_string();
+        diagnostics::warn_once(&format!("config:{line}"), &line);
+    }
+}
+
+#[derive(Debug)]
+struct Parts {
+    han: HanLayer,
+    logger: Option<SdkLoggerProvider>,
+    tracer: Option<SdkTracerProvider>,
+}
+
+/// Built telemetry: tracing layers plus the guard that shuts their providers down.
+#[derive(Debug)]
+pub struct Telemetry {
+    parts: Option<Parts>,
+    guard: TelemetryGuard,
+}
+
+impl Telemetry {
+    /// Whether telemetry is on (providers were built).
+    pub fn is_enabled(&self) -> bool {
+        self.parts.is_some()
+    }
+
+    /// Splits into a layer for your own subscriber and the guard. Use this when the program
+    /// already builds a `tracing_subscriber::registry()` (with a `fmt` layer, say):
+    /// `registry().with(layer).with(fmt::layer()).init()`.
+    pub fn into_layer<S>(self) -> (Box<dyn Layer<S> + Send + Sync>, TelemetryGuard)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
+    {
+        let Some(parts) = self.parts else {
+            return (Box::new(tracing_subscriber::layer::Identity::new()), self.guard);
+        };
+        let traces = parts.tracer.map(|provider| {
+            tracing_opentelemetry::layer()
+                .with_tracer(provider.tracer_with_scope(crate::pipeline::scope()))
+                .with_filter(filter_fn(|m| exported(m.target())))
+        });
+        let logs = parts.logger.map(|provider| {
+            OpenTelemetryTracingBridge::new(&provider)
+                .with_filter(filter_fn(|m| *m.level() <= tracing::Level::INFO && exported(m.target())))
+        });
+        let layer = parts.han.and_then(traces).and_then(logs);
+        (Box::new(layer), self.guard)
+    }
+
+    /// Installs as the global tracing subscriber and returns the guard. If another global
+    /// subscriber is already set, prints one line and records nothing (use
+    /// [`Telemetry::into_layer`] to add telemetry to that subscriber instead).
+    pub fn install(self) -> TelemetryGuard {
+        if self.parts.is_none() {
+            return self.guard;
+        }
+        let (layer, guard) = self.into_layer::<Registry>();
+        if tracing::subscriber::set_global_default(Registry::default().with(layer)).is_err() {
+            diagnostics::warn_once(
+                "global-subscriber",
+                "a global tracing subscriber is already installed, so han-telemetry records nothing; add the layer from Telemetry::into_layer to that subscriber instead",
+            );
+        }
+        guard
+    }
+}
+
+/// The default exit budget, for documentation and tests.
+pub const DEFAULT_EXIT_BUDGET: Duration = Duration::from_millis(1000);

@@ -1,0 +1,334 @@
+//! The recording pipeline: pre-built instruments and a logger, found through the current
+//! tracing dispatcher.
+//!
+//! Recording looks the pipeline up in the dispatcher instead of a global, so a test that
+//! installs its own subscriber with `tracing::subscriber::with_default` sees exactly its own
+//! telemetry. A process-wide counter of open pipelines gates the lookup: with telemetry off
+//! a recording call is one relaxed atomic load, and no clock is read.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _};
+use opentelemetry::metrics::{Counter, Histogram, Meter, MeterProvider as _};
+use opentelemetry::{InstrumentationScope, Key, KeyValue};
+use opentelemetry_sdk::logs::{SdkLogger, SdkLoggerProvider};
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+use tracing::Subscriber;
+use tracing_subscriber::Layer;
+
+use crate::catalogue::{EventDef, MetricDef, MetricKind, attr, metric};
+use crate::config::IncludeAttributes;
+
+/// Number of pipelines whose owner (a [`crate::TelemetryGuard`] or a test capture) is alive.
+static OPEN: AtomicUsize = AtomicUsize::new(0);
+
+/// Keeps the recording gate open while alive. Held by whoever owns a pipeline's lifetime.
+#[derive(Debug)]
+pub struct Activation(());
+
+impl Activation {
+    /// Opens the gate until the returned value is dropped.
+    pub fn new() -> Self {
+        OPEN.fetch_add(1, Ordering::AcqRel);
+        Activation(())
+    }
+}
+
+impl Default for Activation {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Activation {
+    fn drop(&mut self) {
+        OPEN.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Whether any pipeline is open in this process. Cheap enough for every call.
+#[inline]
+pub(crate) fn is_open() -> bool {
+    OPEN.load(Ordering::Relaxed) != 0
+}
+
+/// Runs `f` with the pipeline of the current dispatcher, if telemetry is on and the current
+/// dispatcher has one.
+#[inline]
+pub(crate) fn with_current(f: impl FnOnce(&Pipeline)) {
+    if !is_open() {
+        return;
+    }
+    let mut f = Some(f);
+    tracing::dispatcher::get_default(|dispatch| {
+        if let (Some(layer), Some(f)) = (dispatch.downcast_ref::<HanLayer>(), f.take()) {
+            f(&layer.pipeline);
+        }
+    });
+}
+
+/// The instruments of the catalogue's metrics, built once per meter provider.
+#[derive(Debug)]
+pub(crate) struct Instruments {
+    pub(crate) hook_execution: Counter<u64>,
+    pub(crate) hook_duration: Histogram<f64>,
+    pub(crate) plugin_install: Counter<u64>,
+    pub(crate) plugin_uninstall: Counter<u64>,
+    pub(crate) task_completed: Counter<u64>,
+    pub(crate) task_failed: Counter<u64>,
+    pub(crate) validation_run: Counter<u64>,
+    pub(crate) mcp_tool_call: Counter<u64>,
+    pub(crate) session_start: Counter<u64>,
+    pub(crate) frustration_detected: Counter<u64>,
+}
+
+fn counter(meter: &Meter, def: &MetricDef) -> Counter<u64> {
+    debug_assert_eq!(def.kind, MetricKind::Counter);
+    meter
+        .u64_counter(def.name)
+        .with_unit(def.unit)
+        .with_description(def.description)
+        .build()
+}
+
+fn histogram(meter: &Meter, def: &MetricDef) -> Histogram<f64> {
+    debug_assert_eq!(def.kind, MetricKind::Histogram);
+    meter
+        .f64_histogram(def.name)
+        .with_unit(def.unit)
+        .with_description(def.description)
+        .with_boundaries(def.buckets.to_vec())
+        .build()
+}
+
+impl Instruments {
+    fn new(meter: &Meter) -> Self {
+        Instruments {
+            hook_execution: counter(meter, &metric::HOOK_EXECUTION),
+            hook_duration: histogram(meter, &metric::HOOK_DURATION),
+            plugin_install: counter(meter, &metric::PLUGIN_INSTALL),
+            plugin_uninstall: counter(meter, &metric::PLUGIN_UNINSTALL),
+            task_completed: counter(meter, &metric::TASK_COMPLETED),
+            task_failed: counter(meter, &metric::TASK_FAILED),
+            validation_run: counter(meter, &metric::VALIDATION_RUN),
+            mcp_tool_call: counter(meter, &metric::MCP_TOOL_CALL),
+            session_start: counter(meter, &metric::SESSION_START),
+            frustration_detected: counter(meter, &metric::FRUSTRATION_DETECTED),
+        }
+    }
+}
+
+/// Values of the standard attributes (session id, versions, account) known to the host.
+///
+/// Each is attached to every metric data point and event, subject to the
+/// `OTEL_METRICS_INCLUDE_*` switches.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StandardAttributes {
+    /// Claude Code session id (`session_id` in a hook's input). `session.id`.
+    pub session_id: Option<String>,
+    /// Version of the application, e.g. the plugin's. `app.version`.
+    pub app_version: Option<String>,
+    /// Account UUID. `user.account_uuid`.
+    pub account_uuid: Option<String>,
+    /// Organization UUID. `organization.id`.
+    pub organization_id: Option<String>,
+    /// Terminal type, e.g. `vscode`. `terminal.type`.
+    pub terminal_type: Option<String>,
+}
+
+impl StandardAttributes {
+    fn to_key_values(&self, include: &IncludeAttributes) -> Vec<KeyValue> {
+        let gated = [
+            (attr::SESSION_ID, &self.session_id, include.session_id),
+            (attr::APP_VERSION, &self.app_version, include.version),
+            (attr::ACCOUNT_UUID, &self.account_uuid, include.account_uuid),
+            (attr::ORGANIZATION_ID, &self.organization_id, true),
+            (attr::TERMINAL_TYPE, &self.terminal_type, true),
+        ];
+        gated
+            .into_iter()
+            .filter(|(_, _, on)| *on)
+            .filter_map(|(key, value, _)| {
+                value
+                    .as_ref()
+                    .filter(|v| !v.is_empty())
+                    .map(|v| KeyValue::new(key, v.clone()))
+            })
+            .collect()
+    }
+}
+
+/// Everything a recording call needs.
+#[derive(Debug)]
+pub(crate) struct Pipeline {
+    pub(crate) instruments: Option<Instruments>,
+    logger: Option<SdkLogger>,
+    include: IncludeAttributes,
+    standard: RwLock<Arc<[KeyValue]>>,
+    pub(crate) remote_parent: Option<opentelemetry::Context>,
+}
+
+impl Pipeline {
+    /// The standard attributes currently in force.
+    pub(crate) fn standard(&self) -> Arc<[KeyValue]> {
+        match self.standard.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    fn set_standard(&self, values: &StandardAttributes) {
+        let kvs: Arc<[KeyValue]> = values.to_key_values(&self.include).into();
+        match self.standard.write() {
+            Ok(mut guard) => *guard = kvs,
+            Err(poisoned) => *poisoned.into_inner() = kvs,
+        }
+    }
+
+    /// Emits one catalogue event with `attributes` plus `event.name` and the standard ones.
+    pub(crate) fn emit_event<const N: usize>(
+        &self,
+        def: &EventDef,
+        attributes: [(&'static str, AnyValue); N],
+    ) {
+        let Some(logger) = &self.logger else { return };
+        let mut record = logger.create_log_record();
+        record.set_event_name(def.name);
+        record.set_severity_number(def.severity.number());
+        record.set_severity_text(def.severity.text());
+        record.set_timestamp(SystemTime::now());
+        record.set_body(AnyValue::from(def.name));
+        record.add_attribute(Key::from_static_str(attr::EVENT_NAME), def.name);
+        record.add_attributes(
+            attributes
+                .into_iter()
+                .map(|(k, v)| (Key::from_static_str(k), v)),
+        );
+        for kv in self.standard().iter() {
+            record.add_attribute(kv.key.clone(), value_to_any(kv.value.clone()));
+        }
+        logger.emit(record);
+    }
+}
+
+fn value_to_any(value: opentelemetry::Value) -> AnyValue {
+    match value {
+        opentelemetry::Value::Bool(b) => AnyValue::Boolean(b),
+        opentelemetry::Value::I64(i) => AnyValue::Int(i),
+        opentelemetry::Value::F64(f) => AnyValue::Double(f),
+        opentelemetry::Value::String(s) => AnyValue::String(s),
+        other => AnyValue::String(other.to_string().into()),
+    }
+}
+
+/// A tracing layer that carries the han-telemetry pipeline.
+///
+/// Install it in a subscriber (as [`crate::init`] does) and every recording call made under
+/// that subscriber goes to its providers.
+#[derive(Debug, Clone)]
+pub struct HanLayer {
+    pipeline: Arc<Pipeline>,
+}
+
+impl HanLayer {
+    /// Starts a layer over the given providers; either may be absent (that signal is off).
+    pub fn builder() -> HanLayerBuilder {
+        HanLayerBuilder::default()
+    }
+
+    /// Replaces the standard attributes attached to everything recorded from now on.
+    pub fn set_standard_attributes(&self, values: &StandardAttributes) {
+        self.pipeline.set_standard(values);
+    }
+}
+
+/// Builds a [`HanLayer`]. Used by [`crate::init`] and by test harnesses that bring their own
+/// in-memory providers.
+#[derive(Debug, Default)]
+pub struct HanLayerBuilder {
+    meter_provider: Option<SdkMeterProvider>,
+    logger_provider: Option<SdkLoggerProvider>,
+    include: Option<IncludeAttributes>,
+    standard: StandardAttributes,
+    remote_parent: Option<opentelemetry::Context>,
+}
+
+/// The instrumentation scope of everything han-telemetry records.
+pub(crate) fn scope() -> InstrumentationScope {
+    InstrumentationScope::builder("han-telemetry")
+        .with_version(env!("CARGO_PKG_VERSION"))
+        .build()
+}
+
+impl HanLayerBuilder {
+    /// Records metrics into this provider.
+    pub fn meter_provider(mut self, provider: SdkMeterProvider) -> Self {
+        self.meter_provider = Some(provider);
+        self
+    }
+
+    /// Emits events into this provider.
+    pub fn logger_provider(mut self, provider: SdkLoggerProvider) -> Self {
+        self.logger_provider = Some(provider);
+        self
+    }
+
+    /// Which standard attributes may be attached (default: the `OTEL_METRICS_INCLUDE_*`
+    /// defaults, session id and account UUID on, version off).
+    pub fn include(mut self, include: IncludeAttributes) -> Self {
+        self.include = Some(include);
+        self
+    }
+
+    /// Initial standard attribute values.
+    pub fn standard_attributes(mut self, values: StandardAttributes) -> Self {
+        self.standard = values;
+        self
+    }
+
+    /// A remote parent (from `TRACEPARENT`) for hook spans that have no local parent.
+    pub fn remote_parent(mut self, cx: Option<opentelemetry::Context>) -> Self {
+        self.remote_parent = cx;
+        self
+    }
+
+    /// Builds the layer.
+    pub fn build(self) -> HanLayer {
+        let include = self.include.unwrap_or(IncludeAttributes {
+            session_id: true,
+            version: false,
+            account_uuid: true,
+        });
+        let instruments = self
+            .meter_provider
+            .as_ref()
+            .map(|p| Instruments::new(&p.meter_with_scope(scope())));
+        let logger = self
+            .logger_provider
+            .as_ref()
+            .map(|p| p.logger_with_scope(scope()));
+        let standard = self.standard.to_key_values(&include).into();
+        HanLayer {
+            pipeline: Arc::new(Pipeline {
+                instruments,
+                logger,
+                include,
+                standard: RwLock::new(standard),
+                remote_parent: self.remote_parent,
+            }),
+        }
+    }
+}
+
+/// The layer only carries the pipeline; recording calls find it with `downcast_ref`.
+impl<S: Subscriber> Layer<S> for HanLayer {}
+
+/// Sets the standard attributes on the pipeline of the current dispatcher.
+///
+/// A hook calls this once it has read its input, e.g. with the `session_id` Claude Code
+/// passes on stdin. Values switched off by `OTEL_METRICS_INCLUDE_*` are dropped here.
+pub fn set_standard_attributes(values: &StandardAttributes) {
+    with_current(|p| p.set_standard(values));
+}

@@ -1,0 +1,242 @@
+//! Typed recording of every catalogue entry, for code paths no annotation reaches.
+//!
+//! Each function records the metric(s) and the event that belong together, so a caller
+//! cannot emit one without the other. All of them are no-ops (one atomic load) when
+//! telemetry is off. String arguments take anything that converts into an OpenTelemetry
+//! [`StringValue`]: a `&'static str` costs no allocation.
+
+use std::time::Duration;
+
+use opentelemetry::logs::AnyValue;
+use opentelemetry::{KeyValue, StringValue};
+
+use crate::catalogue::{attr, event, tenth_bucket};
+use crate::pipeline::{Pipeline, with_current};
+
+/// How a task ended. `Success` and `Partial` count in `han.task.completed`, `Failure` in
+/// `han.task.failed`; the outcome is an attribute of both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TaskOutcome {
+    /// The task did what was asked.
+    Success,
+    /// The task did part of what was asked.
+    Partial,
+    /// The task failed.
+    Failure,
+}
+
+impl TaskOutcome {
+    /// The attribute value: `success`, `partial` or `failure`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TaskOutcome::Success => "success",
+            TaskOutcome::Partial => "partial",
+            TaskOutcome::Failure => "failure",
+        }
+    }
+}
+
+/// Milliseconds as a float, the unit of `han.hook.duration_ms` and of `duration_ms`.
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1_000.0
+}
+
+/// Adds the standard attributes to a metric's own attributes and records with `f`.
+fn with_standard<const N: usize>(p: &Pipeline, own: [KeyValue; N], f: impl FnOnce(&[KeyValue])) {
+    let standard = p.standard();
+    if standard.is_empty() {
+        f(&own);
+    } else {
+        let mut all = Vec::with_capacity(N + standard.len());
+        all.extend(own);
+        all.extend(standard.iter().cloned());
+        f(&all);
+    }
+}
+
+/// One hook execution: `han.hook.execution`, `han.hook.duration_ms` and `han.hook_result`.
+pub fn hook_run(
+    hook_name: impl Into<StringValue>,
+    hook_type: impl Into<StringValue>,
+    success: bool,
+    duration: Duration,
+) {
+    with_current(|p| {
+        let (name, kind) = (hook_name.into(), hook_type.into());
+        let ms = millis(duration);
+        if let Some(m) = &p.instruments {
+            let own = [
+                KeyValue::new(attr::HOOK_NAME, name.clone()),
+                KeyValue::new(attr::HOOK_TYPE, kind.clone()),
+                KeyValue::new(attr::SUCCESS, success),
+            ];
+            with_standard(p, own, |attrs| {
+                m.hook_execution.add(1, attrs);
+                m.hook_duration.record(ms, attrs);
+            });
+        }
+        p.emit_event(
+            &event::HOOK_RESULT,
+            [
+                (attr::HOOK_NAME, AnyValue::String(name)),
+                (attr::SUCCESS, AnyValue::Boolean(success)),
+                (attr::DURATION_MS, AnyValue::Double(ms)),
+                (attr::HOOK_TYPE, AnyValue::String(kind)),
+            ],
+        );
+    });
+}
+
+/// A plugin installation: `han.plugin.install` and `han.plugin_event` (`action=install`).
+pub fn plugin_install(
+    plugin_name: impl Into<StringValue>,
+    scope: impl Into<StringValue>,
+    success: bool,
+) {
+    with_current(|p| {
+        let (name, scope) = (plugin_name.into(), scope.into());
+        if let Some(m) = &p.instruments {
+            let own = [
+                KeyValue::new(attr::PLUGIN_NAME, name.clone()),
+                KeyValue::new(attr::SCOPE, scope.clone()),
+                KeyValue::new(attr::SUCCESS, success),
+            ];
+            with_standard(p, own, |attrs| m.plugin_install.add(1, attrs));
+        }
+        plugin_event(p, "install", name, scope, success);
+    });
+}
+
+/// A plugin uninstallation: `han.plugin.uninstall` (without scope, as Han's page defines it)
+/// and `han.plugin_event` (`action=uninstall`, with scope).
+pub fn plugin_uninstall(
+    plugin_name: impl Into<StringValue>,
+    scope: impl Into<StringValue>,
+    success: bool,
+) {
+    with_current(|p| {
+        let (name, scope) = (plugin_name.into(), scope.into());
+        if let Some(m) = &p.instruments {
+            let own = [
+                KeyValue::new(attr::PLUGIN_NAME, name.clone()),
+                KeyValue::new(attr::SUCCESS, success),
+            ];
+            with_standard(p, own, |attrs| m.plugin_uninstall.add(1, attrs));
+        }
+        plugin_event(p, "uninstall", name, scope, success);
+    });
+}
+
+fn plugin_event(
+    p: &Pipeline,
+    action: &'static str,
+    name: StringValue,
+    scope: StringValue,
+    success: bool,
+) {
+    p.emit_event(
+        &event::PLUGIN_EVENT,
+        [
+            (attr::ACTION, AnyValue::from(action)),
+            (attr::PLUGIN_NAME, AnyValue::String(name)),
+            (attr::SCOPE, AnyValue::String(scope)),
+            (attr::SUCCESS, AnyValue::Boolean(success)),
+        ],
+    );
+}
+
+/// A task that ended: `han.task.completed` or `han.task.failed` (by outcome) and
+/// `han.task_outcome`. `confidence` is the task's own estimate in `[0, 1]`; the metric gets
+/// it rounded down to a tenth (`confidence_bucket`), the event the exact value.
+pub fn task(task_type: impl Into<StringValue>, outcome: TaskOutcome, confidence: f64) {
+    with_current(|p| {
+        let task_type = task_type.into();
+        if let Some(m) = &p.instruments {
+            let own = [
+                KeyValue::new(attr::TASK_TYPE, task_type.clone()),
+                KeyValue::new(attr::OUTCOME, outcome.as_str()),
+                KeyValue::new(attr::CONFIDENCE_BUCKET, tenth_bucket(confidence)),
+            ];
+            let counter = match outcome {
+                TaskOutcome::Failure => &m.task_failed,
+                TaskOutcome::Success | TaskOutcome::Partial => &m.task_completed,
+            };
+            with_standard(p, own, |attrs| counter.add(1, attrs));
+        }
+        let confidence = if confidence.is_nan() {
+            AnyValue::from("unknown")
+        } else {
+            AnyValue::Double(confidence.clamp(0.0, 1.0))
+        };
+        p.emit_event(
+            &event::TASK_OUTCOME,
+            [
+                (attr::TASK_TYPE, AnyValue::String(task_type)),
+                (attr::OUTCOME, AnyValue::from(outcome.as_str())),
+                (attr::CONFIDENCE, confidence),
+            ],
+        );
+    });
+}
+
+/// A validation run: `han.validation.run`, plus `han.validation_error` (WARN) when it did
+/// not pass.
+pub fn validation(validation_type: impl Into<StringValue>, passed: bool, error_count: u64) {
+    with_current(|p| {
+        let validation_type = validation_type.into();
+        let errors = i64::try_from(error_count).unwrap_or(i64::MAX);
+        if let Some(m) = &p.instruments {
+            let own = [
+                KeyValue::new(attr::VALIDATION_TYPE, validation_type.clone()),
+                KeyValue::new(attr::PASSED, passed),
+                KeyValue::new(attr::ERROR_COUNT, errors),
+            ];
+            with_standard(p, own, |attrs| m.validation_run.add(1, attrs));
+        }
+        if !passed {
+            p.emit_event(
+                &event::VALIDATION_ERROR,
+                [
+                    (attr::VALIDATION_TYPE, AnyValue::String(validation_type)),
+                    (attr::ERROR_COUNT, AnyValue::Int(errors)),
+                ],
+            );
+        }
+    });
+}
+
+/// An MCP tool call: `han.mcp.tool_call`.
+pub fn mcp_tool_call(tool_name: impl Into<StringValue>, success: bool) {
+    with_current(|p| {
+        if let Some(m) = &p.instruments {
+            let own = [
+                KeyValue::new(attr::TOOL_NAME, tool_name.into()),
+                KeyValue::new(attr::SUCCESS, success),
+            ];
+            with_standard(p, own, |attrs| m.mcp_tool_call.add(1, attrs));
+        }
+    });
+}
+
+/// A Han session started: `han.session.start`.
+pub fn session_start() {
+    with_current(|p| {
+        if let Some(m) = &p.instruments {
+            with_standard(p, [], |attrs| m.session_start.add(1, attrs));
+        }
+    });
+}
+
+/// Frustration detected: `han.frustration.detected` with `level` (e.g. `low`, `medium`,
+/// `high`) and the score in `[0, 1]` rounded down to a tenth.
+pub fn frustration(level: impl Into<StringValue>, score: f64) {
+    with_current(|p| {
+        if let Some(m) = &p.instruments {
+            let own = [
+                KeyValue::new(attr::LEVEL, level.into()),
+                KeyValue::new(attr::SCORE_BUCKET, tenth_bucket(score)),
+            ];
+            with_standard(p, own, |attrs| m.frustration_detected.add(1, attrs));
+        }
+    });
+}

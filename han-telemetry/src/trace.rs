@@ -1,0 +1,68 @@
+//! Joining the trace that started this process.
+//!
+//! Claude Code passes `TRACEPARENT` (and `TRACESTATE`) to the commands it starts when its
+//! tracing is on: the W3C trace context carried in environment variables. A hook span with
+//! no local parent becomes a child of that remote span, so the hook appears inside the
+//! Claude Code trace instead of as a trace of its own.
+
+use std::collections::HashMap;
+
+use opentelemetry::propagation::TextMapPropagator as _;
+use opentelemetry::trace::TraceContextExt as _;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+use crate::pipeline::with_current;
+
+/// The remote parent context described by `traceparent`/`tracestate`, if valid.
+pub(crate) fn remote_parent(traceparent: Option<&str>, tracestate: Option<&str>) -> Option<opentelemetry::Context> {
+    let traceparent = traceparent?;
+    let mut carrier = HashMap::with_capacity(2);
+    carrier.insert("traceparent".to_owned(), traceparent.to_owned());
+    if let Some(state) = tracestate {
+        carrier.insert("tracestate".to_owned(), state.to_owned());
+    }
+    let cx = TraceContextPropagator::new().extract(&carrier);
+    cx.span().span_context().is_valid().then_some(cx)
+}
+
+/// Makes `span` a child of the remote parent from `TRACEPARENT`, if there is one and no
+/// span is current (a span with a local parent keeps it). Call it right after creating the
+/// span, before entering it.
+pub fn adopt_remote_parent(span: &tracing::Span) {
+    if span.is_disabled() {
+        return;
+    }
+    with_current(|p| {
+        if let Some(cx) = &p.remote_parent {
+            if tracing::Span::current().is_none() {
+                // Fails only when the span is not an OpenTelemetry span: nothing to join then.
+                let _ = span.set_parent(cx.clone());
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_valid_traceparent_gives_a_remote_parent() {
+        let cx = remote_parent(Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"), Some("vendor=x"))
+            .expect("valid");
+        let sc = cx.span().span_context().clone();
+        assert!(sc.is_remote());
+        assert_eq!(sc.trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(sc.span_id().to_string(), "00f067aa0ba902b7");
+        assert!(sc.is_sampled());
+        assert_eq!(sc.trace_state().get("vendor"), Some("x"));
+    }
+
+    #[test]
+    fn an_invalid_traceparent_gives_none() {
+        assert!(remote_parent(Some("00-00000000000000000000000000000000-00f067aa0ba902b7-01"), None).is_none());
+        assert!(remote_parent(Some("garbage"), None).is_none());
+        assert!(remote_parent(None, None).is_none());
+    }
+}
