@@ -249,7 +249,12 @@ pub mod event {
     pub const HOOK_RESULT: EventDef = EventDef {
         name: "han.hook_result",
         severity: EventSeverity::Info,
-        attributes: &[attr::HOOK_NAME, attr::SUCCESS, attr::DURATION_MS, attr::HOOK_TYPE],
+        attributes: &[
+            attr::HOOK_NAME,
+            attr::SUCCESS,
+            attr::DURATION_MS,
+            attr::HOOK_TYPE,
+        ],
     };
     /// A validation that found errors.
     pub const VALIDATION_ERROR: EventDef = EventDef {
@@ -271,7 +276,12 @@ pub mod event {
     };
 
     /// All four events, in the order of Han's page.
-    pub const ALL: [&EventDef; 4] = [&HOOK_RESULT, &VALIDATION_ERROR, &TASK_OUTCOME, &PLUGIN_EVENT];
+    pub const ALL: [&EventDef; 4] = [
+        &HOOK_RESULT,
+        &VALIDATION_ERROR,
+        &TASK_OUTCOME,
+        &PLUGIN_EVENT,
+    ];
 }
 
 /// Standard attributes that may be added to every metric data point and event, and the
@@ -279,7 +289,10 @@ pub mod event {
 pub const STANDARD_ATTRIBUTES: [(&str, Option<&str>); 5] = [
     (attr::SESSION_ID, Some("OTEL_METRICS_INCLUDE_SESSION_ID")),
     (attr::APP_VERSION, Some("OTEL_METRICS_INCLUDE_VERSION")),
-    (attr::ACCOUNT_UUID, Some("OTEL_METRICS_INCLUDE_ACCOUNT_UUID")),
+    (
+        attr::ACCOUNT_UUID,
+        Some("OTEL_METRICS_INCLUDE_ACCOUNT_UUID"),
+    ),
     (attr::ORGANIZATION_ID, None),
     (attr::TERMINAL_TYPE, None),
 ];

@@ -33,15 +33,25 @@ pub(crate) fn explain_export_error(error: &str, detail: Option<&str>) -> String 
     let lower = text.to_ascii_lowercase();
     let hint = if lower.contains("connection refused") || lower.contains("tcp connect error") {
         "nothing accepts connections there; is the collector running, and is the port right (4317 gRPC, 4318 HTTP)?"
-    } else if lower.contains("dns") || lower.contains("failed to lookup") || lower.contains("name or service not known") {
+    } else if lower.contains("dns")
+        || lower.contains("failed to lookup")
+        || lower.contains("name or service not known")
+    {
         "the host name does not resolve; check the endpoint's host"
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
         "TLS failed; for a private CA set OTEL_EXPORTER_OTLP_CERTIFICATE to its PEM file"
-    } else if lower.contains("401") || lower.contains("403") || lower.contains("unauthenticated") || lower.contains("permissiondenied") || lower.contains("permission denied") {
+    } else if lower.contains("401")
+        || lower.contains("403")
+        || lower.contains("unauthenticated")
+        || lower.contains("permissiondenied")
+        || lower.contains("permission denied")
+    {
         "the collector rejected the credentials; check OTEL_EXPORTER_OTLP_HEADERS"
     } else if lower.contains("404") || lower.contains("unimplemented") {
         "the endpoint does not accept OTLP there; check the path and OTEL_EXPORTER_OTLP_PROTOCOL"
-    } else if lower.contains("timed out") || lower.contains("deadline") || lower.contains("timeout") {
+    } else if lower.contains("timed out") || lower.contains("deadline") || lower.contains("timeout")
+    {
         "no answer in time; check the endpoint or raise OTEL_EXPORTER_OTLP_TIMEOUT"
     } else {
         "check the endpoint, protocol and headers (`han-telemetry doctor` tests them)"
@@ -65,7 +75,13 @@ mod tests {
 
     #[test]
     fn explains_auth_and_tls_failures() {
-        assert!(explain_export_error("HTTP export failed with status code: 401", None).contains("OTEL_EXPORTER_OTLP_HEADERS"));
-        assert!(explain_export_error("x", Some("invalid peer certificate: UnknownIssuer")).contains("OTEL_EXPORTER_OTLP_CERTIFICATE"));
+        assert!(
+            explain_export_error("HTTP export failed with status code: 401", None)
+                .contains("OTEL_EXPORTER_OTLP_HEADERS")
+        );
+        assert!(
+            explain_export_error("x", Some("invalid peer certificate: UnknownIssuer"))
+                .contains("OTEL_EXPORTER_OTLP_CERTIFICATE")
+        );
     }
 }

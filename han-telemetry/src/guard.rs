@@ -54,12 +54,18 @@ pub struct ShutdownReport {
 
 impl TelemetryGuard {
     pub(crate) fn new(providers: Providers, budget: Duration) -> Self {
-        TelemetryGuard { providers: Some(providers), budget }
+        TelemetryGuard {
+            providers: Some(providers),
+            budget,
+        }
     }
 
     /// A guard with nothing to shut down (telemetry off).
     pub(crate) fn inert() -> Self {
-        TelemetryGuard { providers: None, budget: Duration::ZERO }
+        TelemetryGuard {
+            providers: None,
+            budget: Duration::ZERO,
+        }
     }
 
     /// The exit budget this guard honours.
@@ -132,7 +138,11 @@ impl TelemetryGuard {
             );
         }
         providers.io.shutdown();
-        ShutdownReport { finished, abandoned: pending, elapsed: start.elapsed() }
+        ShutdownReport {
+            finished,
+            abandoned: pending,
+            elapsed: start.elapsed(),
+        }
     }
 }
 

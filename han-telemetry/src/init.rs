@@ -22,8 +22,16 @@ use crate::{resource, trace};
 
 /// Targets whose events and spans never reach our exporters: the exporters' own stack
 /// (exporting its logs would loop) and the SDK's internal diagnostics.
-const EXCLUDED_TARGETS: [&str; 8] =
-    ["opentelemetry", "hyper", "h2", "tonic", "tower", "reqwest", "rustls", "han_telemetry"];
+const EXCLUDED_TARGETS: [&str; 8] = [
+    "opentelemetry",
+    "hyper",
+    "h2",
+    "tonic",
+    "tower",
+    "reqwest",
+    "rustls",
+    "han_telemetry",
+];
 
 fn exported(target: &str) -> bool {
     !EXCLUDED_TARGETS.iter().any(|t| target.starts_with(t))
@@ -54,7 +62,11 @@ impl TelemetryBuilder {
 
     /// Starts from a given configuration.
     pub fn new(config: Config) -> Self {
-        TelemetryBuilder { config, service_version: env!("CARGO_PKG_VERSION").to_owned(), standard: StandardAttributes::default() }
+        TelemetryBuilder {
+            config,
+            service_version: env!("CARGO_PKG_VERSION").to_owned(),
+            standard: StandardAttributes::default(),
+        }
     }
 
     /// `service.version` of the resource (default: han-telemetry's version). Pass your
@@ -79,17 +91,28 @@ impl TelemetryBuilder {
     pub fn build(self) -> Telemetry {
         report_config(&self.config);
         if !self.config.enabled {
-            return Telemetry { parts: None, guard: TelemetryGuard::inert() };
+            return Telemetry {
+                parts: None,
+                guard: TelemetryGuard::inert(),
+            };
         }
         let config = &self.config;
         let resource = resource::build(config, &self.service_version);
         let mut io = Io::default();
 
-        let metric_sinks = export::metric_sinks(&config.metrics, export::sdk_temporality(config.temporality), &mut io);
+        let metric_sinks = export::metric_sinks(
+            &config.metrics,
+            export::sdk_temporality(config.temporality),
+            &mut io,
+        );
         let meter = (!metric_sinks.is_empty()).then(|| {
             let mut builder = SdkMeterProvider::builder().with_resource(resource.clone());
             for sink in metric_sinks {
-                builder = builder.with_reader(PeriodicReader::builder(sink).with_interval(config.metric_export_interval).build());
+                builder = builder.with_reader(
+                    PeriodicReader::builder(sink)
+                        .with_interval(config.metric_export_interval)
+                        .build(),
+                );
             }
             builder.build()
         });
@@ -98,8 +121,14 @@ impl TelemetryBuilder {
         let logger = (!log_sinks.is_empty()).then(|| {
             let mut builder = SdkLoggerProvider::builder().with_resource(resource.clone());
             for sink in log_sinks {
-                let batch = BatchConfigBuilder::default().with_scheduled_delay(config.logs_export_interval).build();
-                builder = builder.with_log_processor(BatchLogProcessor::builder(sink).with_batch_config(batch).build());
+                let batch = BatchConfigBuilder::default()
+                    .with_scheduled_delay(config.logs_export_interval)
+                    .build();
+                builder = builder.with_log_processor(
+                    BatchLogProcessor::builder(sink)
+                        .with_batch_config(batch)
+                        .build(),
+                );
             }
             builder.build()
         });
@@ -113,17 +142,34 @@ impl TelemetryBuilder {
             builder.build()
         });
 
-        let remote_parent = trace::remote_parent(config.traceparent.as_deref(), config.tracestate.as_deref());
-        let mut han = HanLayer::builder().include(config.include.clone()).standard_attributes(self.standard).remote_parent(remote_parent);
+        let remote_parent =
+            trace::remote_parent(config.traceparent.as_deref(), config.tracestate.as_deref());
+        let mut han = HanLayer::builder()
+            .include(config.include)
+            .standard_attributes(self.standard)
+            .remote_parent(remote_parent);
         if let Some(m) = &meter {
             han = han.meter_provider(m.clone());
         }
         if let Some(l) = &logger {
             han = han.logger_provider(l.clone());
         }
-        let parts = Parts { han: han.build(), logger: logger.clone(), tracer: tracer.clone() };
-        let providers = Providers { meter, logger, tracer, io, activation: Some(Activation::new()) };
-        Telemetry { parts: Some(parts), guard: TelemetryGuard::new(providers, config.exit_budget) }
+        let parts = Parts {
+            han: han.build(),
+            logger: logger.clone(),
+            tracer: tracer.clone(),
+        };
+        let providers = Providers {
+            meter,
+            logger,
+            tracer,
+            io,
+            activation: Some(Activation::new()),
+        };
+        Telemetry {
+            parts: Some(parts),
+            guard: TelemetryGuard::new(providers, config.exit_budget),
+        }
     }
 
     /// Builds and installs as the global tracing subscriber.
@@ -136,7 +182,9 @@ impl TelemetryBuilder {
 /// decided it are relevant; the rest would be noise in every hook's stderr.
 fn report_config(config: &Config) {
     let relevant = |d: &Diagnostic| {
-        config.enabled || d.subject == "CLAUDE_CODE_ENABLE_TELEMETRY" || d.subject == "OTEL_SDK_DISABLED"
+        config.enabled
+            || d.subject == "CLAUDE_CODE_ENABLE_TELEMETRY"
+            || d.subject == "OTEL_SDK_DISABLED"
     };
     for d in config.diagnostics.iter().filter(|d| relevant(d)) {
         let line = d.to_string();
@@ -172,7 +220,10 @@ impl Telemetry {
         S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
     {
         let Some(parts) = self.parts else {
-            return (Box::new(tracing_subscriber::layer::Identity::new()), self.guard);
+            return (
+                Box::new(tracing_subscriber::layer::Identity::new()),
+                self.guard,
+            );
         };
         let traces = parts.tracer.map(|provider| {
             tracing_opentelemetry::layer()
@@ -180,8 +231,9 @@ impl Telemetry {
                 .with_filter(filter_fn(|m| exported(m.target())))
         });
         let logs = parts.logger.map(|provider| {
-            OpenTelemetryTracingBridge::new(&provider)
-                .with_filter(filter_fn(|m| *m.level() <= tracing::Level::INFO && exported(m.target())))
+            OpenTelemetryTracingBridge::new(&provider).with_filter(filter_fn(|m| {
+                *m.level() <= tracing::Level::INFO && exported(m.target())
+            }))
         });
         let layer = parts.han.and_then(traces).and_then(logs);
         (Box::new(layer), self.guard)

@@ -14,5 +14,7 @@ mod trace;
 
 pub use guard::{ShutdownReport, TelemetryGuard};
 pub use init::{DEFAULT_EXIT_BUDGET, Telemetry, TelemetryBuilder, init};
-pub use pipeline::{Activation, HanLayer, HanLayerBuilder, StandardAttributes, set_standard_attributes};
+pub use pipeline::{
+    Activation, HanLayer, HanLayerBuilder, StandardAttributes, set_standard_attributes,
+};
 pub use trace::adopt_remote_parent;

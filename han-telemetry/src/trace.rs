@@ -15,7 +15,10 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use crate::pipeline::with_current;
 
 /// The remote parent context described by `traceparent`/`tracestate`, if valid.
-pub(crate) fn remote_parent(traceparent: Option<&str>, tracestate: Option<&str>) -> Option<opentelemetry::Context> {
+pub(crate) fn remote_parent(
+    traceparent: Option<&str>,
+    tracestate: Option<&str>,
+) -> Option<opentelemetry::Context> {
     let traceparent = traceparent?;
     let mut carrier = HashMap::with_capacity(2);
     carrier.insert("traceparent".to_owned(), traceparent.to_owned());
@@ -34,11 +37,11 @@ pub fn adopt_remote_parent(span: &tracing::Span) {
         return;
     }
     with_current(|p| {
-        if let Some(cx) = &p.remote_parent {
-            if tracing::Span::current().is_none() {
-                // Fails only when the span is not an OpenTelemetry span: nothing to join then.
-                let _ = span.set_parent(cx.clone());
-            }
+        if let Some(cx) = &p.remote_parent
+            && tracing::Span::current().is_none()
+        {
+            // Fails only when the span is not an OpenTelemetry span: nothing to join then.
+            let _ = span.set_parent(cx.clone());
         }
     });
 }
@@ -49,11 +52,17 @@ mod tests {
 
     #[test]
     fn a_valid_traceparent_gives_a_remote_parent() {
-        let cx = remote_parent(Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"), Some("vendor=x"))
-            .expect("valid");
+        let cx = remote_parent(
+            Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+            Some("vendor=x"),
+        )
+        .expect("valid");
         let sc = cx.span().span_context().clone();
         assert!(sc.is_remote());
-        assert_eq!(sc.trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(
+            sc.trace_id().to_string(),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
         assert_eq!(sc.span_id().to_string(), "00f067aa0ba902b7");
         assert!(sc.is_sampled());
         assert_eq!(sc.trace_state().get("vendor"), Some("x"));
@@ -61,7 +70,13 @@ mod tests {
 
     #[test]
     fn an_invalid_traceparent_gives_none() {
-        assert!(remote_parent(Some("00-00000000000000000000000000000000-00f067aa0ba902b7-01"), None).is_none());
+        assert!(
+            remote_parent(
+                Some("00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
+                None
+            )
+            .is_none()
+        );
         assert!(remote_parent(Some("garbage"), None).is_none());
         assert!(remote_parent(None, None).is_none());
     }

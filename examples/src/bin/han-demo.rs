@@ -32,9 +32,17 @@ fn main() -> ExitCode {
             "han-demo: emitted {} metrics and {} events; exported {} within {} ms{}",
             catalogue::metric::ALL.len(),
             catalogue::event::ALL.len(),
-            if report.finished.is_empty() { "nothing".to_owned() } else { report.finished.join(", ") },
+            if report.finished.is_empty() {
+                "nothing".to_owned()
+            } else {
+                report.finished.join(", ")
+            },
             report.elapsed.as_millis(),
-            if report.abandoned.is_empty() { String::new() } else { format!("; abandoned {}", report.abandoned.join(", ")) },
+            if report.abandoned.is_empty() {
+                String::new()
+            } else {
+                format!("; abandoned {}", report.abandoned.join(", "))
+            },
         );
     } else {
         println!("han-demo: telemetry is off; set CLAUDE_CODE_ENABLE_TELEMETRY=1 to export it");

@@ -61,19 +61,39 @@ fn emit(block: &str) -> OTelSdkResult {
     Ok(())
 }
 
-fn metric_lines<T: std::fmt::Display + Copy>(out: &mut String, name: &str, unit: &str, data: &MetricData<T>) {
+fn metric_lines<T: std::fmt::Display + Copy>(
+    out: &mut String,
+    name: &str,
+    unit: &str,
+    data: &MetricData<T>,
+) {
     match data {
         MetricData::Sum(sum) => {
-            let kind = if sum.is_monotonic() { "counter" } else { "updown counter" };
-            let _ = writeln!(out, "  {name} ({kind}, {unit}, {})", temporality(sum.temporality()));
+            let kind = if sum.is_monotonic() {
+                "counter"
+            } else {
+                "updown counter"
+            };
+            let _ = writeln!(
+                out,
+                "  {name} ({kind}, {unit}, {})",
+                temporality(sum.temporality())
+            );
             for p in sum.data_points() {
                 let _ = writeln!(out, "   {} = {}", attrs(p.attributes()), p.value());
             }
         }
         MetricData::Histogram(h) => {
-            let _ = writeln!(out, "  {name} (histogram, {unit}, {})", temporality(h.temporality()));
+            let _ = writeln!(
+                out,
+                "  {name} (histogram, {unit}, {})",
+                temporality(h.temporality())
+            );
             for p in h.data_points() {
-                let (min, max) = (p.min().map(|v| v.to_string()), p.max().map(|v| v.to_string()));
+                let (min, max) = (
+                    p.min().map(|v| v.to_string()),
+                    p.max().map(|v| v.to_string()),
+                );
                 let _ = writeln!(
                     out,
                     "   {} count={} sum={} min={} max={}",
@@ -105,17 +125,24 @@ impl ConsoleExporter {
     }
 
     fn resource_line(&self, out: &mut String) {
-        if let Ok(slot) = self.resource.lock() {
-            if let Some(r) = slot.as_ref() {
-                let kvs: Vec<KeyValue> = r.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())).collect();
-                let _ = writeln!(out, "  resource:{}", attrs(kvs.iter()));
-            }
+        if let Ok(slot) = self.resource.lock()
+            && let Some(r) = slot.as_ref()
+        {
+            let kvs: Vec<KeyValue> = r
+                .iter()
+                .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+                .collect();
+            let _ = writeln!(out, "  resource:{}", attrs(kvs.iter()));
         }
     }
 
     pub(crate) fn export_metrics(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
         let mut out = String::from("[han-telemetry] metrics\n");
-        let kvs: Vec<KeyValue> = metrics.resource().iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())).collect();
+        let kvs: Vec<KeyValue> = metrics
+            .resource()
+            .iter()
+            .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+            .collect();
         let _ = writeln!(out, "  resource:{}", attrs(kvs.iter()));
         for scope in metrics.scope_metrics() {
             for m in scope.metrics() {
@@ -136,10 +163,10 @@ impl ConsoleExporter {
             let name = record.event_name().unwrap_or("(log)");
             let severity = record.severity_text().unwrap_or("");
             let _ = write!(out, "  {name} {severity}");
-            if let Some(body) = record.body() {
-                if record.event_name().is_none() {
-                    let _ = write!(out, " {}", any(body));
-                }
+            if let Some(body) = record.body()
+                && record.event_name().is_none()
+            {
+                let _ = write!(out, " {}", any(body));
             }
             for (k, v) in record.attributes_iter() {
                 let _ = write!(out, " {k}={}", any(v));

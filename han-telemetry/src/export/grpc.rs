@@ -19,7 +19,10 @@ pub(super) struct GrpcTransport {
     timeout: Duration,
 }
 
-pub(super) fn transport(cfg: &OtlpConfig, io: &tokio::runtime::Handle) -> Result<GrpcTransport, String> {
+pub(super) fn transport(
+    cfg: &OtlpConfig,
+    io: &tokio::runtime::Handle,
+) -> Result<GrpcTransport, String> {
     let mut endpoint = tonic::transport::Endpoint::from_shared(cfg.endpoint.clone())
         .map_err(|e| format!("invalid gRPC endpoint: {e}"))?
         .timeout(cfg.timeout)
@@ -37,12 +40,18 @@ pub(super) fn transport(cfg: &OtlpConfig, io: &tokio::runtime::Handle) -> Result
     };
     let mut metadata = MetadataMap::new();
     for (key, value) in &cfg.headers {
-        let key = MetadataKey::from_str(key).map_err(|_| format!("header name {key:?} is not valid for gRPC"))?;
+        let key = MetadataKey::from_str(key)
+            .map_err(|_| format!("header name {key:?} is not valid for gRPC"))?;
         let value = MetadataValue::try_from(value.as_str())
             .map_err(|_| format!("the value of header {key} is not valid for gRPC"))?;
         metadata.insert(key, value);
     }
-    Ok(GrpcTransport { channel, metadata, compression: cfg.compression, timeout: cfg.timeout })
+    Ok(GrpcTransport {
+        channel,
+        metadata,
+        compression: cfg.compression,
+        timeout: cfg.timeout,
+    })
 }
 
 fn tonic_compression(c: Compression) -> Option<opentelemetry_otlp::Compression> {

@@ -45,10 +45,10 @@ impl HttpClient for ObservedClient {
             request.headers_mut().insert(name.clone(), value.clone());
         }
         let result = self.inner.send_bytes(request).await;
-        if let Err(error) = &result {
-            if let Ok(mut slot) = self.last_error.lock() {
-                *slot = Some(chain(error.as_ref()));
-            }
+        if let Err(error) = &result
+            && let Ok(mut slot) = self.last_error.lock()
+        {
+            *slot = Some(chain(error.as_ref()));
         }
         result
     }
@@ -89,8 +89,10 @@ pub(super) fn transport(_signal: Signal, cfg: &OtlpConfig) -> Result<HttpTranspo
         .map_err(|e| format!("the HTTP client could not be built: {}", chain(&e)))?;
     let mut headers = Vec::with_capacity(cfg.headers.len());
     for (key, value) in &cfg.headers {
-        let name = HeaderName::from_bytes(key.as_bytes()).map_err(|_| format!("header name {key:?} is not valid"))?;
-        let value = HeaderValue::from_str(value).map_err(|_| format!("the value of header {key} is not valid"))?;
+        let name = HeaderName::from_bytes(key.as_bytes())
+            .map_err(|_| format!("header name {key:?} is not valid"))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| format!("the value of header {key} is not valid"))?;
         headers.push((name, value));
     }
     let protocol = match cfg.protocol {
@@ -98,7 +100,11 @@ pub(super) fn transport(_signal: Signal, cfg: &OtlpConfig) -> Result<HttpTranspo
         _ => Protocol::HttpBinary,
     };
     Ok(HttpTransport {
-        client: ObservedClient { inner, headers: Arc::new(headers), last_error: Arc::default() },
+        client: ObservedClient {
+            inner,
+            headers: Arc::new(headers),
+            last_error: Arc::default(),
+        },
         endpoint: cfg.endpoint.clone(),
         protocol,
         compression: cfg.compression,

@@ -81,8 +81,17 @@ pub(crate) struct Reporter {
 }
 
 impl Reporter {
-    fn new(signal: Signal, destination: String, detail: Option<Arc<Mutex<Option<String>>>>) -> Arc<Self> {
-        Arc::new(Reporter { signal, destination, detail, reported: AtomicBool::new(false) })
+    fn new(
+        signal: Signal,
+        destination: String,
+        detail: Option<Arc<Mutex<Option<String>>>>,
+    ) -> Arc<Self> {
+        Arc::new(Reporter {
+            signal,
+            destination,
+            detail,
+            reported: AtomicBool::new(false),
+        })
     }
 
     fn observe(&self, result: &OTelSdkResult) {
@@ -106,6 +115,8 @@ impl Reporter {
     }
 }
 
+// One value per configured exporter, built once: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum MetricTarget {
     Otlp(opentelemetry_otlp::MetricExporter),
@@ -149,6 +160,8 @@ impl PushMetricExporter for MetricSink {
     }
 }
 
+// One value per configured exporter, built once: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum LogTarget {
     Otlp(opentelemetry_otlp::LogExporter),
@@ -187,6 +200,8 @@ impl LogExporter for LogSink {
     }
 }
 
+// One value per configured exporter, built once: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum SpanTarget {
     Otlp(opentelemetry_otlp::SpanExporter),
@@ -240,12 +255,18 @@ fn transport(signal: Signal, otlp: &config::OtlpConfig, io: &mut Io) -> Result<T
     match otlp.protocol {
         Protocol::Grpc => {
             let handle = io.handle()?;
-            Ok(Transport { kind: TransportKind::Grpc(grpc::transport(otlp, &handle)?), detail: None })
+            Ok(Transport {
+                kind: TransportKind::Grpc(grpc::transport(otlp, &handle)?),
+                detail: None,
+            })
         }
         Protocol::HttpProtobuf | Protocol::HttpJson => {
             let t = http::transport(signal, otlp)?;
             let detail = Some(t.last_error());
-            Ok(Transport { kind: TransportKind::Http(t), detail })
+            Ok(Transport {
+                kind: TransportKind::Http(t),
+                detail,
+            })
         }
     }
 }
@@ -265,7 +286,8 @@ fn each_exporter<T>(
             Exporter::Console => out.push(console(Reporter::new(signal, "stderr".into(), None))),
             Exporter::Otlp => {
                 let built = transport(signal, &cfg.otlp, io).and_then(|t| {
-                    let reporter = Reporter::new(signal, cfg.otlp.endpoint.clone(), t.detail.clone());
+                    let reporter =
+                        Reporter::new(signal, cfg.otlp.endpoint.clone(), t.detail.clone());
                     otlp(t, reporter)
                 });
                 match built {
@@ -287,7 +309,11 @@ fn each_exporter<T>(
 }
 
 /// Metric sinks for the configured exporters.
-pub(crate) fn metric_sinks(cfg: &SignalConfig, temporality: Temporality, io: &mut Io) -> Vec<MetricSink> {
+pub(crate) fn metric_sinks(
+    cfg: &SignalConfig,
+    temporality: Temporality,
+    io: &mut Io,
+) -> Vec<MetricSink> {
     each_exporter(
         Signal::Metrics,
         cfg,
@@ -297,9 +323,17 @@ pub(crate) fn metric_sinks(cfg: &SignalConfig, temporality: Temporality, io: &mu
                 TransportKind::Grpc(g) => g.metric_exporter(temporality),
                 TransportKind::Http(h) => h.metric_exporter(temporality),
             }?;
-            Ok(MetricSink { target: MetricTarget::Otlp(exporter), temporality, reporter })
+            Ok(MetricSink {
+                target: MetricTarget::Otlp(exporter),
+                temporality,
+                reporter,
+            })
         },
-        |reporter| MetricSink { target: MetricTarget::Console(ConsoleExporter::default()), temporality, reporter },
+        |reporter| MetricSink {
+            target: MetricTarget::Console(ConsoleExporter::default()),
+            temporality,
+            reporter,
+        },
     )
 }
 
@@ -314,9 +348,15 @@ pub(crate) fn log_sinks(cfg: &SignalConfig, io: &mut Io) -> Vec<LogSink> {
                 TransportKind::Grpc(g) => g.log_exporter(),
                 TransportKind::Http(h) => h.log_exporter(),
             }?;
-            Ok(LogSink { target: LogTarget::Otlp(exporter), reporter })
+            Ok(LogSink {
+                target: LogTarget::Otlp(exporter),
+                reporter,
+            })
         },
-        |reporter| LogSink { target: LogTarget::Console(ConsoleExporter::default()), reporter },
+        |reporter| LogSink {
+            target: LogTarget::Console(ConsoleExporter::default()),
+            reporter,
+        },
     )
 }
 
@@ -331,9 +371,15 @@ pub(crate) fn span_sinks(cfg: &SignalConfig, io: &mut Io) -> Vec<SpanSink> {
                 TransportKind::Grpc(g) => g.span_exporter(),
                 TransportKind::Http(h) => h.span_exporter(),
             }?;
-            Ok(SpanSink { target: SpanTarget::Otlp(exporter), reporter })
+            Ok(SpanSink {
+                target: SpanTarget::Otlp(exporter),
+                reporter,
+            })
         },
-        |reporter| SpanSink { target: SpanTarget::Console(ConsoleExporter::default()), reporter },
+        |reporter| SpanSink {
+            target: SpanTarget::Console(ConsoleExporter::default()),
+            reporter,
+        },
     )
 }
 

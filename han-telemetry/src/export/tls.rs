@@ -21,19 +21,30 @@ fn read(path: &Path, what: &str) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read the {what} file {}: {e}", path.display()))
 }
 
-fn certificates(pem: &[u8], path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+fn certificates(
+    pem: &[u8],
+    path: &Path,
+    what: &str,
+) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs: Vec<_> = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<_, _>>()
         .map_err(|e| format!("the {what} file {} is not valid PEM: {e}", path.display()))?;
     if certs.is_empty() {
-        return Err(format!("the {what} file {} holds no PEM certificate", path.display()));
+        return Err(format!(
+            "the {what} file {} holds no PEM certificate",
+            path.display()
+        ));
     }
     Ok(certs)
 }
 
 fn private_key(pem: &[u8], path: &Path) -> Result<PrivateKeyDer<'static>, String> {
-    PrivateKeyDer::from_pem_slice(pem)
-        .map_err(|e| format!("the client key file {} holds no usable PEM private key: {e}", path.display()))
+    PrivateKeyDer::from_pem_slice(pem).map_err(|e| {
+        format!(
+            "the client key file {} holds no usable PEM private key: {e}",
+            path.display()
+        )
+    })
 }
 
 impl TlsMaterial {
@@ -57,7 +68,10 @@ impl TlsMaterial {
             }
             _ => None,
         };
-        Ok(TlsMaterial { ca_pem, identity_pem })
+        Ok(TlsMaterial {
+            ca_pem,
+            identity_pem,
+        })
     }
 
     /// A rustls client configuration (ring provider) for the HTTP client. The system roots
@@ -88,9 +102,9 @@ impl TlsMaterial {
                 let chain = CertificateDer::pem_slice_iter(cert).flatten().collect();
                 let key = PrivateKeyDer::from_pem_slice(key)
                     .map_err(|e| format!("the client key is not usable: {e}"))?;
-                builder
-                    .with_client_auth_cert(chain, key)
-                    .map_err(|e| format!("the client certificate and key do not form a usable identity: {e}"))
+                builder.with_client_auth_cert(chain, key).map_err(|e| {
+                    format!("the client certificate and key do not form a usable identity: {e}")
+                })
             }
             None => Ok(builder.with_no_client_auth()),
         }
@@ -124,7 +138,10 @@ mod tests {
 
     #[test]
     fn a_missing_ca_file_is_named_in_the_error() {
-        let files = TlsFiles { certificate: Some("/nonexistent/ca.pem".into()), ..TlsFiles::default() };
+        let files = TlsFiles {
+            certificate: Some("/nonexistent/ca.pem".into()),
+            ..TlsFiles::default()
+        };
         let err = TlsMaterial::load(&files).expect_err("must fail");
         assert!(err.contains("/nonexistent/ca.pem"), "{err}");
     }
@@ -132,7 +149,10 @@ mod tests {
     #[test]
     fn a_ca_file_without_certificates_is_rejected() {
         let path = temp_file("empty.pem", b"not a certificate\n");
-        let files = TlsFiles { certificate: Some(path.clone()), ..TlsFiles::default() };
+        let files = TlsFiles {
+            certificate: Some(path.clone()),
+            ..TlsFiles::default()
+        };
         let err = TlsMaterial::load(&files).expect_err("must fail");
         assert!(err.contains("no PEM certificate"), "{err}");
     }

@@ -1,0 +1,264 @@
+//! Problems found while reading configuration, and the masking that keeps secrets out of them.
+//!
+//! Every value that reaches a [`Diagnostic`] or a [`Provenance`](super::Provenance) goes through
+//! [`mask_value`] first, so `Display`/`Debug` output can be printed or logged without leaking
+//! credentials.
+
+use std::fmt;
+
+use super::sources::Source;
+
+/// One configuration problem and what was done about it.
+///
+/// Configuration never fails: each unusable value becomes one of these and a fallback is used, so
+/// a hook keeps running and `doctor` can explain what happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The variable name, or the settings file path for problems with a whole file.
+    pub subject: String,
+    /// The offending value, already masked; `None` when it cannot or must not be shown.
+    pub value: Option<String>,
+    /// Where the value (or file) came from.
+    pub source: Source,
+    /// What is wrong, phrased to follow the subject (e.g. "is not a whole number of milliseconds").
+    pub problem: String,
+    /// What is used instead (e.g. "using 60000").
+    pub fallback: String,
+}
+
+impl Diagnostic {
+    /// A problem with a value of `variable`; `raw` is masked here so callers cannot forget.
+    pub(crate) fn for_value(
+        variable: &str,
+        raw: Option<&str>,
+        source: &Source,
+        problem: impl Into<String>,
+        fallback: impl Into<String>,
+    ) -> Self {
+        Self {
+            subject: variable.to_owned(),
+            value: raw.map(|raw| mask_value(variable, raw)),
+            source: source.clone(),
+            problem: problem.into(),
+            fallback: fallback.into(),
+        }
+    }
+
+    /// A problem with a whole settings file (the subject is the file's path).
+    pub(crate) fn for_file(
+        source: &Source,
+        problem: impl Into<String>,
+        fallback: impl Into<String>,
+    ) -> Self {
+        let subject = source
+            .path()
+            .map_or_else(|| source.to_string(), |path| path.display().to_string());
+        Self {
+            subject,
+            value: None,
+            source: source.clone(),
+            problem: problem.into(),
+            fallback: fallback.into(),
+        }
+    }
+
+    /// True when the diagnostic is about a settings file itself rather than one variable.
+    fn is_about_file(&self) -> bool {
+        self.source
+            .path()
+            .is_some_and(|path| path.display().to_string() == self.subject)
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_about_file() {
+            return write!(f, "{}: {}; {}", self.subject, self.problem, self.fallback);
+        }
+        f.write_str(&self.subject)?;
+        if let Some(value) = &self.value {
+            // Debug quoting escapes control characters, so a hostile value cannot forge log lines.
+            write!(f, "={value:?}")?;
+        }
+        write!(f, " ({}) {}; {}", self.source, self.problem, self.fallback)
+    }
+}
+
+/// Longest value shown in diagnostics and provenance; longer ones are cut with an ellipsis.
+const MAX_SHOWN_CHARS: usize = 200;
+
+/// The form of `value` that is safe to show for `variable`.
+///
+/// Header variables show only their keys; endpoints lose any `user:password@`; variables whose
+/// names suggest a credential are replaced entirely.
+pub fn mask_value(variable: &str, value: &str) -> String {
+    let upper = variable.to_ascii_uppercase();
+    let masked = if upper.ends_with("HEADERS") {
+        mask_header_list(value)
+    } else if upper.ends_with("ENDPOINT") {
+        mask_url_userinfo(value)
+    } else if ["TOKEN", "SECRET", "PASSWORD", "API_KEY", "APIKEY"]
+        .iter()
+        .any(|word| upper.contains(word))
+    {
+        "***".to_owned()
+    } else {
+        value.to_owned()
+    };
+    truncate(masked)
+}
+
+/// `authorization=Bearer x, x-team=a` becomes `authorization=***,x-team=***`.
+///
+/// A pair without `=` might be a bare token pasted in the wrong place, so it is shown as `***`.
+pub fn mask_header_list(value: &str) -> String {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) => format!("{}=***", key.trim()),
+            None => "***".to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Replaces the userinfo of a URL (`https://user:pass@host`) with `***`.
+pub fn mask_url_userinfo(value: &str) -> String {
+    let (scheme, rest) = match value.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, value),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at_checked(authority_end).unwrap_or((rest, ""));
+    let Some((_, host)) = authority.rsplit_once('@') else {
+        return value.to_owned();
+    };
+    match scheme {
+        Some(scheme) => format!("{scheme}://***@{host}{tail}"),
+        None => format!("***@{host}{tail}"),
+    }
+}
+
+fn truncate(value: String) -> String {
+    if value.chars().count() <= MAX_SHOWN_CHARS {
+        return value;
+    }
+    let mut cut: String = value.chars().take(MAX_SHOWN_CHARS).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    #[test]
+    fn value_diagnostic_display_matches_the_documented_shape() {
+        let d = Diagnostic::for_value(
+            "OTEL_METRIC_EXPORT_INTERVAL",
+            Some("abc"),
+            &Source::ProcessEnv,
+            "is not a whole number of milliseconds",
+            "using 60000",
+        );
+        assert_eq!(
+            d.to_string(),
+            "OTEL_METRIC_EXPORT_INTERVAL=\"abc\" (process environment) is not a whole number of \
+             milliseconds; using 60000"
+        );
+    }
+
+    #[test]
+    fn file_diagnostic_display_matches_the_documented_shape() {
+        let path = PathBuf::from("/home/u/.claude/settings.json");
+        let d = Diagnostic::for_file(
+            &Source::UserSettings(path),
+            "invalid JSON at line 3 column 5 (expected `,` or `}`)",
+            "its env block is ignored",
+        );
+        assert_eq!(
+            d.to_string(),
+            "/home/u/.claude/settings.json: invalid JSON at line 3 column 5 (expected `,` or `}`); \
+             its env block is ignored"
+        );
+        assert!(!d.to_string().ends_with('\n'));
+    }
+
+    #[test]
+    fn diagnostic_without_value_omits_the_equals_sign() {
+        let d = Diagnostic::for_value(
+            "OTEL_SERVICE_NAME",
+            None,
+            &Source::ProcessEnv,
+            "is not valid UTF-8",
+            "ignored",
+        );
+        assert_eq!(
+            d.to_string(),
+            "OTEL_SERVICE_NAME (process environment) is not valid UTF-8; ignored"
+        );
+    }
+
+    #[test]
+    fn control_characters_in_values_are_escaped() {
+        let d = Diagnostic::for_value("X", Some("a\nb"), &Source::ProcessEnv, "bad", "ignored");
+        assert!(!d.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn header_values_are_masked_to_keys() {
+        assert_eq!(
+            mask_value(
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "Authorization=Bearer s3cret, x-team=a,,"
+            ),
+            "Authorization=***,x-team=***"
+        );
+        assert_eq!(mask_header_list("justatoken"), "***");
+        let d = Diagnostic::for_value(
+            "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+            Some("api-key=s3cret"),
+            &Source::ProcessEnv,
+            "p",
+            "f",
+        );
+        assert!(!d.to_string().contains("s3cret"));
+        assert!(!format!("{d:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn endpoint_userinfo_is_masked() {
+        assert_eq!(
+            mask_value(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "https://u:pw@host:4318/x?q=1"
+            ),
+            "https://***@host:4318/x?q=1"
+        );
+        assert_eq!(
+            mask_url_userinfo("http://host/a@b"),
+            "http://host/a@b",
+            "an @ in the path is not userinfo"
+        );
+        assert_eq!(mask_url_userinfo("u:pw@host"), "***@host");
+    }
+
+    #[test]
+    fn credential_looking_variables_are_hidden() {
+        assert_eq!(mask_value("HAN_API_KEY", "k"), "***");
+        assert_eq!(mask_value("CLAUDE_CODE_OAUTH_TOKEN", "t"), "***");
+        assert_eq!(mask_value("OTEL_SERVICE_NAME", "svc"), "svc");
+    }
+
+    #[test]
+    fn long_values_are_truncated_on_a_char_boundary() {
+        let long = "é".repeat(500);
+        let shown = mask_value("OTEL_SERVICE_NAME", &long);
+        assert_eq!(shown.chars().count(), MAX_SHOWN_CHARS + 1);
+        assert!(shown.ends_with('…'));
+    }
+}

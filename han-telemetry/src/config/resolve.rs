@@ -1,0 +1,725 @@
+//! Turning [`Sources`] into a [`Config`]: lookups, fallbacks, provenance and diagnostics.
+//!
+//! The OTLP exporter settings live in [`super::otlp`]; everything else is here.
+
+use std::fmt::Display;
+use std::time::Duration;
+
+use super::diagnostic::{Diagnostic, mask_value};
+use super::parse::{self, Millis};
+use super::{
+    Config, Exporter, IncludeAttributes, Provenance, Signal, Source, Sources, Temporality, otlp,
+};
+
+pub(crate) const ENABLE_TELEMETRY: &str = "CLAUDE_CODE_ENABLE_TELEMETRY";
+pub(crate) const SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
+pub(crate) const TEMPORALITY: &str = "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE";
+pub(crate) const METRIC_EXPORT_INTERVAL: &str = "OTEL_METRIC_EXPORT_INTERVAL";
+pub(crate) const LOGS_EXPORT_INTERVAL: &str = "OTEL_LOGS_EXPORT_INTERVAL";
+pub(crate) const RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
+pub(crate) const SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
+pub(crate) const INCLUDE_SESSION_ID: &str = "OTEL_METRICS_INCLUDE_SESSION_ID";
+pub(crate) const INCLUDE_VERSION: &str = "OTEL_METRICS_INCLUDE_VERSION";
+pub(crate) const INCLUDE_ACCOUNT_UUID: &str = "OTEL_METRICS_INCLUDE_ACCOUNT_UUID";
+pub(crate) const EXIT_BUDGET: &str = "HAN_TELEMETRY_EXIT_BUDGET_MS";
+pub(crate) const TRACEPARENT: &str = "TRACEPARENT";
+pub(crate) const TRACESTATE: &str = "TRACESTATE";
+
+/// The service name when nothing sets one.
+pub(crate) const DEFAULT_SERVICE_NAME: &str = "han";
+const MAX_INTERVAL_MS: u64 = 86_400_000;
+const MAX_EXIT_BUDGET_MS: u64 = 60_000;
+
+pub(crate) fn resolve(sources: &Sources) -> Config {
+    let mut r = Resolver::new(sources);
+
+    let telemetry_on = r.setting(ENABLE_TELEMETRY, parse::enable_flag, false, true);
+    let sdk_disabled = r.setting(SDK_DISABLED, parse::otel_bool, false, false);
+
+    let metrics_exporters = r.exporters(Signal::Metrics);
+    let logs_exporters = r.exporters(Signal::Logs);
+    let traces_exporters = r.exporters(Signal::Traces);
+    let [metrics, logs, traces] = otlp::resolve_all(&mut r);
+
+    let temporality = r.setting(
+        TEMPORALITY,
+        parse::temporality,
+        Temporality::Cumulative,
+        true,
+    );
+    let metric_export_interval = r.millis(METRIC_EXPORT_INTERVAL, 1, MAX_INTERVAL_MS, 60_000, true);
+    let logs_export_interval = r.millis(LOGS_EXPORT_INTERVAL, 1, MAX_INTERVAL_MS, 5_000, true);
+    let (service_name, resource_attributes) = r.service_and_resource();
+    let include = IncludeAttributes {
+        session_id: r.setting(INCLUDE_SESSION_ID, parse::include_flag, true, true),
+        version: r.setting(INCLUDE_VERSION, parse::include_flag, false, true),
+        account_uuid: r.setting(INCLUDE_ACCOUNT_UUID, parse::include_flag, true, true),
+    };
+    let exit_budget = r.millis(EXIT_BUDGET, 0, MAX_EXIT_BUDGET_MS, 1_000, true);
+    let (traceparent, tracestate) = r.trace_context();
+
+    let mut diagnostics = sources.diagnostics().to_vec();
+    diagnostics.append(&mut r.diagnostics);
+    Config {
+        enabled: telemetry_on && !sdk_disabled,
+        metrics: super::SignalConfig {
+            exporters: metrics_exporters,
+            otlp: metrics,
+        },
+        logs: super::SignalConfig {
+            exporters: logs_exporters,
+            otlp: logs,
+        },
+        traces: super::SignalConfig {
+            exporters: traces_exporters,
+            otlp: traces,
+        },
+        temporality,
+        metric_export_interval: Duration::from_millis(metric_export_interval),
+        logs_export_interval: Duration::from_millis(logs_export_interval),
+        service_name,
+        resource_attributes,
+        include,
+        exit_budget: Duration::from_millis(exit_budget),
+        traceparent,
+        tracestate,
+        provenance: r.provenance,
+        diagnostics,
+    }
+}
+
+/// A set, non-blank value and where it came from.
+#[derive(Debug, Clone)]
+pub(crate) struct Found<'a> {
+    pub name: String,
+    pub value: &'a str,
+    pub source: &'a Source,
+}
+
+/// Collects provenance and diagnostics while values are looked up.
+pub(crate) struct Resolver<'a> {
+    sources: &'a Sources,
+    pub provenance: Vec<Provenance>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Resolver<'a> {
+    pub(crate) fn new(sources: &'a Sources) -> Self {
+        Self {
+            sources,
+            provenance: Vec::new(),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// The value of `name`, treating blank as unset (OTel spec: empty means unset).
+    pub(crate) fn lookup(&self, name: &str) -> Option<Found<'a>> {
+        let (value, source) = self.sources.get(name)?;
+        (!value.trim().is_empty()).then(|| Found {
+            name: name.to_owned(),
+            value,
+            source,
+        })
+    }
+
+    /// Records that `found` is in effect.
+    pub(crate) fn used(&mut self, found: &Found<'_>) {
+        self.record(
+            &found.name,
+            mask_value(&found.name, found.value),
+            found.source,
+        );
+    }
+
+    /// Records that `name` is at its default `value`.
+    pub(crate) fn defaulted(&mut self, name: &str, value: impl Display) {
+        self.record(name, value.to_string(), &Source::Default);
+    }
+
+    fn record(&mut self, name: &str, value: String, source: &Source) {
+        if self.provenance.iter().any(|p| p.variable == name) {
+            return;
+        }
+        self.provenance.push(Provenance {
+            variable: name.to_owned(),
+            value,
+            source: source.clone(),
+        });
+    }
+
+    pub(crate) fn report(
+        &mut self,
+        found: &Found<'_>,
+        problem: impl Into<String>,
+        fallback: impl Into<String>,
+    ) {
+        self.diagnostics.push(Diagnostic::for_value(
+            &found.name,
+            Some(found.value),
+            found.source,
+            problem,
+            fallback,
+        ));
+    }
+
+    /// Parses `name`, falling back to `fallback` when unset or bad. `fallback_is_default` says
+    /// whether the fallback is han's default (recorded in provenance) or inherited from another
+    /// variable (whose own provenance already explains it).
+    pub(crate) fn setting<T: Display + Clone>(
+        &mut self,
+        name: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+        fallback: T,
+        fallback_is_default: bool,
+    ) -> T {
+        if let Some(found) = self.lookup(name) {
+            match parse(found.value) {
+                Ok(value) => {
+                    self.used(&found);
+                    return value;
+                }
+                Err(problem) => self.report(&found, problem, format!("using {fallback}")),
+            }
+        }
+        if fallback_is_default {
+            self.defaulted(name, &fallback);
+        }
+        fallback
+    }
+
+    /// Whole milliseconds in `min..=max`; too large clamps, anything else falls back.
+    pub(crate) fn millis(
+        &mut self,
+        name: &str,
+        min: u64,
+        max: u64,
+        fallback: u64,
+        fallback_is_default: bool,
+    ) -> u64 {
+        if let Some(found) = self.lookup(name) {
+            match parse::millis(found.value, min, max) {
+                Ok(Millis::InRange(value)) => {
+                    self.used(&found);
+                    return value;
+                }
+                Ok(Millis::Clamped(value)) => {
+                    self.used(&found);
+                    self.report(
+                        &found,
+                        format!("is above the maximum of {max} ms"),
+                        format!("using {value}"),
+                    );
+                    return value;
+                }
+                Err(problem) => self.report(&found, problem, format!("using {fallback}")),
+            }
+        }
+        if fallback_is_default {
+            self.defaulted(name, fallback);
+        }
+        fallback
+    }
+
+    /// `OTEL_{METRICS,LOGS,TRACES}_EXPORTER`.
+    fn exporters(&mut self, signal: Signal) -> Vec<Exporter> {
+        let name = format!("OTEL_{}_EXPORTER", signal.env_name());
+        let default = match signal {
+            Signal::Metrics | Signal::Logs => vec![Exporter::Otlp],
+            Signal::Traces => Vec::new(),
+        };
+        let Some(found) = self.lookup(&name) else {
+            self.defaulted(&name, exporter_list(&default));
+            return default;
+        };
+        let list = parse::exporters(found.value);
+        let falls_to_default = list.exporters.is_empty() && !list.none;
+        let unknown_fallback = if falls_to_default {
+            format!("using the default ({})", exporter_list(&default))
+        } else {
+            "it is dropped".to_owned()
+        };
+        for entry in &list.unknown {
+            let problem = if entry.eq_ignore_ascii_case("prometheus") {
+                "names exporter `prometheus`, which han-telemetry does not support (send OTLP to \
+                 an OpenTelemetry Collector with a Prometheus exporter instead)"
+                    .to_owned()
+            } else {
+                format!("names unknown exporter {entry:?} (expected otlp, console or none)")
+            };
+            self.report(&found, problem, unknown_fallback.clone());
+        }
+        if list.none && !list.exporters.is_empty() {
+            self.report(
+                &found,
+                "combines `none` with other exporters",
+                format!("ignoring `none`, using {}", exporter_list(&list.exporters)),
+            );
+        }
+        if falls_to_default {
+            self.defaulted(&name, exporter_list(&default));
+            return default;
+        }
+        self.used(&found);
+        list.exporters
+    }
+
+    /// `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES`, which share `service.name`.
+    fn service_and_resource(&mut self) -> (String, Vec<(String, String)>) {
+        let mut attributes = match self.lookup(RESOURCE_ATTRIBUTES) {
+            None => Vec::new(),
+            Some(found) => match parse::resource_attributes(found.value) {
+                Ok(attributes) => {
+                    self.used(&found);
+                    attributes
+                }
+                Err(problem) => {
+                    self.report(&found, problem, "ignoring all of its attributes");
+                    Vec::new()
+                }
+            },
+        };
+        let from_attributes = attributes
+            .iter()
+            .position(|(key, _)| key == "service.name")
+            .map(|index| attributes.remove(index).1)
+            .filter(|name| !name.trim().is_empty());
+        let service_name = match (self.lookup(SERVICE_NAME), from_attributes) {
+            (Some(found), _) => {
+                self.used(&found);
+                found.value.trim().to_owned()
+            }
+            (None, Some(name)) => name,
+            (None, None) => {
+                self.defaulted(SERVICE_NAME, DEFAULT_SERVICE_NAME);
+                DEFAULT_SERVICE_NAME.to_owned()
+            }
+        };
+        (service_name, attributes)
+    }
+
+    /// `TRACEPARENT` and `TRACESTATE`; the state is meaningless without a valid parent.
+    fn trace_context(&mut self) -> (Option<String>, Option<String>) {
+        let state = self.lookup(TRACESTATE);
+        let Some(found) = self.lookup(TRACEPARENT) else {
+            return (None, None);
+        };
+        match parse::traceparent(found.value) {
+            Ok(parent) => {
+                self.used(&found);
+                let state = state.map(|state| {
+                    self.used(&state);
+                    state.value.trim().to_owned()
+                });
+                (Some(parent), state)
+            }
+            Err(problem) => {
+                let fallback = if state.is_some() {
+                    "starting a new trace (TRACESTATE is ignored too)"
+                } else {
+                    "starting a new trace"
+                };
+                self.report(&found, problem, fallback);
+                (None, None)
+            }
+        }
+    }
+}
+
+/// `otlp,console`, or `none` for an empty list.
+fn exporter_list(exporters: &[Exporter]) -> String {
+    if exporters.is_empty() {
+        return "none".to_owned();
+    }
+    exporters
+        .iter()
+        .map(|e| e.name())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Config {
+        Config::from_sources(&Sources::new().with_layer(Source::ProcessEnv, vars.iter().copied()))
+    }
+
+    /// The one diagnostic about `var`, failing if there are none or several.
+    fn only_diagnostic<'c>(config: &'c Config, var: &str) -> &'c Diagnostic {
+        let found: Vec<_> = config
+            .diagnostics
+            .iter()
+            .filter(|d| d.subject == var)
+            .collect();
+        assert_eq!(found.len(), 1, "{:#?}", config.diagnostics);
+        found[0]
+    }
+
+    #[test]
+    fn nothing_set_gives_documented_defaults() {
+        let c = Config::disabled();
+        assert!(!c.enabled);
+        assert_eq!(c.metrics.exporters, vec![Exporter::Otlp]);
+        assert_eq!(c.logs.exporters, vec![Exporter::Otlp]);
+        assert!(c.traces.exporters.is_empty());
+        assert_eq!(c.temporality, Temporality::Cumulative);
+        assert_eq!(c.metric_export_interval, Duration::from_millis(60_000));
+        assert_eq!(c.logs_export_interval, Duration::from_millis(5_000));
+        assert_eq!(c.service_name, "han");
+        assert!(c.resource_attributes.is_empty());
+        assert_eq!(c.include, IncludeAttributes::default());
+        assert!(c.include.session_id && !c.include.version && c.include.account_uuid);
+        assert_eq!(c.exit_budget, Duration::from_millis(1_000));
+        assert_eq!(c.traceparent, None);
+        assert_eq!(c.tracestate, None);
+        assert!(c.diagnostics.is_empty());
+        assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn defaults_are_recorded_in_provenance() {
+        let c = Config::disabled();
+        for var in [
+            ENABLE_TELEMETRY,
+            "OTEL_METRICS_EXPORTER",
+            "OTEL_LOGS_EXPORTER",
+            "OTEL_TRACES_EXPORTER",
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+            "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+            TEMPORALITY,
+            METRIC_EXPORT_INTERVAL,
+            LOGS_EXPORT_INTERVAL,
+            SERVICE_NAME,
+            EXIT_BUDGET,
+        ] {
+            assert_eq!(c.source_of(var), Some(&Source::Default), "{var}");
+        }
+        let interval = c
+            .provenance
+            .iter()
+            .find(|p| p.variable == METRIC_EXPORT_INTERVAL)
+            .unwrap();
+        assert_eq!(interval.value, "60000");
+    }
+
+    #[test]
+    fn used_values_record_their_source() {
+        let path = PathBuf::from("/p/.claude/settings.json");
+        let sources = Sources::new()
+            .with_layer(Source::ProcessEnv, [(ENABLE_TELEMETRY, "1")])
+            .with_layer(
+                Source::ProjectSettings(path.clone()),
+                [(SERVICE_NAME, "svc"), (ENABLE_TELEMETRY, "0")],
+            );
+        let c = Config::from_sources(&sources);
+        assert!(c.enabled);
+        assert_eq!(c.source_of(ENABLE_TELEMETRY), Some(&Source::ProcessEnv));
+        assert_eq!(
+            c.source_of(SERVICE_NAME),
+            Some(&Source::ProjectSettings(path))
+        );
+        assert_eq!(c.source_of("OTEL_UNUSED"), None);
+    }
+
+    #[test]
+    fn enable_telemetry_values() {
+        assert!(config(&[(ENABLE_TELEMETRY, "1")]).enabled);
+        assert!(config(&[(ENABLE_TELEMETRY, " TRUE ")]).enabled);
+        assert!(config(&[(ENABLE_TELEMETRY, "yes")]).enabled);
+        assert!(config(&[(ENABLE_TELEMETRY, "on")]).enabled);
+        assert!(!config(&[(ENABLE_TELEMETRY, "off")]).enabled);
+        assert!(!config(&[(ENABLE_TELEMETRY, "")]).enabled);
+        let c = config(&[(ENABLE_TELEMETRY, "enabled")]);
+        assert!(!c.enabled);
+        assert_eq!(
+            only_diagnostic(&c, ENABLE_TELEMETRY).to_string(),
+            "CLAUDE_CODE_ENABLE_TELEMETRY=\"enabled\" (process environment) expects 1, true, yes \
+             or on (or 0, false, no, off); using false"
+        );
+    }
+
+    #[test]
+    fn sdk_disabled_only_by_true() {
+        assert!(!config(&[(ENABLE_TELEMETRY, "1"), (SDK_DISABLED, "TRUE")]).enabled);
+        assert!(config(&[(ENABLE_TELEMETRY, "1"), (SDK_DISABLED, "false")]).enabled);
+        assert!(config(&[(ENABLE_TELEMETRY, "1"), (SDK_DISABLED, "")]).enabled);
+        let c = config(&[(ENABLE_TELEMETRY, "1"), (SDK_DISABLED, "1")]);
+        assert!(c.enabled);
+        let d = only_diagnostic(&c, SDK_DISABLED);
+        assert!(d.problem.contains("expects true or false"), "{d}");
+        assert_eq!(d.fallback, "using false");
+    }
+
+    #[test]
+    fn exporter_selection() {
+        let c = config(&[
+            ("OTEL_METRICS_EXPORTER", "console, OTLP,console"),
+            ("OTEL_LOGS_EXPORTER", "none"),
+            ("OTEL_TRACES_EXPORTER", "otlp"),
+        ]);
+        assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
+        assert_eq!(c.metrics.exporters, vec![Exporter::Console, Exporter::Otlp]);
+        assert!(c.logs.exporters.is_empty());
+        assert_eq!(c.traces.exporters, vec![Exporter::Otlp]);
+        assert!(c.traces.uses(Exporter::Otlp) && !c.traces.uses(Exporter::Console));
+    }
+
+    #[test]
+    fn empty_exporter_means_default() {
+        let c = config(&[("OTEL_METRICS_EXPORTER", " "), ("OTEL_TRACES_EXPORTER", "")]);
+        assert_eq!(c.metrics.exporters, vec![Exporter::Otlp]);
+        assert!(c.traces.exporters.is_empty());
+        assert!(c.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn none_with_others_is_reported_and_others_kept() {
+        let c = config(&[("OTEL_LOGS_EXPORTER", "none,console")]);
+        assert_eq!(c.logs.exporters, vec![Exporter::Console]);
+        let d = only_diagnostic(&c, "OTEL_LOGS_EXPORTER");
+        assert!(d.problem.contains("none"), "{d}");
+    }
+
+    #[test]
+    fn unknown_exporters_are_reported_each_and_dropped() {
+        let c = config(&[("OTEL_METRICS_EXPORTER", "prometheus,otlp,otpl")]);
+        assert_eq!(c.metrics.exporters, vec![Exporter::Otlp]);
+        let ds: Vec<_> = c.diagnostics.iter().map(ToString::to_string).collect();
+        assert_eq!(ds.len(), 2, "{ds:#?}");
+        assert!(ds[0].contains("prometheus") && ds[0].contains("does not support"));
+        assert!(ds[1].contains("\"otpl\""));
+        assert!(ds.iter().all(|d| d.ends_with("; it is dropped")));
+    }
+
+    #[test]
+    fn only_unknown_exporters_fall_back_to_default() {
+        let c = config(&[
+            ("OTEL_METRICS_EXPORTER", "prometheus"),
+            ("OTEL_TRACES_EXPORTER", "zipkin"),
+        ]);
+        assert_eq!(c.metrics.exporters, vec![Exporter::Otlp]);
+        assert!(c.traces.exporters.is_empty());
+        assert_eq!(c.diagnostics.len(), 2);
+        assert_eq!(c.diagnostics[0].fallback, "using the default (otlp)");
+        assert_eq!(c.diagnostics[1].fallback, "using the default (none)");
+        assert_eq!(c.source_of("OTEL_METRICS_EXPORTER"), Some(&Source::Default));
+    }
+
+    #[test]
+    fn temporality_values() {
+        assert_eq!(
+            config(&[(TEMPORALITY, "DELTA")]).temporality,
+            Temporality::Delta
+        );
+        assert_eq!(
+            config(&[(TEMPORALITY, "lowmemory")]).temporality,
+            Temporality::LowMemory
+        );
+        let c = config(&[(TEMPORALITY, "deltas")]);
+        assert_eq!(c.temporality, Temporality::Cumulative);
+        assert_eq!(
+            only_diagnostic(&c, TEMPORALITY).fallback,
+            "using cumulative"
+        );
+    }
+
+    #[test]
+    fn interval_values() {
+        let c = config(&[
+            (METRIC_EXPORT_INTERVAL, "30000"),
+            (LOGS_EXPORT_INTERVAL, "1000"),
+        ]);
+        assert_eq!(c.metric_export_interval, Duration::from_secs(30));
+        assert_eq!(c.logs_export_interval, Duration::from_secs(1));
+        assert!(c.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn bad_interval_falls_back_to_default() {
+        let c = config(&[(METRIC_EXPORT_INTERVAL, "abc"), (LOGS_EXPORT_INTERVAL, "0")]);
+        assert_eq!(c.metric_export_interval, Duration::from_millis(60_000));
+        assert_eq!(c.logs_export_interval, Duration::from_millis(5_000));
+        assert_eq!(
+            only_diagnostic(&c, METRIC_EXPORT_INTERVAL).to_string(),
+            "OTEL_METRIC_EXPORT_INTERVAL=\"abc\" (process environment) is not a whole number of \
+             milliseconds; using 60000"
+        );
+        assert_eq!(
+            only_diagnostic(&c, LOGS_EXPORT_INTERVAL).fallback,
+            "using 5000"
+        );
+        assert_eq!(c.source_of(METRIC_EXPORT_INTERVAL), Some(&Source::Default));
+    }
+
+    #[test]
+    fn huge_interval_is_clamped() {
+        let c = config(&[(METRIC_EXPORT_INTERVAL, "86400001")]);
+        assert_eq!(c.metric_export_interval, Duration::from_millis(86_400_000));
+        let d = only_diagnostic(&c, METRIC_EXPORT_INTERVAL);
+        assert_eq!(d.fallback, "using 86400000");
+        assert_eq!(
+            c.source_of(METRIC_EXPORT_INTERVAL),
+            Some(&Source::ProcessEnv)
+        );
+    }
+
+    #[test]
+    fn exit_budget_values() {
+        assert_eq!(config(&[(EXIT_BUDGET, "0")]).exit_budget, Duration::ZERO);
+        assert_eq!(
+            config(&[(EXIT_BUDGET, "250")]).exit_budget,
+            Duration::from_millis(250)
+        );
+        let c = config(&[(EXIT_BUDGET, "61000")]);
+        assert_eq!(c.exit_budget, Duration::from_millis(60_000));
+        assert!(only_diagnostic(&c, EXIT_BUDGET).problem.contains("maximum"));
+        let c = config(&[(EXIT_BUDGET, "1s")]);
+        assert_eq!(c.exit_budget, Duration::from_millis(1_000));
+        assert_eq!(only_diagnostic(&c, EXIT_BUDGET).fallback, "using 1000");
+    }
+
+    #[test]
+    fn include_attribute_switches() {
+        let c = config(&[
+            (INCLUDE_SESSION_ID, "false"),
+            (INCLUDE_VERSION, "1"),
+            (INCLUDE_ACCOUNT_UUID, "0"),
+        ]);
+        assert_eq!(
+            c.include,
+            IncludeAttributes {
+                session_id: false,
+                version: true,
+                account_uuid: false
+            }
+        );
+        let c = config(&[(INCLUDE_VERSION, "maybe"), (INCLUDE_SESSION_ID, "nope")]);
+        assert_eq!(c.include, IncludeAttributes::default());
+        assert_eq!(only_diagnostic(&c, INCLUDE_VERSION).fallback, "using false");
+        assert_eq!(
+            only_diagnostic(&c, INCLUDE_SESSION_ID).fallback,
+            "using true"
+        );
+    }
+
+    #[test]
+    fn resource_attributes_are_decoded_and_service_name_extracted() {
+        let c = config(&[(
+            RESOURCE_ATTRIBUTES,
+            "org.name=John%27s%20Organization,service.name=from-attrs,team=core,",
+        )]);
+        assert_eq!(c.service_name, "from-attrs");
+        assert_eq!(
+            c.resource_attributes,
+            vec![
+                ("org.name".to_owned(), "John's Organization".to_owned()),
+                ("team".to_owned(), "core".to_owned()),
+            ]
+        );
+        assert!(c.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn service_name_variable_beats_resource_attribute() {
+        let c = config(&[
+            (RESOURCE_ATTRIBUTES, "service.name=attr"),
+            (SERVICE_NAME, " explicit "),
+        ]);
+        assert_eq!(c.service_name, "explicit");
+        assert!(c.resource_attributes.is_empty());
+        let c = config(&[
+            (RESOURCE_ATTRIBUTES, "service.name=attr"),
+            (SERVICE_NAME, ""),
+        ]);
+        assert_eq!(c.service_name, "attr");
+    }
+
+    #[test]
+    fn bad_resource_attributes_discard_the_whole_variable() {
+        let c = config(&[(RESOURCE_ATTRIBUTES, "team=core,service.name=x,oops")]);
+        assert!(c.resource_attributes.is_empty());
+        assert_eq!(c.service_name, "han");
+        let d = only_diagnostic(&c, RESOURCE_ATTRIBUTES);
+        assert!(d.problem.contains("number 3"), "{d}");
+        assert_eq!(d.fallback, "ignoring all of its attributes");
+    }
+
+    #[test]
+    fn traceparent_and_tracestate() {
+        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let c = config(&[(TRACEPARENT, parent), (TRACESTATE, "rojo=00f067aa0ba902b7")]);
+        assert_eq!(c.traceparent.as_deref(), Some(parent));
+        assert_eq!(c.tracestate.as_deref(), Some("rojo=00f067aa0ba902b7"));
+        assert!(c.diagnostics.is_empty());
+
+        let c = config(&[
+            (
+                TRACEPARENT,
+                "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            ),
+            (TRACESTATE, "rojo=1"),
+        ]);
+        assert_eq!((&c.traceparent, &c.tracestate), (&None, &None));
+        let d = only_diagnostic(&c, TRACEPARENT);
+        assert!(d.problem.contains("all-zero trace id"), "{d}");
+        assert!(d.fallback.contains("TRACESTATE"), "{d}");
+    }
+
+    #[test]
+    fn source_diagnostics_come_first() {
+        let sources = Sources::new().with_layer(Source::ProcessEnv, [(EXIT_BUDGET, "x")]);
+        let mut with_file_problem = sources.clone();
+        with_file_problem.push_diagnostic_for_test(Diagnostic::for_file(
+            &Source::UserSettings(PathBuf::from("/u")),
+            "broken",
+            "ignored",
+        ));
+        let c = Config::from_sources(&with_file_problem);
+        assert_eq!(c.diagnostics.len(), 2);
+        assert_eq!(c.diagnostics[0].subject, "/u");
+        assert_eq!(c.diagnostics[1].subject, EXIT_BUDGET);
+    }
+
+    #[test]
+    fn higher_layer_wins_for_every_rule() {
+        let sources = Sources::new()
+            .with_layer(
+                Source::Managed(PathBuf::from("/m")),
+                [(METRIC_EXPORT_INTERVAL, "1000")],
+            )
+            .with_layer(
+                Source::ProcessEnv,
+                [(METRIC_EXPORT_INTERVAL, "2000"), (TEMPORALITY, "delta")],
+            )
+            .with_layer(
+                Source::UserSettings(PathBuf::from("/u")),
+                [(TEMPORALITY, "lowmemory"), (SERVICE_NAME, "user")],
+            );
+        let c = Config::from_sources(&sources);
+        assert_eq!(c.metric_export_interval, Duration::from_secs(1));
+        assert_eq!(c.temporality, Temporality::Delta);
+        assert_eq!(c.service_name, "user");
+        assert_eq!(
+            c.source_of(METRIC_EXPORT_INTERVAL),
+            Some(&Source::Managed(PathBuf::from("/m")))
+        );
+    }
+
+    #[test]
+    fn a_bad_higher_value_does_not_reveal_the_lower_one() {
+        // Like a real environment, the highest layer's value is the value; a bad one falls back
+        // to han's default rather than silently picking a lower layer.
+        let sources = Sources::new()
+            .with_layer(Source::ProcessEnv, [(LOGS_EXPORT_INTERVAL, "soon")])
+            .with_layer(
+                Source::UserSettings(PathBuf::from("/u")),
+                [(LOGS_EXPORT_INTERVAL, "2000")],
+            );
+        let c = Config::from_sources(&sources);
+        assert_eq!(c.logs_export_interval, Duration::from_millis(5_000));
+        assert_eq!(c.diagnostics.len(), 1);
+    }
+}
