@@ -22,7 +22,7 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// Runs han-demo with a clean environment plus `vars`; it must exit 0.
+/// Runs han-demo with a clean environment plus `vars`; it must exit 0. Returns its stdout.
 fn run_demo(name: &str, vars: &[(&str, &str)]) -> String {
     let dir = scratch(name);
     let output = Command::new(env!("CARGO_BIN_EXE_han-demo"))
@@ -38,7 +38,7 @@ fn run_demo(name: &str, vars: &[(&str, &str)]) -> String {
         Some(0),
         "han-demo failed; stderr:\n{stderr}"
     );
-    stderr
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn export_to(c: &Collector, protocol: &str, extra: &[(&str, &str)]) -> String {
@@ -204,7 +204,11 @@ fn assert_events_and_span_received(c: &Collector) {
 #[test]
 fn grpc_delivers_the_whole_catalogue() {
     let c = Collector::start();
-    export_to(&c, "grpc", &[]);
+    let stdout = export_to(&c, "grpc", &[]);
+    assert!(
+        stdout.contains("delivered: metrics, logs, traces; failed: none"),
+        "{stdout}"
+    );
     assert_catalogue_received(&c, Temporality::Cumulative, Decoded::Everything);
 }
 

@@ -108,6 +108,11 @@ fn assert_refused(protocol: &str) {
         );
     }
     assert!(lines.len() <= 3, "no flood expected; stderr: {lines:#?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("delivered: none; failed: metrics, logs, traces; abandoned: none"),
+        "{stdout}"
+    );
 }
 
 fn assert_unanswered(protocol: &str) {
@@ -131,6 +136,11 @@ fn assert_unanswered(protocol: &str) {
     assert_eq!(gave_up.len(), 1, "stderr: {lines:#?}");
     assert!(gave_up[0].contains("800 ms exit budget"), "{}", gave_up[0]);
     assert!(lines.len() <= 4, "no flood expected; stderr: {lines:#?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("abandoned: metrics, logs, traces"),
+        "{stdout}"
+    );
 }
 
 #[test]

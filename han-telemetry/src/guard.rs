@@ -7,7 +7,7 @@
 //! pending then is abandoned with one line on stderr; the SDK's own shutdown timeouts (5 s
 //! per provider, and forever for gRPC inside a current-thread runtime) never apply.
 
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use opentelemetry_sdk::logs::SdkLoggerProvider;
@@ -44,9 +44,11 @@ pub struct TelemetryGuard {
 /// What happened at shutdown.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ShutdownReport {
-    /// Signals whose export finished (successfully or not) within the budget.
-    pub finished: Vec<&'static str>,
-    /// Signals abandoned because the budget ran out.
+    /// Signals whose every export succeeded, the last one within the budget.
+    pub delivered: Vec<&'static str>,
+    /// Signals with at least one failed export (each failure was reported on stderr).
+    pub failed: Vec<&'static str>,
+    /// Signals still exporting when the budget ran out, abandoned.
     pub abandoned: Vec<&'static str>,
     /// How long the shutdown took.
     pub elapsed: Duration,
@@ -116,7 +118,7 @@ impl TelemetryGuard {
         }
         drop(tx);
         let deadline = start + self.budget;
-        let mut finished = Vec::new();
+        let mut finished: Vec<&'static str> = Vec::new();
         while !pending.is_empty() {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
@@ -137,10 +139,27 @@ impl TelemetryGuard {
                 ),
             );
         }
+        let health = Arc::clone(&providers.io.health);
         providers.io.shutdown();
+        // Fixed signal order, whatever order the threads finished in.
+        let in_order = |keep: &dyn Fn(&'static str) -> bool| -> Vec<&'static str> {
+            Signal::ALL
+                .into_iter()
+                .map(Signal::name)
+                .filter(|n| keep(n))
+                .collect()
+        };
+        let failed = in_order(&|n| {
+            Signal::ALL
+                .iter()
+                .any(|s| s.name() == n && health.failed(*s))
+        });
+        let abandoned = in_order(&|n| pending.contains(&n) && !failed.contains(&n));
+        let delivered = in_order(&|n| finished.contains(&n) && !failed.contains(&n));
         ShutdownReport {
-            finished,
-            abandoned: pending,
+            delivered,
+            failed,
+            abandoned,
             elapsed: start.elapsed(),
         }
     }

@@ -28,21 +28,21 @@ fn main() -> ExitCode {
 
     let report = telemetry.shutdown();
     if enabled {
+        let list = |names: &[&str]| {
+            if names.is_empty() {
+                "none".to_owned()
+            } else {
+                names.join(", ")
+            }
+        };
         println!(
-            "han-demo: emitted {} metrics and {} events; exported {} within {} ms{}",
+            "han-demo: emitted {} metrics and {} events; delivered: {}; failed: {}; abandoned: {} (shutdown took {} ms)",
             catalogue::metric::ALL.len(),
             catalogue::event::ALL.len(),
-            if report.finished.is_empty() {
-                "nothing".to_owned()
-            } else {
-                report.finished.join(", ")
-            },
+            list(&report.delivered),
+            list(&report.failed),
+            list(&report.abandoned),
             report.elapsed.as_millis(),
-            if report.abandoned.is_empty() {
-                String::new()
-            } else {
-                format!("; abandoned {}", report.abandoned.join(", "))
-            },
         );
     } else {
         println!("han-demo: telemetry is off; set CLAUDE_CODE_ENABLE_TELEMETRY=1 to export it");

@@ -44,6 +44,32 @@ fn retry_policy() -> RetryPolicy {
 #[derive(Debug, Default)]
 pub(crate) struct Io {
     runtime: Option<tokio::runtime::Runtime>,
+    pub(crate) health: Arc<ExportHealth>,
+}
+
+/// Whether any export of a signal failed during this process, for the shutdown report.
+#[derive(Debug, Default)]
+pub(crate) struct ExportHealth {
+    failed: [AtomicBool; 3],
+}
+
+impl ExportHealth {
+    fn index(signal: Signal) -> usize {
+        match signal {
+            Signal::Metrics => 0,
+            Signal::Logs => 1,
+            Signal::Traces => 2,
+        }
+    }
+
+    /// Whether an export of `signal` has failed.
+    pub(crate) fn failed(&self, signal: Signal) -> bool {
+        self.failed[Self::index(signal)].load(Ordering::Acquire)
+    }
+
+    fn mark_failed(&self, signal: Signal) {
+        self.failed[Self::index(signal)].store(true, Ordering::Release);
+    }
 }
 
 impl Io {
@@ -74,6 +100,7 @@ impl Io {
 #[derive(Debug)]
 pub(crate) struct Reporter {
     signal: Signal,
+    health: Arc<ExportHealth>,
     destination: String,
     /// The transport's own description of the last network error, when it keeps one.
     detail: Option<Arc<Mutex<Option<String>>>>,
@@ -83,11 +110,13 @@ pub(crate) struct Reporter {
 impl Reporter {
     fn new(
         signal: Signal,
+        health: &Arc<ExportHealth>,
         destination: String,
         detail: Option<Arc<Mutex<Option<String>>>>,
     ) -> Arc<Self> {
         Arc::new(Reporter {
             signal,
+            health: Arc::clone(health),
             destination,
             detail,
             reported: AtomicBool::new(false),
@@ -96,6 +125,7 @@ impl Reporter {
 
     fn observe(&self, result: &OTelSdkResult) {
         let Err(error) = result else { return };
+        self.health.mark_failed(self.signal);
         if self.reported.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -283,24 +313,33 @@ fn each_exporter<T>(
     let mut out = Vec::new();
     for exporter in &cfg.exporters {
         match exporter {
-            Exporter::Console => out.push(console(Reporter::new(signal, "stderr".into(), None))),
+            Exporter::Console => out.push(console(Reporter::new(
+                signal,
+                &io.health,
+                "stderr".into(),
+                None,
+            ))),
             Exporter::Otlp => {
+                let health = Arc::clone(&io.health);
                 let built = transport(signal, &cfg.otlp, io).and_then(|t| {
                     let reporter =
-                        Reporter::new(signal, cfg.otlp.endpoint.clone(), t.detail.clone());
+                        Reporter::new(signal, &health, cfg.otlp.endpoint.clone(), t.detail.clone());
                     otlp(t, reporter)
                 });
                 match built {
                     Ok(sink) => out.push(sink),
-                    Err(why) => diagnostics::warn_once(
-                        &format!("build:{}", signal.name()),
-                        &format!(
-                            "cannot export {} to {}: {why}; {} export is off for this process",
-                            signal.name(),
-                            cfg.otlp.endpoint,
-                            signal.name()
-                        ),
-                    ),
+                    Err(why) => {
+                        health.mark_failed(signal);
+                        diagnostics::warn_once(
+                            &format!("build:{}", signal.name()),
+                            &format!(
+                                "cannot export {} to {}: {why}; {} export is off for this process",
+                                signal.name(),
+                                cfg.otlp.endpoint,
+                                signal.name()
+                            ),
+                        );
+                    }
                 }
             }
         }
