@@ -79,6 +79,15 @@ const CA_AND_IDENTITY: Files = Files {
     client_identity: true,
 };
 
+/// What a failure line must say about its cause.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cause {
+    /// The line names the certificate or TLS.
+    Tls,
+    /// Any cause: the promise is one line per signal and exit 0.
+    Unspecified,
+}
+
 struct Run {
     output: Output,
     elapsed: Duration,
@@ -222,9 +231,9 @@ impl Setup {
         c.wait_for_span("han-demo session", WAIT);
     }
 
-    /// han-demo exited 0 within its budget with exactly one line per signal, each naming
-    /// a TLS cause, and nothing arrived at the collector.
-    fn assert_tls_failure(&self, run: &Run) {
+    /// han-demo exited 0 within its budget with exactly one line per signal (each naming
+    /// a TLS cause when `cause` says so), and nothing arrived at the collector.
+    fn assert_failure(&self, run: &Run, cause: Cause) {
         run.assert_exit_0_within(FAILING_BUDGET_MS);
         let warnings = run.warnings();
         for signal in SIGNALS {
@@ -240,7 +249,7 @@ impl Setup {
             );
             let line = about[0].to_ascii_lowercase();
             assert!(
-                line.contains("certificate") || line.contains("tls"),
+                cause == Cause::Unspecified || line.contains("certificate") || line.contains("tls"),
                 "the {signal} line does not name the TLS cause: {}\n{}",
                 about[0],
                 self.context(run)
@@ -274,7 +283,7 @@ fn private_ca_delivers(protocol: Protocol) {
 fn system_roots_reject_the_private_ca(protocol: Protocol) {
     let s = setup(protocol, ClientAuth::None);
     let run = s.run(protocol, NOTHING, FAILING_BUDGET_MS);
-    s.assert_tls_failure(&run);
+    s.assert_failure(&run, Cause::Tls);
     for line in run.warnings() {
         assert!(
             line.contains("OTEL_EXPORTER_OTLP_CERTIFICATE"),
@@ -292,7 +301,16 @@ fn mtls_with_client_identity_delivers(protocol: Protocol) {
 fn mtls_without_client_identity_fails(protocol: Protocol) {
     let s = setup(protocol, ClientAuth::Required);
     let run = s.run(protocol, CA_ONLY, FAILING_BUDGET_MS);
-    s.assert_tls_failure(&run);
+    // In TLS 1.3 the client's handshake is over before the server checks the (missing)
+    // client certificate; the server's `certificate_required` alert is then read by the
+    // HTTP client, which waits for its response, while gRPC fails writing its connection
+    // preface to the closed socket first: "stream closed because of a broken pipe". gRPC
+    // never sees the TLS cause (seen 6 times out of 6), so only HTTP is held to naming it.
+    let cause = match protocol {
+        Protocol::HttpProtobuf => Cause::Tls,
+        Protocol::Grpc => Cause::Unspecified,
+    };
+    s.assert_failure(&run, cause);
 }
 
 fn missing_ca_file_is_named(protocol: Protocol) {
@@ -307,21 +325,32 @@ fn missing_ca_file_is_named(protocol: Protocol) {
     );
     run.assert_exit_0_within(FAILING_BUDGET_MS);
     let warnings = run.warnings();
-    let naming: Vec<&String> = warnings
-        .iter()
-        .filter(|l| l.contains(missing.to_str().expect("UTF-8 path")))
-        .collect();
-    assert!(
-        !naming.is_empty(),
-        "no line names {}; stderr:\n{}",
-        missing.display(),
+    let file = missing.to_str().expect("UTF-8 path");
+    // Each signal's exporter is built (and its CA read) on its own, since each signal may
+    // name its own CA file: one line per signal, each naming the file, nothing else.
+    for signal in SIGNALS {
+        let about: Vec<&String> = warnings
+            .iter()
+            .filter(|l| l.contains(&format!("cannot export {signal} to")))
+            .collect();
+        assert_eq!(
+            about.len(),
+            1,
+            "exactly one line about {signal} expected; stderr:\n{}",
+            run.stderr()
+        );
+        assert!(
+            about[0].contains(&format!("cannot read the CA certificate file {file}")),
+            "the {signal} line does not name {file}: {}",
+            about[0]
+        );
+    }
+    assert_eq!(
+        warnings.len(),
+        SIGNALS.len(),
+        "one line per signal, nothing else; stderr:\n{}",
         run.stderr()
     );
-    for line in &naming {
-        assert!(line.contains("CA certificate"), "{line}");
-    }
-    // TODO decide: one line overall or one per signal.
-    eprintln!("{warnings:#?}");
 }
 
 #[test]

@@ -22,6 +22,49 @@ pub(crate) fn warn_once(key: &str, message: &str) {
     }
 }
 
+/// Likely causes of an export error, first match wins: words to look for in the error
+/// text (lowercase), and what to tell the operator.
+const CAUSES: &[(&[&str], &str)] = &[
+    (
+        &["connection refused", "tcp connect error"],
+        "nothing accepts connections there; is the collector running, and is the port right (4317 gRPC, 4318 HTTP)?",
+    ),
+    (
+        &["dns", "failed to lookup", "name or service not known"],
+        "the host name does not resolve; check the endpoint's host",
+    ),
+    (
+        &["certificaterequired", "certificate required"],
+        "the server requires a client certificate (mutual TLS); set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY",
+    ),
+    (
+        &["certificate", "tls", "handshake"],
+        "TLS failed; for a private CA set OTEL_EXPORTER_OTLP_CERTIFICATE to its PEM file",
+    ),
+    (
+        &["broken pipe", "connection reset"],
+        "the server closed the connection; if it requires a client certificate (mutual TLS), set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY, otherwise check the protocol",
+    ),
+    (
+        &[
+            "401",
+            "403",
+            "unauthenticated",
+            "permissiondenied",
+            "permission denied",
+        ],
+        "the collector rejected the credentials; check OTEL_EXPORTER_OTLP_HEADERS",
+    ),
+    (
+        &["404", "unimplemented"],
+        "the endpoint does not accept OTLP there; check the path and OTEL_EXPORTER_OTLP_PROTOCOL",
+    ),
+    (
+        &["timed out", "deadline", "timeout"],
+        "no answer in time; check the endpoint or raise OTEL_EXPORTER_OTLP_TIMEOUT",
+    ),
+];
+
 /// Explains an export error in the terms an operator acts on. `detail` is the transport's
 /// own description when known (the OTLP HTTP exporter reduces network errors to "network
 /// error"; our client keeps the cause).
@@ -31,31 +74,10 @@ pub(crate) fn explain_export_error(error: &str, detail: Option<&str>) -> String 
         _ => error.to_owned(),
     };
     let lower = text.to_ascii_lowercase();
-    let hint = if lower.contains("connection refused") || lower.contains("tcp connect error") {
-        "nothing accepts connections there; is the collector running, and is the port right (4317 gRPC, 4318 HTTP)?"
-    } else if lower.contains("dns")
-        || lower.contains("failed to lookup")
-        || lower.contains("name or service not known")
-    {
-        "the host name does not resolve; check the endpoint's host"
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
-    {
-        "TLS failed; for a private CA set OTEL_EXPORTER_OTLP_CERTIFICATE to its PEM file"
-    } else if lower.contains("401")
-        || lower.contains("403")
-        || lower.contains("unauthenticated")
-        || lower.contains("permissiondenied")
-        || lower.contains("permission denied")
-    {
-        "the collector rejected the credentials; check OTEL_EXPORTER_OTLP_HEADERS"
-    } else if lower.contains("404") || lower.contains("unimplemented") {
-        "the endpoint does not accept OTLP there; check the path and OTEL_EXPORTER_OTLP_PROTOCOL"
-    } else if lower.contains("timed out") || lower.contains("deadline") || lower.contains("timeout")
-    {
-        "no answer in time; check the endpoint or raise OTEL_EXPORTER_OTLP_TIMEOUT"
-    } else {
-        "check the endpoint, protocol and headers (`han-telemetry doctor` tests them)"
-    };
+    let hint = CAUSES
+        .iter()
+        .find(|(clues, _)| clues.iter().any(|c| lower.contains(c)))
+        .map_or("check the endpoint, protocol and headers", |(_, hint)| hint);
     format!("{text} ({hint})")
 }
 
@@ -83,5 +105,19 @@ mod tests {
             explain_export_error("x", Some("invalid peer certificate: UnknownIssuer"))
                 .contains("OTEL_EXPORTER_OTLP_CERTIFICATE")
         );
+    }
+
+    #[test]
+    fn explains_a_missing_client_certificate() {
+        let alert = explain_export_error("x", Some("received fatal alert: CertificateRequired"));
+        assert!(
+            alert.contains("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE"),
+            "{alert}"
+        );
+        let pipe = explain_export_error(
+            "transport error: stream closed because of a broken pipe",
+            None,
+        );
+        assert!(pipe.contains("mutual TLS"), "{pipe}");
     }
 }

@@ -22,7 +22,7 @@ use crate::{resource, trace};
 
 /// Targets whose events and spans never reach our exporters: the exporters' own stack
 /// (exporting its logs would loop) and the SDK's internal diagnostics.
-const EXCLUDED_TARGETS: [&str; 8] = [
+const EXCLUDED_TARGETS: [&str; 7] = [
     "opentelemetry",
     "hyper",
     "h2",
@@ -30,7 +30,6 @@ const EXCLUDED_TARGETS: [&str; 8] = [
     "tower",
     "reqwest",
     "rustls",
-    "han_telemetry",
 ];
 
 fn exported(target: &str) -> bool {
@@ -147,7 +146,8 @@ impl TelemetryBuilder {
         let mut han = HanLayer::builder()
             .include(config.include)
             .standard_attributes(self.standard)
-            .remote_parent(remote_parent);
+            .remote_parent(remote_parent)
+            .spans(tracer.is_some());
         if let Some(m) = &meter {
             han = han.meter_provider(m.clone());
         }

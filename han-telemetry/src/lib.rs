@@ -1,6 +1,7 @@
 #![doc = include_str!("../../README.md")]
 #![warn(missing_docs)]
 
+mod call;
 pub mod catalogue;
 pub mod config;
 mod diagnostics;
@@ -9,10 +10,18 @@ mod guard;
 mod init;
 mod pipeline;
 pub mod record;
+pub mod report;
 mod resource;
 mod trace;
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
 pub use guard::{ShutdownReport, TelemetryGuard};
+pub use han_telemetry_macros::{
+    instrument_hook, instrument_mcp_tool, instrument_plugin, instrument_task, instrument_validation,
+};
 pub use init::{DEFAULT_EXIT_BUDGET, Telemetry, TelemetryBuilder, init};
 pub use pipeline::{
     Activation, HanLayer, HanLayerBuilder, StandardAttributes, set_standard_attributes,

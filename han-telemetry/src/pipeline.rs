@@ -168,6 +168,8 @@ pub(crate) struct Pipeline {
     include: IncludeAttributes,
     standard: RwLock<Arc<[KeyValue]>>,
     pub(crate) remote_parent: Option<opentelemetry::Context>,
+    /// Whether a span layer is installed, so instrumented calls create spans.
+    pub(crate) spans: bool,
 }
 
 impl Pipeline {
@@ -253,6 +255,7 @@ pub struct HanLayerBuilder {
     include: Option<IncludeAttributes>,
     standard: StandardAttributes,
     remote_parent: Option<opentelemetry::Context>,
+    spans: bool,
 }
 
 /// The instrumentation scope of everything han-telemetry records.
@@ -294,6 +297,14 @@ impl HanLayerBuilder {
         self
     }
 
+    /// Whether instrumented calls create spans: set it when the subscriber also has a span
+    /// layer (tracing-opentelemetry). Off, no span is created at all, which keeps the
+    /// registry's span bookkeeping off the hot path.
+    pub fn spans(mut self, on: bool) -> Self {
+        self.spans = on;
+        self
+    }
+
     /// Builds the layer.
     pub fn build(self) -> HanLayer {
         let include = self.include.unwrap_or(IncludeAttributes {
@@ -317,6 +328,7 @@ impl HanLayerBuilder {
                 include,
                 standard: RwLock::new(standard),
                 remote_parent: self.remote_parent,
+                spans: self.spans,
             }),
         }
     }

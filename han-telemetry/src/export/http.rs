@@ -70,7 +70,13 @@ impl HttpTransport {
 
 pub(super) fn transport(_signal: Signal, cfg: &OtlpConfig) -> Result<HttpTransport, String> {
     let https = cfg.endpoint.starts_with("https://");
-    let tls = TlsMaterial::load(&cfg.tls)?.rustls_config(https)?;
+    // TLS files matter only for https://: a stale CA setting must not turn plain HTTP off.
+    let material = if https {
+        TlsMaterial::load(&cfg.tls)?
+    } else {
+        TlsMaterial::default()
+    };
+    let tls = material.rustls_config(https)?;
     let timeout = cfg.timeout;
     // The blocking client starts its own runtime; building it on a thread of its own keeps
     // that legal when init is called from inside the host's async runtime.

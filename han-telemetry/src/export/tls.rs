@@ -111,8 +111,14 @@ impl TlsMaterial {
     }
 
     /// The tonic TLS configuration for a gRPC `https://` endpoint.
+    ///
+    /// OTLP/gRPC is always HTTP/2, so the connection goes ahead when the server does not
+    /// answer ALPN: TLS terminators and proxies that do not negotiate `h2` (socat, some
+    /// load balancers) would otherwise fail every export with "HTTP/2 was not negotiated".
     pub(super) fn tonic_config(&self) -> tonic::transport::ClientTlsConfig {
-        let mut config = tonic::transport::ClientTlsConfig::new().with_native_roots();
+        let mut config = tonic::transport::ClientTlsConfig::new()
+            .with_native_roots()
+            .assume_http2(true);
         if let Some(pem) = &self.ca_pem {
             config = config.ca_certificate(tonic::transport::Certificate::from_pem(pem));
         }
@@ -154,6 +160,9 @@ mod tests {
             ..TlsFiles::default()
         };
         let err = TlsMaterial::load(&files).expect_err("must fail");
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
         assert!(err.contains("no PEM certificate"), "{err}");
     }
 

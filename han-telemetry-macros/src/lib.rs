@@ -1,0 +1,78 @@
+//! The `#[instrument_hook]` family of attributes. Use them through `han-telemetry`, which
+//! re-exports them and provides the runtime they expand into; the documentation with
+//! examples is there.
+//!
+//! The crate is split by job: `attr` parses the arguments, `valid` checks what they mean
+//! (every error at the offending token), `expand` generates the code. On bad arguments the
+//! function is emitted unchanged next to the error, so one mistake gives one message.
+
+use proc_macro::TokenStream;
+use quote::ToTokens;
+use syn::ItemFn;
+
+mod attr;
+mod expand;
+mod valid;
+
+use valid::Family;
+
+fn instrument(family: Family, args: TokenStream, item: TokenStream) -> TokenStream {
+    let parsed_item: ItemFn = match syn::parse(item.clone()) {
+        Ok(item) => item,
+        Err(e) => {
+            let err = syn::Error::new(
+                e.span(),
+                format!("`#[{}]` goes on a function: {e}", family.attribute()),
+            );
+            return with_original(err, item);
+        }
+    };
+    let args: attr::Args = match syn::parse(args) {
+        Ok(args) => args,
+        Err(e) => return with_original(e, parsed_item.into_token_stream().into()),
+    };
+    if let Err(e) = valid::validate(family, &args, &parsed_item) {
+        return with_original(e, item);
+    }
+    expand::expand(family, &args, parsed_item).into()
+}
+
+/// The error, plus the user's item unchanged, so that it still compiles and only the
+/// annotation's error is shown.
+fn with_original(error: syn::Error, item: TokenStream) -> TokenStream {
+    let mut out: TokenStream = error.into_compile_error().into();
+    out.extend(item);
+    out
+}
+
+/// Instruments a Claude Code hook: `han.hook.execution`, `han.hook.duration_ms`, a span
+/// `hook <name>` and the `han.hook_result` event for every call. See `han_telemetry`'s docs.
+#[proc_macro_attribute]
+pub fn instrument_hook(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument(Family::Hook, args, item)
+}
+
+/// Instruments a plugin install or uninstall function: `han.plugin.install` or
+/// `han.plugin.uninstall` and the `han.plugin_event` event.
+#[proc_macro_attribute]
+pub fn instrument_plugin(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument(Family::Plugin, args, item)
+}
+
+/// Instruments an MCP tool handler: `han.mcp.tool_call`.
+#[proc_macro_attribute]
+pub fn instrument_mcp_tool(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument(Family::McpTool, args, item)
+}
+
+/// Instruments a validation: `han.validation.run`, and `han.validation_error` when it fails.
+#[proc_macro_attribute]
+pub fn instrument_validation(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument(Family::Validation, args, item)
+}
+
+/// Instruments a task: `han.task.completed` or `han.task.failed`, and `han.task_outcome`.
+#[proc_macro_attribute]
+pub fn instrument_task(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument(Family::Task, args, item)
+}

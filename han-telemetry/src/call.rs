@@ -1,0 +1,331 @@
+//! One instrumented call: what `#[instrument_hook]` and its family expand into.
+//!
+//! A [`Call`] is started before the body runs and finished with the outcome after it. If it
+//! is dropped unfinished (the body panicked, or an async call was dropped before it
+//! completed) it records a failure from `Drop`, so such a call is never counted as a
+//! success and a panic continues unchanged. With telemetry off, starting a call is one
+//! atomic load: no clock is read and no attribute value is computed.
+
+use std::cell::RefCell;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use opentelemetry::StringValue;
+
+use crate::pipeline::{is_open, with_current};
+use crate::record::{self, TaskOutcome};
+
+/// What is being called, with the attribute values the annotation names.
+#[derive(Debug)]
+pub enum Kind {
+    /// A hook: `han.hook.execution`, `han.hook.duration_ms`, `han.hook_result`.
+    Hook {
+        /// `hook_name`.
+        hook_name: StringValue,
+        /// `hook_type`.
+        hook_type: StringValue,
+    },
+    /// A plugin installation or removal.
+    Plugin {
+        /// `true` for install, `false` for uninstall.
+        install: bool,
+        /// `plugin_name`.
+        plugin_name: StringValue,
+        /// `scope`.
+        scope: StringValue,
+    },
+    /// An MCP tool handler: `han.mcp.tool_call`.
+    McpTool {
+        /// `tool_name`.
+        tool_name: StringValue,
+    },
+    /// A validation: `han.validation.run` (+ `han.validation_error` when it fails).
+    Validation {
+        /// `validation_type`.
+        validation_type: StringValue,
+    },
+    /// A task: `han.task.completed`/`failed` and `han.task_outcome`.
+    Task {
+        /// `task_type`.
+        task_type: StringValue,
+    },
+}
+
+impl Kind {
+    fn span_name(&self) -> String {
+        match self {
+            Kind::Hook { hook_name, .. } => format!("hook {}", hook_name.as_str()),
+            Kind::Plugin { install: true, .. } => "plugin install".to_owned(),
+            Kind::Plugin { install: false, .. } => "plugin uninstall".to_owned(),
+            Kind::McpTool { tool_name } => format!("mcp tool {}", tool_name.as_str()),
+            Kind::Validation { validation_type } => {
+                format!("validation {}", validation_type.as_str())
+            }
+            Kind::Task { task_type } => format!("task {}", task_type.as_str()),
+        }
+    }
+
+    fn takes_reports(&self) -> bool {
+        matches!(self, Kind::Validation { .. } | Kind::Task { .. })
+    }
+}
+
+/// Values the body reports through [`crate::report`] while the call runs.
+#[derive(Debug)]
+struct Reports {
+    /// `f64` bits; NaN until reported.
+    confidence: AtomicU64,
+    /// `u64::MAX` until reported.
+    error_count: AtomicU64,
+    /// 0 until reported, then 1 + the `TaskOutcome` index.
+    outcome: AtomicU8,
+}
+
+impl Default for Reports {
+    fn default() -> Self {
+        Reports {
+            confidence: AtomicU64::new(f64::NAN.to_bits()),
+            error_count: AtomicU64::new(u64::MAX),
+            outcome: AtomicU8::new(0),
+        }
+    }
+}
+
+thread_local! {
+    /// The calls whose bodies are running on this thread, innermost last.
+    static CURRENT: RefCell<Vec<Arc<Reports>>> = const { RefCell::new(Vec::new()) };
+}
+
+fn with_innermost(f: impl FnOnce(&Reports)) {
+    // `try_with`: reporting during thread teardown is silently dropped, never a panic.
+    let _ = CURRENT.try_with(|stack| {
+        if let Some(r) = stack.borrow().last() {
+            f(r);
+        }
+    });
+}
+
+pub(crate) fn report_confidence(value: f64) {
+    with_innermost(|r| r.confidence.store(value.to_bits(), Ordering::Relaxed));
+}
+
+pub(crate) fn report_error_count(count: u64) {
+    with_innermost(|r| {
+        r.error_count
+            .store(count.min(u64::MAX - 1), Ordering::Relaxed)
+    });
+}
+
+pub(crate) fn report_outcome(outcome: TaskOutcome) {
+    let code = match outcome {
+        TaskOutcome::Success => 1,
+        TaskOutcome::Partial => 2,
+        TaskOutcome::Failure => 3,
+    };
+    with_innermost(|r| r.outcome.store(code, Ordering::Relaxed));
+}
+
+#[derive(Debug)]
+struct Live {
+    kind: Kind,
+    start: Instant,
+    span: tracing::Span,
+    reports: Option<Arc<Reports>>,
+}
+
+/// An instrumented call in progress. See the module docs.
+#[derive(Debug)]
+#[must_use = "a call records when finished or dropped"]
+pub struct Call {
+    live: Option<Live>,
+}
+
+impl Call {
+    /// Starts a call. `kind` is evaluated only when telemetry is on.
+    #[inline]
+    pub fn start(kind: impl FnOnce() -> Kind) -> Call {
+        if !is_open() {
+            return Call { live: None };
+        }
+        Call::start_live(kind())
+    }
+
+    #[cold]
+    fn start_live(kind: Kind) -> Call {
+        let mut spans = false;
+        with_current(|p| spans = p.spans);
+        let span = if spans {
+            let span = tracing::info_span!(
+                target: "han_telemetry::call",
+                "han_telemetry::call",
+                otel.name = kind.span_name(),
+                otel.status_code = tracing::field::Empty,
+            );
+            crate::trace::adopt_remote_parent(&span);
+            span
+        } else {
+            tracing::Span::none()
+        };
+        let reports = kind.takes_reports().then(Arc::default);
+        Call {
+            live: Some(Live {
+                kind,
+                start: Instant::now(),
+                span,
+                reports,
+            }),
+        }
+    }
+
+    /// Enters the call for a synchronous body: its span becomes current and
+    /// [`crate::report`] calls reach it, until the returned guard is dropped.
+    pub fn enter(&self) -> Entered<'_> {
+        let Some(live) = &self.live else {
+            return Entered {
+                _span: None,
+                pushed: false,
+            };
+        };
+        let pushed = push(live.reports.as_ref());
+        Entered {
+            _span: Some(live.span.enter()),
+            pushed,
+        }
+    }
+
+    /// Wraps the future of an async body: the span is entered and reports reach this call
+    /// only while the future is being polled, never across an `.await` of the caller.
+    pub fn instrument<F: std::future::Future>(&self, future: F) -> InCall<F> {
+        let (span, reports) = match &self.live {
+            Some(live) => (live.span.clone(), live.reports.clone()),
+            None => (tracing::Span::none(), None),
+        };
+        InCall {
+            future,
+            span,
+            reports,
+        }
+    }
+
+    /// Records the call with its outcome.
+    pub fn finish(mut self, success: bool) {
+        if let Some(live) = self.live.take() {
+            record_call(live, success);
+        }
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        // Unfinished: the body panicked, or an async call was dropped before completing.
+        if let Some(live) = self.live.take() {
+            record_call(live, false);
+        }
+    }
+}
+
+fn push(reports: Option<&Arc<Reports>>) -> bool {
+    let Some(r) = reports else { return false };
+    CURRENT
+        .try_with(|stack| stack.borrow_mut().push(Arc::clone(r)))
+        .is_ok()
+}
+
+fn pop() {
+    let _ = CURRENT.try_with(|stack| stack.borrow_mut().pop());
+}
+
+/// Guard of [`Call::enter`].
+#[derive(Debug)]
+pub struct Entered<'a> {
+    _span: Option<tracing::span::Entered<'a>>,
+    pushed: bool,
+}
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        if self.pushed {
+            pop();
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// Future of [`Call::instrument`].
+    #[derive(Debug)]
+    pub struct InCall<F> {
+        #[pin]
+        future: F,
+        span: tracing::Span,
+        reports: Option<Arc<Reports>>,
+    }
+}
+
+impl<F: std::future::Future> std::future::Future for InCall<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _span = this.span.enter();
+        let pushed = push(this.reports.as_ref());
+        let poll = this.future.poll(cx);
+        if pushed {
+            pop();
+        }
+        poll
+    }
+}
+
+fn record_call(live: Live, success: bool) {
+    let duration = live.start.elapsed();
+    if !success {
+        live.span.record("otel.status_code", "ERROR");
+    }
+    let _entered = live.span.enter();
+    match live.kind {
+        Kind::Hook {
+            hook_name,
+            hook_type,
+        } => record::hook_run(hook_name, hook_type, success, duration),
+        Kind::Plugin {
+            install: true,
+            plugin_name,
+            scope,
+        } => record::plugin_install(plugin_name, scope, success),
+        Kind::Plugin {
+            install: false,
+            plugin_name,
+            scope,
+        } => record::plugin_uninstall(plugin_name, scope, success),
+        Kind::McpTool { tool_name } => record::mcp_tool_call(tool_name, success),
+        Kind::Validation { validation_type } => {
+            let reported = live
+                .reports
+                .as_ref()
+                .map(|r| r.error_count.load(Ordering::Relaxed));
+            let errors = match reported {
+                Some(n) if n != u64::MAX => n,
+                _ => u64::from(!success),
+            };
+            record::validation(validation_type, success, errors);
+        }
+        Kind::Task { task_type } => {
+            let (confidence, reported) = live.reports.as_ref().map_or((f64::NAN, 0), |r| {
+                (
+                    f64::from_bits(r.confidence.load(Ordering::Relaxed)),
+                    r.outcome.load(Ordering::Relaxed),
+                )
+            });
+            let outcome = match (success, reported) {
+                (false, _) => TaskOutcome::Failure,
+                (true, 2) => TaskOutcome::Partial,
+                (true, 3) => TaskOutcome::Failure,
+                (true, _) => TaskOutcome::Success,
+            };
+            record::task(task_type, outcome, confidence);
+        }
+    }
+}

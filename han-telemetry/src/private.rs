@@ -1,0 +1,49 @@
+//! What `#[instrument_hook]` and its family expand into. Not a public API: names and
+//! signatures change without notice.
+
+pub use crate::call::{Call, Entered, InCall, Kind};
+
+/// Outcome of a `Result` return: success on `Ok`. Chosen by autoref specialisation, so it
+/// follows the type, not its spelling (`anyhow::Result<T>` and other aliases work).
+pub trait ResultOutcome {
+    /// Whether the call succeeded.
+    fn __han_success(&self) -> bool;
+}
+
+impl<T, E> ResultOutcome for &Result<T, E> {
+    #[inline]
+    fn __han_success(&self) -> bool {
+        self.is_ok()
+    }
+}
+
+/// Outcome of any other return: success (a panic never gets here).
+pub trait AnyOutcome {
+    /// Whether the call succeeded.
+    fn __han_success(&self) -> bool;
+}
+
+impl<T: ?Sized> AnyOutcome for &&T {
+    #[inline]
+    fn __han_success(&self) -> bool {
+        true
+    }
+}
+
+/// A string attribute value from a literal in the annotation: no allocation.
+#[inline]
+pub fn literal(value: &'static str) -> opentelemetry::StringValue {
+    opentelemetry::StringValue::from(value)
+}
+
+/// A string attribute value from a parameter the annotation names.
+#[inline]
+pub fn argument<T: std::fmt::Display + ?Sized>(value: &T) -> opentelemetry::StringValue {
+    opentelemetry::StringValue::from(value.to_string())
+}
+
+/// Calls a user's `success = ...` predicate with the return value.
+#[inline]
+pub fn success_by<R: ?Sized>(predicate: impl FnOnce(&R) -> bool, ret: &R) -> bool {
+    predicate(ret)
+}

@@ -1,0 +1,8 @@
+use han_telemetry::instrument_hook;
+
+#[instrument_hook(hook_type = 42)]
+fn stop() {}
+
+fn main() {
+    stop();
+}
