@@ -46,32 +46,43 @@ fn with_original(error: syn::Error, item: TokenStream) -> TokenStream {
 }
 
 /// Instruments a Claude Code hook: `han.hook.execution`, `han.hook.duration_ms`, a span
-/// `hook <name>` and the `han.hook_result` event for every call. See `han_telemetry`'s docs.
+/// `hook <name>` and the `han.hook_result` event for every call.
+///
+/// `#[instrument_hook(hook_type = "PostToolUse")]`, with optional `hook_name = ..`,
+/// `success = ..` and `crate = ..`. Every argument, the outcome rules and the expansion are
+/// documented in `han_telemetry::annotations`.
 #[proc_macro_attribute]
 pub fn instrument_hook(args: TokenStream, item: TokenStream) -> TokenStream {
     instrument(Family::Hook, args, item)
 }
 
 /// Instruments a plugin install or uninstall function: `han.plugin.install` or
-/// `han.plugin.uninstall` and the `han.plugin_event` event.
+/// `han.plugin.uninstall` and the `han.plugin_event` event:
+/// `#[instrument_plugin(install, plugin_name = name, scope = scope)]`. See
+/// `han_telemetry::annotations`.
 #[proc_macro_attribute]
 pub fn instrument_plugin(args: TokenStream, item: TokenStream) -> TokenStream {
     instrument(Family::Plugin, args, item)
 }
 
-/// Instruments an MCP tool handler: `han.mcp.tool_call`.
+/// Instruments an MCP tool handler: `han.mcp.tool_call`. `tool_name` defaults to the function
+/// name. See `han_telemetry::annotations`.
 #[proc_macro_attribute]
 pub fn instrument_mcp_tool(args: TokenStream, item: TokenStream) -> TokenStream {
     instrument(Family::McpTool, args, item)
 }
 
 /// Instruments a validation: `han.validation.run`, and `han.validation_error` when it fails.
+/// The body reports its error count with `han_telemetry::report::error_count`. See
+/// `han_telemetry::annotations`.
 #[proc_macro_attribute]
 pub fn instrument_validation(args: TokenStream, item: TokenStream) -> TokenStream {
     instrument(Family::Validation, args, item)
 }
 
 /// Instruments a task: `han.task.completed` or `han.task.failed`, and `han.task_outcome`.
+/// The body reports its confidence with `han_telemetry::report::confidence`. See
+/// `han_telemetry::annotations`.
 #[proc_macro_attribute]
 pub fn instrument_task(args: TokenStream, item: TokenStream) -> TokenStream {
     instrument(Family::Task, args, item)

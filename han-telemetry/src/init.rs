@@ -228,6 +228,9 @@ impl Telemetry {
         let traces = parts.tracer.map(|provider| {
             tracing_opentelemetry::layer()
                 .with_tracer(provider.tracer_with_scope(crate::pipeline::scope()))
+                // The span macro of an instrumented call sits in han-telemetry, not in the
+                // user's code: its source location would mislead.
+                .with_location(false)
                 .with_filter(filter_fn(|m| exported(m.target())))
         });
         let logs = parts.logger.map(|provider| {

@@ -1,6 +1,9 @@
 #![doc = include_str!("../../README.md")]
 #![warn(missing_docs)]
 
+pub mod annotations {
+    #![doc = include_str!("annotations.md")]
+}
 mod call;
 pub mod catalogue;
 pub mod config;

@@ -5,10 +5,13 @@
 //! `OTEL_TRACES_EXPORTER=otlp` (or `console`) it also emits a span around the session.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use han_telemetry::record::{self, TaskOutcome};
 use han_telemetry::{StandardAttributes, TelemetryBuilder, catalogue};
+use han_telemetry::{
+    instrument_hook, instrument_mcp_tool, instrument_plugin, instrument_task,
+    instrument_validation, report,
+};
 
 fn main() -> ExitCode {
     let builder = TelemetryBuilder::from_env()
@@ -50,27 +53,98 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// One plugin session: every catalogue entry at least once.
+/// One plugin session: every catalogue entry at least once, through the annotations where
+/// they apply and the typed API for the rest.
 fn run_session() {
     record::session_start();
 
-    record::hook_run("lint", "PostToolUse", true, Duration::from_millis(12));
-    record::hook_run("lint", "PostToolUse", false, Duration::from_millis(48));
-    record::hook_run("format-check", "PreToolUse", true, Duration::from_millis(3));
+    let _ = lint("src/main.rs", "fn main() {}\n");
+    let _ = lint("src/lib.rs", "fn f() {\t}\n");
+    format_check("README.md");
 
-    record::plugin_install("jutsu-markdown", "project", true);
-    record::plugin_install("jutsu-broken", "user", false);
-    record::plugin_uninstall("jutsu-markdown", "project", true);
+    let _ = install_plugin("jutsu-markdown", "project");
+    let _ = install_plugin("", "user");
+    let _ = uninstall_plugin("jutsu-markdown", "project");
 
-    record::task("fix", TaskOutcome::Success, 0.85);
-    record::task("refactor", TaskOutcome::Partial, 0.6);
-    record::task("implement", TaskOutcome::Failure, 0.9);
+    let _ = fix_task(&["src/a.rs", "src/b.rs"]);
+    let _ = refactor_task(&["src/a.rs", "notes.txt"]);
+    let _ = implement_task(&[]);
 
-    record::validation("typecheck", true, 0);
-    record::validation("lint", false, 3);
+    let _ = typecheck("let x: number = 1;");
+    let _ = typecheck("let x: any = 1; let y: any = 2; let z: any = 3;");
 
-    record::mcp_tool_call("han_metrics_query", true);
-    record::mcp_tool_call("han_metrics_query", false);
+    let _ = metrics_query("hooks");
+    let _ = metrics_query("");
 
     record::frustration("high", 0.82);
+}
+
+/// A PostToolUse check: the edited file must have no tabs.
+#[instrument_hook(hook_type = "PostToolUse")]
+fn lint(path: &str, contents: &str) -> Result<(), String> {
+    match contents.find('\t') {
+        Some(at) => Err(format!("{path}: tab at byte {at}")),
+        None => Ok(()),
+    }
+}
+
+/// A PreToolUse check that only looks at the path.
+#[instrument_hook(hook_type = "PreToolUse", hook_name = "format-check")]
+fn format_check(path: &str) -> bool {
+    path.ends_with(".md")
+}
+
+#[instrument_plugin(install, plugin_name = name, scope = scope)]
+fn install_plugin(name: &str, scope: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err(format!("no plugin name given for scope {scope}"));
+    }
+    Ok(())
+}
+
+#[instrument_plugin(uninstall, plugin_name = name, scope = scope)]
+fn uninstall_plugin(name: &str, scope: &str) -> Result<(), String> {
+    let _ = (name, scope);
+    Ok(())
+}
+
+#[instrument_task(task_type = "fix")]
+fn fix_task(files: &[&str]) -> Result<usize, String> {
+    report::confidence(0.85);
+    Ok(files.len())
+}
+
+#[instrument_task(task_type = "refactor")]
+fn refactor_task(files: &[&str]) -> Result<usize, String> {
+    let rust = files.iter().filter(|f| f.ends_with(".rs")).count();
+    report::confidence(0.6);
+    if rust < files.len() {
+        report::outcome(TaskOutcome::Partial);
+    }
+    Ok(rust)
+}
+
+#[instrument_task(task_type = "implement")]
+fn implement_task(files: &[&str]) -> Result<usize, String> {
+    report::confidence(0.9);
+    if files.is_empty() {
+        return Err("nothing to implement".into());
+    }
+    Ok(files.len())
+}
+
+/// Counts `any` annotations as type errors.
+#[instrument_validation(validation_type = "typecheck")]
+fn typecheck(source: &str) -> Result<(), usize> {
+    let errors = source.matches(": any").count();
+    report::error_count(errors as u64);
+    if errors == 0 { Ok(()) } else { Err(errors) }
+}
+
+#[instrument_mcp_tool(tool_name = "han_metrics_query")]
+fn metrics_query(query: &str) -> Result<Vec<String>, String> {
+    if query.is_empty() {
+        return Err("empty query".into());
+    }
+    Ok(vec![format!("{query}: 3 runs")])
 }
