@@ -1,0 +1,64 @@
+//! `OTEL_*_EXPORTER=console`: readable telemetry on stderr, stdout left to the program
+//! (Claude Code reads a hook's stdout).
+
+use std::process::Command;
+
+use han_telemetry::catalogue::{event, metric};
+
+#[test]
+fn console_exporters_write_every_signal_to_stderr_and_nothing_to_stdout() {
+    let dir = std::env::temp_dir().join(format!("han-console-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_han-demo"))
+        .env_clear()
+        .env("HOME", &dir)
+        .env("CLAUDE_PROJECT_DIR", &dir)
+        .env("CLAUDE_CODE_ENABLE_TELEMETRY", "1")
+        .env("OTEL_METRICS_EXPORTER", "console")
+        .env("OTEL_LOGS_EXPORTER", "console")
+        .env("OTEL_TRACES_EXPORTER", "console")
+        .output()
+        .expect("run han-demo");
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    // stdout holds only the program's own line.
+    assert_eq!(stdout.lines().count(), 1, "stdout: {stdout}");
+    assert!(stdout.starts_with("han-demo: "), "stdout: {stdout}");
+    assert!(
+        stdout.contains("delivered: metrics, logs, traces"),
+        "stdout: {stdout}"
+    );
+
+    for block in [
+        "[han-telemetry] metrics",
+        "[han-telemetry] events",
+        "[han-telemetry] spans",
+    ] {
+        assert!(stderr.contains(block), "no {block:?} on stderr:\n{stderr}");
+    }
+    for m in metric::ALL {
+        assert!(
+            stderr.contains(m.name),
+            "{} missing on stderr:\n{stderr}",
+            m.name
+        );
+    }
+    for e in event::ALL {
+        assert!(
+            stderr.contains(&format!("  {} {}", e.name, e.severity.text())),
+            "{} missing:\n{stderr}",
+            e.name
+        );
+    }
+    assert!(
+        stderr.contains(r#"hook_name="lint" hook_type="PostToolUse""#),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hook lint"), "span missing:\n{stderr}");
+    assert!(
+        !stderr.contains("han-telemetry: "),
+        "no warnings expected:\n{stderr}"
+    );
+}
