@@ -52,8 +52,11 @@ fn console_exporters_write_every_signal_to_stderr_and_nothing_to_stdout() {
             e.name
         );
     }
+    // Attribute order within a data point is not guaranteed: look for both on one line.
     assert!(
-        stderr.contains(r#"hook_name="lint" hook_type="PostToolUse""#),
+        stderr
+            .lines()
+            .any(|l| l.contains(r#"hook_name="lint""#) && l.contains(r#"hook_type="PostToolUse""#)),
         "{stderr}"
     );
     assert!(stderr.contains("hook lint"), "span missing:\n{stderr}");
