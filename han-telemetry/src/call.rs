@@ -150,13 +150,19 @@ impl Call {
         if !is_open() {
             return Call { live: None };
         }
-        Call::start_live(kind())
+        Call::start_live(kind)
     }
 
     #[cold]
-    fn start_live(kind: Kind) -> Call {
-        let mut spans = false;
-        with_current(|p| spans = p.spans);
+    fn start_live(kind: impl FnOnce() -> Kind) -> Call {
+        // Another thread's pipeline may hold the gate open: look for ours before building
+        // any attribute value.
+        let mut spans = None;
+        with_current(|p| spans = Some(p.spans));
+        let Some(spans) = spans else {
+            return Call { live: None };
+        };
+        let kind = kind();
         let span = if spans {
             let span = tracing::info_span!(
                 target: "han_telemetry::call",
