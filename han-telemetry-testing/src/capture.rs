@@ -9,7 +9,6 @@
 //! and events and spans go through simple (synchronous) processors into in-memory
 //! exporters, so everything recorded before the capture returns is in the snapshot.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,8 +16,7 @@ use std::time::Duration;
 use han_telemetry::config::{Config, IncludeAttributes};
 use han_telemetry::{Activation, HanLayer, StandardAttributes};
 use opentelemetry::KeyValue;
-use opentelemetry::propagation::TextMapPropagator as _;
-use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
+use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{InMemoryLogExporter, SdkLoggerProvider};
@@ -27,7 +25,6 @@ use opentelemetry_sdk::metrics::reader::MetricReader;
 use opentelemetry_sdk::metrics::{
     InstrumentKind, ManualReader, Pipeline, SdkMeterProvider, Temporality,
 };
-use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use tracing::Dispatch;
 use tracing::instrument::WithSubscriber as _;
@@ -240,7 +237,7 @@ impl Session {
             .logger_provider(logger.clone())
             .include(options.include)
             .standard_attributes(options.standard)
-            .remote_parent(remote_parent(
+            .remote_parent(han_telemetry::remote_parent(
                 options.traceparent.as_deref(),
                 options.tracestate.as_deref(),
             ))
@@ -300,19 +297,4 @@ fn otel_value(value: &AttrValue) -> opentelemetry::Value {
         AttrValue::Float(f) => opentelemetry::Value::F64(*f),
         AttrValue::Bool(b) => opentelemetry::Value::Bool(*b),
     }
-}
-
-/// The remote parent a `TRACEPARENT` describes, if valid. The same rule as the runtime's
-/// (its parser is private).
-fn remote_parent(
-    traceparent: Option<&str>,
-    tracestate: Option<&str>,
-) -> Option<opentelemetry::Context> {
-    let mut carrier = HashMap::with_capacity(2);
-    carrier.insert("traceparent".to_owned(), traceparent?.to_owned());
-    if let Some(state) = tracestate {
-        carrier.insert("tracestate".to_owned(), state.to_owned());
-    }
-    let cx = TraceContextPropagator::new().extract(&carrier);
-    cx.span().span_context().is_valid().then_some(cx)
 }

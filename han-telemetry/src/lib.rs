@@ -29,4 +29,4 @@ pub use init::{DEFAULT_EXIT_BUDGET, Telemetry, TelemetryBuilder, init};
 pub use pipeline::{
     Activation, HanLayer, HanLayerBuilder, StandardAttributes, set_standard_attributes,
 };
-pub use trace::adopt_remote_parent;
+pub use trace::{adopt_remote_parent, remote_parent};

@@ -14,8 +14,9 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use crate::pipeline::with_current;
 
-/// The remote parent context described by `traceparent`/`tracestate`, if valid.
-pub(crate) fn remote_parent(
+/// The remote parent context a W3C `traceparent` (with its `tracestate`) describes, if
+/// valid. Pass it to [`crate::HanLayerBuilder::remote_parent`] when building a pipeline by hand.
+pub fn remote_parent(
     traceparent: Option<&str>,
     tracestate: Option<&str>,
 ) -> Option<opentelemetry::Context> {
