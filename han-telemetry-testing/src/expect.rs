@@ -859,69 +859,52 @@ impl Telemetry {
     /// Asserts that the metrics emitted are exactly these: each one present, no other.
     #[track_caller]
     pub fn assert_only_metrics<N: Into<MetricName>>(&self, names: impl IntoIterator<Item = N>) {
-        let expected = name_set(names);
-        let found = self.metric_names();
-        if expected != found {
-            let missing: BTreeSet<_> = expected.difference(&found).cloned().collect();
-            let extra: BTreeSet<_> = found.difference(&expected).cloned().collect();
-            fail(
-                self,
-                &format!(
-                    "expected exactly the metrics [{}], but {}",
-                    list(&expected),
-                    difference(&missing, &extra)
-                ),
-            );
-        }
+        self.check_only("metrics", &name_set(names), &self.metric_names());
     }
 
     /// Asserts that no metric outside `names` was emitted (those named may be absent).
     #[track_caller]
     pub fn assert_no_other_metrics<N: Into<MetricName>>(&self, names: impl IntoIterator<Item = N>) {
-        let allowed = name_set(names);
-        let extra: BTreeSet<_> = self.metric_names().difference(&allowed).cloned().collect();
-        if !extra.is_empty() {
-            fail(
-                self,
-                &format!(
-                    "expected no metrics other than [{}], but also found [{}]",
-                    list(&allowed),
-                    list(&extra)
-                ),
-            );
-        }
+        self.check_no_other("metrics", &name_set(names), &self.metric_names());
     }
 
     /// Asserts that the events emitted are of exactly these names: each present, no other.
     #[track_caller]
     pub fn assert_only_events<N: Into<EventName>>(&self, names: impl IntoIterator<Item = N>) {
-        let expected = event_name_set(names);
-        let found = self.event_names();
+        self.check_only("events", &event_name_set(names), &self.event_names());
+    }
+
+    /// Asserts that no event outside `names` was emitted (those named may be absent).
+    #[track_caller]
+    pub fn assert_no_other_events<N: Into<EventName>>(&self, names: impl IntoIterator<Item = N>) {
+        self.check_no_other("events", &event_name_set(names), &self.event_names());
+    }
+
+    #[track_caller]
+    fn check_only(&self, what: &str, expected: &BTreeSet<String>, found: &BTreeSet<String>) {
         if expected != found {
-            let missing: BTreeSet<_> = expected.difference(&found).cloned().collect();
-            let extra: BTreeSet<_> = found.difference(&expected).cloned().collect();
+            let missing: BTreeSet<_> = expected.difference(found).cloned().collect();
+            let extra: BTreeSet<_> = found.difference(expected).cloned().collect();
             fail(
                 self,
                 &format!(
-                    "expected exactly the events [{}], but {}",
-                    list(&expected),
+                    "expected exactly the {what} [{}], but {}",
+                    list(expected),
                     difference(&missing, &extra)
                 ),
             );
         }
     }
 
-    /// Asserts that no event outside `names` was emitted (those named may be absent).
     #[track_caller]
-    pub fn assert_no_other_events<N: Into<EventName>>(&self, names: impl IntoIterator<Item = N>) {
-        let allowed = event_name_set(names);
-        let extra: BTreeSet<_> = self.event_names().difference(&allowed).cloned().collect();
+    fn check_no_other(&self, what: &str, allowed: &BTreeSet<String>, found: &BTreeSet<String>) {
+        let extra: BTreeSet<_> = found.difference(allowed).cloned().collect();
         if !extra.is_empty() {
             fail(
                 self,
                 &format!(
-                    "expected no events other than [{}], but also found [{}]",
-                    list(&allowed),
+                    "expected no {what} other than [{}], but also found [{}]",
+                    list(allowed),
                     list(&extra)
                 ),
             );
