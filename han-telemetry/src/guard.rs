@@ -18,6 +18,7 @@ use crate::config::Signal;
 use crate::diagnostics;
 use crate::export::Io;
 use crate::pipeline::Activation;
+use crate::store::LocalStore;
 
 /// The providers and runtime a guard shuts down.
 #[derive(Debug, Default)]
@@ -27,6 +28,7 @@ pub(crate) struct Providers {
     pub(crate) tracer: Option<SdkTracerProvider>,
     pub(crate) io: Io,
     pub(crate) activation: Option<Activation>,
+    pub(crate) store: Option<LocalStore>,
 }
 
 /// Flushes and shuts telemetry down when dropped (or on [`TelemetryGuard::shutdown`]).
@@ -87,6 +89,10 @@ impl TelemetryGuard {
         let start = Instant::now();
         // Close the gate first: recording after this point would be lost anyway.
         drop(providers.activation);
+        // The local store is a local write, done before any network wait can use the budget.
+        if let Some(store) = &providers.store {
+            store.flush();
+        }
         let (tx, rx) = mpsc::channel::<&'static str>();
         let mut pending: Vec<&'static str> = Vec::new();
         let mut spawn = |signal: Signal, job: Box<dyn FnOnce() + Send>| {

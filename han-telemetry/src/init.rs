@@ -18,6 +18,7 @@ use crate::diagnostics;
 use crate::export::{self, Io};
 use crate::guard::{Providers, TelemetryGuard};
 use crate::pipeline::{Activation, HanLayer, StandardAttributes};
+use crate::store::LocalStore;
 use crate::{resource, trace};
 
 /// Targets whose events and spans never reach our exporters: the exporters' own stack
@@ -39,8 +40,10 @@ fn exported(target: &str) -> bool {
 /// Sets telemetry up from the environment and Claude Code's settings files, installs it as
 /// the global tracing subscriber, and returns the guard that flushes it at exit.
 ///
+/// The local metrics store ([`crate::store`]) records whatever the OpenTelemetry settings.
 /// With telemetry off (`CLAUDE_CODE_ENABLE_TELEMETRY` unset or `0`, or `OTEL_SDK_DISABLED=true`)
-/// nothing is installed and every recording call costs one atomic load.
+/// only the store records; with the store off too (`HAN_METRICS_STORE=off`) nothing is
+/// installed and every recording call costs one atomic load.
 pub fn init() -> TelemetryGuard {
     TelemetryBuilder::from_env().install()
 }
@@ -89,11 +92,9 @@ impl TelemetryBuilder {
     /// Builds providers and layers without installing anything.
     pub fn build(self) -> Telemetry {
         report_config(&self.config);
+        let store = LocalStore::open(&self.config.store);
         if !self.config.enabled {
-            return Telemetry {
-                parts: None,
-                guard: TelemetryGuard::inert(),
-            };
+            return Self::store_only(store, self.config.include, self.standard);
         }
         let config = &self.config;
         let resource = resource::build(config, &self.service_version);
@@ -154,6 +155,9 @@ impl TelemetryBuilder {
         if let Some(l) = &logger {
             han = han.logger_provider(l.clone());
         }
+        if let Some(s) = &store {
+            han = han.local_store(s.clone());
+        }
         let parts = Parts {
             han: han.build(),
             logger: logger.clone(),
@@ -165,10 +169,46 @@ impl TelemetryBuilder {
             tracer,
             io,
             activation: Some(Activation::new()),
+            store,
         };
         Telemetry {
             parts: Some(parts),
+            exporting: true,
             guard: TelemetryGuard::new(providers, config.exit_budget),
+        }
+    }
+
+    /// OpenTelemetry is off: only the local store records, if it is on.
+    fn store_only(
+        store: Option<LocalStore>,
+        include: crate::config::IncludeAttributes,
+        standard: StandardAttributes,
+    ) -> Telemetry {
+        let Some(store) = store else {
+            return Telemetry {
+                parts: None,
+                exporting: false,
+                guard: TelemetryGuard::inert(),
+            };
+        };
+        let han = HanLayer::builder()
+            .include(include)
+            .standard_attributes(standard)
+            .local_store(store.clone())
+            .build();
+        let providers = Providers {
+            activation: Some(Activation::new()),
+            store: Some(store),
+            ..Providers::default()
+        };
+        Telemetry {
+            parts: Some(Parts {
+                han,
+                logger: None,
+                tracer: None,
+            }),
+            exporting: false,
+            guard: TelemetryGuard::new(providers, Duration::ZERO),
         }
     }
 
@@ -179,12 +219,14 @@ impl TelemetryBuilder {
 }
 
 /// Prints configuration problems, once each. When telemetry is off only the problems that
-/// decided it are relevant; the rest would be noise in every hook's stderr.
+/// decided it, and those of the local store, are relevant; the rest would be noise in every
+/// hook's stderr.
 fn report_config(config: &Config) {
     let relevant = |d: &Diagnostic| {
         config.enabled
             || d.subject == "CLAUDE_CODE_ENABLE_TELEMETRY"
             || d.subject == "OTEL_SDK_DISABLED"
+            || d.subject.starts_with("HAN_METRICS_")
     };
     for d in config.diagnostics.iter().filter(|d| relevant(d)) {
         let line = d.to_string();
@@ -203,12 +245,18 @@ struct Parts {
 #[derive(Debug)]
 pub struct Telemetry {
     parts: Option<Parts>,
+    exporting: bool,
     guard: TelemetryGuard,
 }
 
 impl Telemetry {
-    /// Whether telemetry is on (providers were built).
+    /// Whether OpenTelemetry export is on (providers were built).
     pub fn is_enabled(&self) -> bool {
+        self.exporting
+    }
+
+    /// Whether anything records: export, the local store, or both.
+    pub fn is_recording(&self) -> bool {
         self.parts.is_some()
     }
 

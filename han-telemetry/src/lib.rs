@@ -15,6 +15,9 @@ mod pipeline;
 pub mod record;
 pub mod report;
 mod resource;
+pub mod store;
+#[cfg(test)]
+mod test_support;
 mod trace;
 
 #[doc(hidden)]

@@ -20,6 +20,7 @@ use tracing_subscriber::Layer;
 
 use crate::catalogue::{EventDef, MetricDef, MetricKind, attr, metric};
 use crate::config::IncludeAttributes;
+use crate::store::{Entry, LocalStore};
 
 /// Number of pipelines whose owner (a [`crate::TelemetryGuard`] or a test capture) is alive.
 static OPEN: AtomicUsize = AtomicUsize::new(0);
@@ -160,32 +161,66 @@ impl StandardAttributes {
     }
 }
 
+/// The standard attributes in force: as key-values for export (after the include switches)
+/// and the session id for the local store (which never leaves the machine).
+#[derive(Debug, Clone, Default)]
+struct Standard {
+    key_values: Arc<[KeyValue]>,
+    session_id: Option<Arc<str>>,
+}
+
+impl Standard {
+    fn new(values: &StandardAttributes, include: &IncludeAttributes) -> Self {
+        Standard {
+            key_values: values.to_key_values(include).into(),
+            session_id: values
+                .session_id
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(Arc::from),
+        }
+    }
+}
+
 /// Everything a recording call needs.
 #[derive(Debug)]
 pub(crate) struct Pipeline {
     pub(crate) instruments: Option<Instruments>,
     logger: Option<SdkLogger>,
+    store: Option<LocalStore>,
     include: IncludeAttributes,
-    standard: RwLock<Arc<[KeyValue]>>,
+    standard: RwLock<Standard>,
     pub(crate) remote_parent: Option<opentelemetry::Context>,
     /// Whether a span layer is installed, so instrumented calls create spans.
     pub(crate) spans: bool,
 }
 
 impl Pipeline {
-    /// The standard attributes currently in force.
-    pub(crate) fn standard(&self) -> Arc<[KeyValue]> {
+    fn read_standard<T>(&self, f: impl FnOnce(&Standard) -> T) -> T {
         match self.standard.read() {
-            Ok(guard) => Arc::clone(&guard),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+            Ok(guard) => f(&guard),
+            Err(poisoned) => f(&poisoned.into_inner()),
         }
     }
 
+    /// The standard attributes currently in force.
+    pub(crate) fn standard(&self) -> Arc<[KeyValue]> {
+        self.read_standard(|s| Arc::clone(&s.key_values))
+    }
+
     fn set_standard(&self, values: &StandardAttributes) {
-        let kvs: Arc<[KeyValue]> = values.to_key_values(&self.include).into();
+        let standard = Standard::new(values, &self.include);
         match self.standard.write() {
-            Ok(mut guard) => *guard = kvs,
-            Err(poisoned) => *poisoned.into_inner() = kvs,
+            Ok(mut guard) => *guard = standard,
+            Err(poisoned) => *poisoned.into_inner() = standard,
+        }
+    }
+
+    /// Appends `entry` to the local store, if there is one.
+    pub(crate) fn store<'a>(&self, entry: impl FnOnce() -> Entry<'a>) {
+        if let Some(store) = &self.store {
+            let session = self.read_standard(|s| s.session_id.clone());
+            store.append(session.as_deref(), entry());
         }
     }
 
@@ -256,6 +291,7 @@ pub struct HanLayerBuilder {
     standard: StandardAttributes,
     remote_parent: Option<opentelemetry::Context>,
     spans: bool,
+    store: Option<LocalStore>,
 }
 
 /// The instrumentation scope of everything han-telemetry records.
@@ -305,6 +341,13 @@ impl HanLayerBuilder {
         self
     }
 
+    /// Also appends every record to this local store (see [`crate::store`]). [`crate::init`]
+    /// opens the one the configuration names; test harnesses normally leave it out.
+    pub fn local_store(mut self, store: LocalStore) -> Self {
+        self.store = Some(store);
+        self
+    }
+
     /// Builds the layer.
     pub fn build(self) -> HanLayer {
         let include = self.include.unwrap_or(IncludeAttributes {
@@ -320,11 +363,12 @@ impl HanLayerBuilder {
             .logger_provider
             .as_ref()
             .map(|p| p.logger_with_scope(scope()));
-        let standard = self.standard.to_key_values(&include).into();
+        let standard = Standard::new(&self.standard, &include);
         HanLayer {
             pipeline: Arc::new(Pipeline {
                 instruments,
                 logger,
+                store: self.store,
                 include,
                 standard: RwLock::new(standard),
                 remote_parent: self.remote_parent,

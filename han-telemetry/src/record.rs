@@ -1,8 +1,8 @@
 //! Typed recording of every catalogue entry, for code paths no annotation reaches.
 //!
 //! Each function records the metric(s) and the event that belong together, so a caller
-//! cannot emit one without the other. All of them are no-ops (one atomic load) when
-//! telemetry is off. String arguments take anything that converts into an OpenTelemetry
+//! cannot emit one without the other, and appends the occurrence to the local store. All of
+//! them are no-ops (one atomic load) when telemetry and the store are off. String arguments take anything that converts into an OpenTelemetry
 //! [`StringValue`]: a `&'static str` costs no allocation.
 
 use std::time::Duration;
@@ -12,6 +12,7 @@ use opentelemetry::{KeyValue, StringValue};
 
 use crate::catalogue::{attr, event, tenth_bucket};
 use crate::pipeline::{Pipeline, with_current};
+use crate::store::{Entry, unit_interval};
 
 /// How a task ended. `Success` and `Partial` count in `han.task.completed`, `Failure` in
 /// `han.task.failed`; the outcome is an attribute of both.
@@ -64,6 +65,12 @@ pub fn hook_run(
     with_current(|p| {
         let (name, kind) = (hook_name.into(), hook_type.into());
         let ms = millis(duration);
+        p.store(|| Entry::Hook {
+            hook_name: name.as_str().into(),
+            hook_type: kind.as_str().into(),
+            success,
+            duration_ms: ms,
+        });
         if let Some(m) = &p.instruments {
             let own = [
                 KeyValue::new(attr::HOOK_NAME, name.clone()),
@@ -95,6 +102,11 @@ pub fn plugin_install(
 ) {
     with_current(|p| {
         let (name, scope) = (plugin_name.into(), scope.into());
+        p.store(|| Entry::PluginInstall {
+            plugin_name: name.as_str().into(),
+            scope: scope.as_str().into(),
+            success,
+        });
         if let Some(m) = &p.instruments {
             let own = [
                 KeyValue::new(attr::PLUGIN_NAME, name.clone()),
@@ -116,6 +128,11 @@ pub fn plugin_uninstall(
 ) {
     with_current(|p| {
         let (name, scope) = (plugin_name.into(), scope.into());
+        p.store(|| Entry::PluginUninstall {
+            plugin_name: name.as_str().into(),
+            scope: scope.as_str().into(),
+            success,
+        });
         if let Some(m) = &p.instruments {
             let own = [
                 KeyValue::new(attr::PLUGIN_NAME, name.clone()),
@@ -151,6 +168,11 @@ fn plugin_event(
 pub fn task(task_type: impl Into<StringValue>, outcome: TaskOutcome, confidence: f64) {
     with_current(|p| {
         let task_type = task_type.into();
+        p.store(|| Entry::Task {
+            task_type: task_type.as_str().into(),
+            outcome: outcome.as_str().into(),
+            confidence: unit_interval(confidence),
+        });
         if let Some(m) = &p.instruments {
             let own = [
                 KeyValue::new(attr::TASK_TYPE, task_type.clone()),
@@ -163,10 +185,9 @@ pub fn task(task_type: impl Into<StringValue>, outcome: TaskOutcome, confidence:
             };
             with_standard(p, own, |attrs| counter.add(1, attrs));
         }
-        let confidence = if confidence.is_nan() {
-            AnyValue::from("unknown")
-        } else {
-            AnyValue::Double(confidence.clamp(0.0, 1.0))
+        let confidence = match unit_interval(confidence) {
+            Some(c) => AnyValue::Double(c),
+            None => AnyValue::from("unknown"),
         };
         p.emit_event(
             &event::TASK_OUTCOME,
@@ -185,6 +206,11 @@ pub fn validation(validation_type: impl Into<StringValue>, passed: bool, error_c
     with_current(|p| {
         let validation_type = validation_type.into();
         let errors = i64::try_from(error_count).unwrap_or(i64::MAX);
+        p.store(|| Entry::Validation {
+            validation_type: validation_type.as_str().into(),
+            passed,
+            error_count,
+        });
         if let Some(m) = &p.instruments {
             let own = [
                 KeyValue::new(attr::VALIDATION_TYPE, validation_type.clone()),
@@ -208,9 +234,14 @@ pub fn validation(validation_type: impl Into<StringValue>, passed: bool, error_c
 /// An MCP tool call: `han.mcp.tool_call`.
 pub fn mcp_tool_call(tool_name: impl Into<StringValue>, success: bool) {
     with_current(|p| {
+        let tool_name = tool_name.into();
+        p.store(|| Entry::McpToolCall {
+            tool_name: tool_name.as_str().into(),
+            success,
+        });
         if let Some(m) = &p.instruments {
             let own = [
-                KeyValue::new(attr::TOOL_NAME, tool_name.into()),
+                KeyValue::new(attr::TOOL_NAME, tool_name),
                 KeyValue::new(attr::SUCCESS, success),
             ];
             with_standard(p, own, |attrs| m.mcp_tool_call.add(1, attrs));
@@ -221,6 +252,7 @@ pub fn mcp_tool_call(tool_name: impl Into<StringValue>, success: bool) {
 /// A Han session started: `han.session.start`.
 pub fn session_start() {
     with_current(|p| {
+        p.store(|| Entry::SessionStart {});
         if let Some(m) = &p.instruments {
             with_standard(p, [], |attrs| m.session_start.add(1, attrs));
         }
@@ -231,9 +263,14 @@ pub fn session_start() {
 /// `high`) and the score in `[0, 1]` rounded down to a tenth.
 pub fn frustration(level: impl Into<StringValue>, score: f64) {
     with_current(|p| {
+        let level = level.into();
+        p.store(|| Entry::Frustration {
+            level: level.as_str().into(),
+            score: unit_interval(score),
+        });
         if let Some(m) = &p.instruments {
             let own = [
-                KeyValue::new(attr::LEVEL, level.into()),
+                KeyValue::new(attr::LEVEL, level),
                 KeyValue::new(attr::SCORE_BUCKET, tenth_bucket(score)),
             ];
             with_standard(p, own, |attrs| m.frustration_detected.add(1, attrs));

@@ -12,8 +12,6 @@ mod parse;
 mod resolve;
 mod settings_file;
 mod sources;
-#[cfg(test)]
-mod test_support;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -48,6 +46,8 @@ pub struct Config {
     pub include: IncludeAttributes,
     /// `HAN_TELEMETRY_EXIT_BUDGET_MS`: how long flushing may delay a hook's exit.
     pub exit_budget: Duration,
+    /// The local metrics store (`HAN_METRICS_*`), on whatever the OpenTelemetry settings.
+    pub store: StoreConfig,
     /// A valid W3C `TRACEPARENT` to join Claude Code's trace.
     pub traceparent: Option<String>,
     /// `TRACESTATE`, kept only alongside a valid `traceparent` (W3C trace context rule).
@@ -117,6 +117,25 @@ impl Default for IncludeAttributes {
             version: false,
             account_uuid: true,
         }
+    }
+}
+
+/// Where and whether every event is also appended to the local metrics store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// `HAN_METRICS_STORE`, on by default; independent of `CLAUDE_CODE_ENABLE_TELEMETRY`.
+    pub enabled: bool,
+    /// `HAN_METRICS_DIR`, else `han/metrics` under Claude Code's configuration directory
+    /// (`$CLAUDE_CONFIG_DIR` or `~/.claude`). `None` when neither is known: the store is off.
+    pub dir: Option<PathBuf>,
+    /// `HAN_METRICS_RETENTION_DAYS`: day files older than this are deleted (default 30).
+    pub retention_days: u32,
+}
+
+impl StoreConfig {
+    /// The directory to write to, when the store is on.
+    pub fn active_dir(&self) -> Option<&std::path::Path> {
+        self.dir.as_deref().filter(|_| self.enabled)
     }
 }
 
@@ -360,8 +379,8 @@ pub struct Provenance {
 mod tests {
     use std::ffi::OsString;
 
-    use super::test_support::TempDir;
     use super::*;
+    use crate::test_support::TempDir;
 
     #[test]
     fn discovered_sources_combine_into_one_config() {

@@ -18,15 +18,24 @@ pub(crate) enum Millis {
 
 /// Whole milliseconds in `min..=max`; larger values (even beyond `u64`) clamp to `max`.
 pub(crate) fn millis(raw: &str, min: u64, max: u64) -> Result<Millis, String> {
+    bounded(raw, min, max, "milliseconds", "ms")
+}
+
+/// Whole days in `min..=max`, clamping like [`millis`].
+pub(crate) fn days(raw: &str, min: u64, max: u64) -> Result<Millis, String> {
+    bounded(raw, min, max, "days", "days")
+}
+
+fn bounded(raw: &str, min: u64, max: u64, unit: &str, short: &str) -> Result<Millis, String> {
     let digits = raw.trim();
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("is not a whole number of milliseconds".to_owned());
+        return Err(format!("is not a whole number of {unit}"));
     }
     let Ok(value) = digits.parse::<u64>() else {
         return Ok(Millis::Clamped(max));
     };
     if value < min {
-        return Err(format!("is below the minimum of {min} ms"));
+        return Err(format!("is below the minimum of {min} {short}"));
     }
     if value > max {
         return Ok(Millis::Clamped(max));

@@ -3,12 +3,14 @@
 //! The OTLP exporter settings live in [`super::otlp`]; everything else is here.
 
 use std::fmt::Display;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::diagnostic::{Diagnostic, mask_value};
 use super::parse::{self, Millis};
 use super::{
-    Config, Exporter, IncludeAttributes, Provenance, Signal, Source, Sources, Temporality, otlp,
+    Config, Exporter, IncludeAttributes, Provenance, Signal, Source, Sources, StoreConfig,
+    Temporality, otlp,
 };
 
 pub(crate) const ENABLE_TELEMETRY: &str = "CLAUDE_CODE_ENABLE_TELEMETRY";
@@ -22,6 +24,9 @@ pub(crate) const INCLUDE_SESSION_ID: &str = "OTEL_METRICS_INCLUDE_SESSION_ID";
 pub(crate) const INCLUDE_VERSION: &str = "OTEL_METRICS_INCLUDE_VERSION";
 pub(crate) const INCLUDE_ACCOUNT_UUID: &str = "OTEL_METRICS_INCLUDE_ACCOUNT_UUID";
 pub(crate) const EXIT_BUDGET: &str = "HAN_TELEMETRY_EXIT_BUDGET_MS";
+pub(crate) const METRICS_STORE: &str = "HAN_METRICS_STORE";
+pub(crate) const METRICS_DIR: &str = "HAN_METRICS_DIR";
+pub(crate) const METRICS_RETENTION_DAYS: &str = "HAN_METRICS_RETENTION_DAYS";
 pub(crate) const TRACEPARENT: &str = "TRACEPARENT";
 pub(crate) const TRACESTATE: &str = "TRACESTATE";
 
@@ -29,6 +34,8 @@ pub(crate) const TRACESTATE: &str = "TRACESTATE";
 pub(crate) const DEFAULT_SERVICE_NAME: &str = "han";
 const MAX_INTERVAL_MS: u64 = 86_400_000;
 const MAX_EXIT_BUDGET_MS: u64 = 60_000;
+const MAX_RETENTION_DAYS: u64 = 3_650;
+const DEFAULT_RETENTION_DAYS: u64 = 30;
 
 pub(crate) fn resolve(sources: &Sources) -> Config {
     let mut r = Resolver::new(sources);
@@ -57,6 +64,7 @@ pub(crate) fn resolve(sources: &Sources) -> Config {
     };
     let exit_budget = r.millis(EXIT_BUDGET, 0, MAX_EXIT_BUDGET_MS, 1_000, true);
     let (traceparent, tracestate) = r.trace_context();
+    let store = r.store(sources.claude_dir());
 
     let mut diagnostics = sources.diagnostics().to_vec();
     diagnostics.append(&mut r.diagnostics);
@@ -81,6 +89,7 @@ pub(crate) fn resolve(sources: &Sources) -> Config {
         resource_attributes,
         include,
         exit_budget: Duration::from_millis(exit_budget),
+        store,
         traceparent,
         tracestate,
         provenance: r.provenance,
@@ -297,6 +306,56 @@ impl<'a> Resolver<'a> {
         (service_name, attributes)
     }
 
+    /// `HAN_METRICS_STORE`, `HAN_METRICS_DIR` and `HAN_METRICS_RETENTION_DAYS`.
+    fn store(&mut self, claude_dir: Option<&Path>) -> StoreConfig {
+        let enabled = self.setting(METRICS_STORE, parse::enable_flag, true, true);
+        let dir = match self.lookup(METRICS_DIR) {
+            Some(found) => {
+                self.used(&found);
+                Some(PathBuf::from(found.value))
+            }
+            None => {
+                let dir = claude_dir.map(|dir| dir.join("han").join("metrics"));
+                let shown = dir.as_deref().map_or_else(
+                    || "none (no HOME or CLAUDE_CONFIG_DIR: the store is off)".to_owned(),
+                    |dir| dir.display().to_string(),
+                );
+                self.defaulted(METRICS_DIR, shown);
+                dir
+            }
+        };
+        let retention_days = match self.lookup(METRICS_RETENTION_DAYS) {
+            None => {
+                self.defaulted(METRICS_RETENTION_DAYS, DEFAULT_RETENTION_DAYS);
+                DEFAULT_RETENTION_DAYS
+            }
+            Some(found) => match parse::days(found.value, 1, MAX_RETENTION_DAYS) {
+                Ok(Millis::InRange(days)) => {
+                    self.used(&found);
+                    days
+                }
+                Ok(Millis::Clamped(days)) => {
+                    self.used(&found);
+                    self.report(
+                        &found,
+                        format!("is above the maximum of {MAX_RETENTION_DAYS} days"),
+                        format!("using {days}"),
+                    );
+                    days
+                }
+                Err(problem) => {
+                    self.report(&found, problem, format!("using {DEFAULT_RETENTION_DAYS}"));
+                    DEFAULT_RETENTION_DAYS
+                }
+            },
+        };
+        StoreConfig {
+            enabled,
+            dir,
+            retention_days: u32::try_from(retention_days).unwrap_or(u32::MAX),
+        }
+    }
+
     /// `TRACEPARENT` and `TRACESTATE`; the state is meaningless without a valid parent.
     fn trace_context(&mut self) -> (Option<String>, Option<String>) {
         let state = self.lookup(TRACESTATE);
@@ -342,6 +401,70 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
+
+    #[test]
+    fn the_local_store_is_on_under_the_claude_dir_by_default_even_with_telemetry_off() {
+        let sources = Sources::new().with_claude_dir("/home/u/.claude");
+        let c = Config::from_sources(&sources);
+        assert!(!c.enabled);
+        assert!(c.store.enabled);
+        assert_eq!(
+            c.store.active_dir(),
+            Some(Path::new("/home/u/.claude/han/metrics"))
+        );
+        assert_eq!(c.store.retention_days, 30);
+        assert_eq!(c.source_of(METRICS_DIR), Some(&Source::Default));
+    }
+
+    #[test]
+    fn the_local_store_follows_its_variables() {
+        let c = Config::from_sources(
+            &Sources::new()
+                .with_claude_dir("/home/u/.claude")
+                .with_layer(
+                    Source::ProcessEnv,
+                    [(METRICS_DIR, "/data/han"), (METRICS_RETENTION_DAYS, "7")],
+                ),
+        );
+        assert_eq!(c.store.active_dir(), Some(Path::new("/data/han")));
+        assert_eq!(c.store.retention_days, 7);
+        assert_eq!(c.source_of(METRICS_DIR), Some(&Source::ProcessEnv));
+
+        let off = config(&[(METRICS_STORE, "off"), (METRICS_DIR, "/data/han")]);
+        assert!(!off.store.enabled);
+        assert_eq!(off.store.active_dir(), None);
+
+        // Without a home or CLAUDE_CONFIG_DIR there is nowhere to write: off, quietly.
+        let nowhere = config(&[]);
+        assert_eq!(nowhere.store.active_dir(), None);
+        assert!(nowhere.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn bad_store_values_warn_and_fall_back() {
+        let c = config(&[(METRICS_STORE, "maybe"), (METRICS_RETENTION_DAYS, "a week")]);
+        assert!(c.store.enabled);
+        assert_eq!(c.store.retention_days, 30);
+        assert!(
+            only_diagnostic(&c, METRICS_STORE)
+                .to_string()
+                .contains("using true")
+        );
+        assert!(
+            only_diagnostic(&c, METRICS_RETENTION_DAYS)
+                .to_string()
+                .contains("is not a whole number of days; using 30")
+        );
+        let zero = config(&[(METRICS_RETENTION_DAYS, "0")]);
+        assert_eq!(zero.store.retention_days, 30);
+        let huge = config(&[(METRICS_RETENTION_DAYS, "99999999999999999999999")]);
+        assert_eq!(huge.store.retention_days, 3_650);
+        assert!(
+            only_diagnostic(&huge, METRICS_RETENTION_DAYS)
+                .to_string()
+                .contains("above the maximum of 3650 days")
+        );
+    }
 
     fn config(vars: &[(&str, &str)]) -> Config {
         Config::from_sources(&Sources::new().with_layer(Source::ProcessEnv, vars.iter().copied()))

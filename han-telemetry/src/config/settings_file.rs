@@ -149,8 +149,8 @@ mod tests {
     use std::fs;
     use std::path::PathBuf;
 
-    use super::super::test_support::TempDir;
     use super::*;
+    use crate::test_support::TempDir;
 
     fn user(path: &str) -> Source {
         Source::UserSettings(PathBuf::from(path))

@@ -73,6 +73,7 @@ pub(crate) fn is_relevant(name: &str) -> bool {
 pub struct Sources {
     layers: Vec<(Source, BTreeMap<String, String>)>,
     diagnostics: Vec<Diagnostic>,
+    claude_dir: Option<PathBuf>,
 }
 
 impl Sources {
@@ -96,6 +97,19 @@ impl Sources {
         self
     }
 
+    /// Claude Code's configuration directory (`$CLAUDE_CONFIG_DIR`, else `~/.claude`), under
+    /// which the local metrics store lives by default.
+    #[must_use]
+    pub fn with_claude_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.claude_dir = Some(dir.into());
+        self
+    }
+
+    /// Claude Code's configuration directory, when known.
+    pub fn claude_dir(&self) -> Option<&Path> {
+        self.claude_dir.as_deref()
+    }
+
     /// The real process environment and the real settings files.
     pub fn discover() -> Self {
         Self::discover_with(&DiscoverOptions::from_process())
@@ -104,6 +118,7 @@ impl Sources {
     /// Discovery with every input supplied by the caller, so tests need no real environment.
     pub fn discover_with(opts: &DiscoverOptions) -> Self {
         let mut sources = Self::new();
+        sources.claude_dir = opts.claude_dir();
 
         let managed = opts
             .managed_settings
@@ -219,6 +234,7 @@ impl fmt::Debug for Sources {
                     .collect::<Vec<_>>(),
             )
             .field("diagnostics", &self.diagnostics)
+            .field("claude_dir", &self.claude_dir)
             .finish()
     }
 }
@@ -284,14 +300,17 @@ impl DiscoverOptions {
             .map(PathBuf::from)
     }
 
+    /// `$CLAUDE_CONFIG_DIR`, else `<home>/.claude`.
+    fn claude_dir(&self) -> Option<PathBuf> {
+        match self.env_var("CLAUDE_CONFIG_DIR") {
+            Some(dir) => Some(PathBuf::from(dir)),
+            None => self.home_dir().map(|home| home.join(".claude")),
+        }
+    }
+
     /// `$CLAUDE_CONFIG_DIR/settings.json`, else `<home>/.claude/settings.json`.
     fn user_settings(&self) -> Option<PathBuf> {
-        match self.env_var("CLAUDE_CONFIG_DIR") {
-            Some(dir) => Some(PathBuf::from(dir).join("settings.json")),
-            None => self
-                .home_dir()
-                .map(|home| home.join(".claude").join("settings.json")),
-        }
+        self.claude_dir().map(|dir| dir.join("settings.json"))
     }
 }
 
@@ -333,8 +352,8 @@ fn same_file(a: &Path, b: &Path) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::TempDir;
     use super::*;
+    use crate::test_support::TempDir;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(OsString, OsString)> {
         pairs

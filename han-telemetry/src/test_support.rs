@@ -15,7 +15,7 @@ impl TempDir {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         let name = format!(
-            "han-config-test-{label}-{}-{nanos}-{}",
+            "han-test-{label}-{}-{nanos}-{}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );

@@ -1,0 +1,58 @@
+#![doc = include_str!("format.md")]
+
+mod day;
+mod reader;
+mod record;
+mod writer;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use reader::{Scan, Skipped, scan};
+pub(crate) use record::unit_interval;
+pub use record::{Entry, FORMAT_VERSION, Record};
+
+use crate::config::StoreConfig;
+
+/// A handle on the store a process appends to. Cheap to clone; the last clone dropped writes
+/// out what is still buffered ([`crate::TelemetryGuard`] does so at exit).
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    writer: Arc<writer::Writer>,
+}
+
+impl LocalStore {
+    /// The store `config` asks for, or `None` when it is off or has no directory.
+    pub fn open(config: &StoreConfig) -> Option<LocalStore> {
+        config
+            .active_dir()
+            .map(|dir| Self::at(dir, config.retention_days))
+    }
+
+    /// A store in `dir` keeping `retention_days` days. Nothing touches the disk until the
+    /// first write.
+    pub fn at(dir: impl AsRef<Path>, retention_days: u32) -> LocalStore {
+        LocalStore {
+            writer: Arc::new(writer::Writer::new(
+                dir.as_ref().to_path_buf(),
+                retention_days,
+            )),
+        }
+    }
+
+    /// The directory written to.
+    pub fn dir(&self) -> &Path {
+        self.writer.dir()
+    }
+
+    /// Buffers one record (written at the next flush).
+    pub fn append(&self, session_id: Option<&str>, entry: Entry<'_>) {
+        self.writer.append(session_id, entry);
+    }
+
+    /// Writes out what is buffered now. Failures are reported once on stderr, never returned:
+    /// the store must not fail its host.
+    pub fn flush(&self) {
+        self.writer.flush();
+    }
+}
