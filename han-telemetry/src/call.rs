@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use opentelemetry::StringValue;
 
-use crate::pipeline::{is_open, with_current};
+use crate::pipeline::{Pipeline, is_open, with_current};
 use crate::record::{self, TaskOutcome};
 
 /// What is being called, with the attribute values the annotation names.
@@ -130,6 +130,8 @@ pub(crate) fn report_outcome(outcome: TaskOutcome) {
 
 #[derive(Debug)]
 struct Live {
+    /// Found once at the start, so finishing needs no second dispatcher lookup.
+    pipeline: Arc<Pipeline>,
     kind: Kind,
     start: Instant,
     span: tracing::Span,
@@ -140,7 +142,8 @@ struct Live {
 #[derive(Debug)]
 #[must_use = "a call records when finished or dropped"]
 pub struct Call {
-    live: Option<Live>,
+    /// Boxed so that the off path moves one pointer, not a span and two strings.
+    live: Option<Box<Live>>,
 }
 
 impl Call {
@@ -157,11 +160,12 @@ impl Call {
     fn start_live(kind: impl FnOnce() -> Kind) -> Call {
         // Another thread's pipeline may hold the gate open: look for ours before building
         // any attribute value.
-        let mut spans = None;
-        with_current(|p| spans = Some(p.spans));
-        let Some(spans) = spans else {
+        let mut found = None;
+        with_current(|p| found = Some(Arc::clone(p)));
+        let Some(pipeline) = found else {
             return Call { live: None };
         };
+        let spans = pipeline.spans;
         let kind = kind();
         let span = if spans {
             let span = tracing::info_span!(
@@ -177,12 +181,13 @@ impl Call {
         };
         let reports = kind.takes_reports().then(Arc::default);
         Call {
-            live: Some(Live {
+            live: Some(Box::new(Live {
+                pipeline,
                 kind,
                 start: Instant::now(),
                 span,
                 reports,
-            }),
+            })),
         }
     }
 
@@ -219,7 +224,7 @@ impl Call {
     /// Records the call with its outcome.
     pub fn finish(mut self, success: bool) {
         if let Some(live) = self.live.take() {
-            record_call(live, success);
+            record_call(*live, success);
         }
     }
 }
@@ -228,7 +233,7 @@ impl Drop for Call {
     fn drop(&mut self) {
         // Unfinished: the body panicked, or an async call was dropped before completing.
         if let Some(live) = self.live.take() {
-            record_call(live, false);
+            record_call(*live, false);
         }
     }
 }
@@ -286,6 +291,7 @@ impl<F: std::future::Future> std::future::Future for InCall<F> {
 }
 
 fn record_call(live: Live, success: bool) {
+    let p = &*live.pipeline;
     let duration = live.start.elapsed();
     if !success {
         live.span.record("otel.status_code", "ERROR");
@@ -295,18 +301,18 @@ fn record_call(live: Live, success: bool) {
         Kind::Hook {
             hook_name,
             hook_type,
-        } => record::hook_run(hook_name, hook_type, success, duration),
+        } => record::hook_run_in(p, hook_name, hook_type, success, duration),
         Kind::Plugin {
             install: true,
             plugin_name,
             scope,
-        } => record::plugin_install(plugin_name, scope, success),
+        } => record::plugin_install_in(p, plugin_name, scope, success),
         Kind::Plugin {
             install: false,
             plugin_name,
             scope,
-        } => record::plugin_uninstall(plugin_name, scope, success),
-        Kind::McpTool { tool_name } => record::mcp_tool_call(tool_name, success),
+        } => record::plugin_uninstall_in(p, plugin_name, scope, success),
+        Kind::McpTool { tool_name } => record::mcp_tool_call_in(p, tool_name, success),
         Kind::Validation { validation_type } => {
             let reported = live
                 .reports
@@ -316,7 +322,7 @@ fn record_call(live: Live, success: bool) {
                 Some(n) if n != u64::MAX => n,
                 _ => u64::from(!success),
             };
-            record::validation(validation_type, success, errors);
+            record::validation_in(p, validation_type, success, errors);
         }
         Kind::Task { task_type } => {
             let (confidence, reported) = live.reports.as_ref().map_or((f64::NAN, 0), |r| {
@@ -331,7 +337,7 @@ fn record_call(live: Live, success: bool) {
                 (true, 3) => TaskOutcome::Failure,
                 (true, _) => TaskOutcome::Success,
             };
-            record::task(task_type, outcome, confidence);
+            record::task_in(p, task_type, outcome, confidence);
         }
     }
 }

@@ -58,7 +58,7 @@ pub(crate) fn is_open() -> bool {
 /// Runs `f` with the pipeline of the current dispatcher, if telemetry is on and the current
 /// dispatcher has one.
 #[inline]
-pub(crate) fn with_current(f: impl FnOnce(&Pipeline)) {
+pub(crate) fn with_current(f: impl FnOnce(&Arc<Pipeline>)) {
     if !is_open() {
         return;
     }
@@ -229,6 +229,7 @@ impl Pipeline {
         &self,
         def: &EventDef,
         attributes: [(&'static str, AnyValue); N],
+        standard: &[KeyValue],
     ) {
         let Some(logger) = &self.logger else { return };
         let mut record = logger.create_log_record();
@@ -243,7 +244,7 @@ impl Pipeline {
                 .into_iter()
                 .map(|(k, v)| (Key::from_static_str(k), v)),
         );
-        for kv in self.standard().iter() {
+        for kv in standard {
             record.add_attribute(kv.key.clone(), value_to_any(kv.value.clone()));
         }
         logger.emit(record);

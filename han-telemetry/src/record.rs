@@ -43,8 +43,11 @@ fn millis(duration: Duration) -> f64 {
 }
 
 /// Adds the standard attributes to a metric's own attributes and records with `f`.
-fn with_standard<const N: usize>(p: &Pipeline, own: [KeyValue; N], f: impl FnOnce(&[KeyValue])) {
-    let standard = p.standard();
+fn with_standard<const N: usize>(
+    standard: &[KeyValue],
+    own: [KeyValue; N],
+    f: impl FnOnce(&[KeyValue]),
+) {
     if standard.is_empty() {
         f(&own);
     } else {
@@ -62,36 +65,46 @@ pub fn hook_run(
     success: bool,
     duration: Duration,
 ) {
-    with_current(|p| {
-        let (name, kind) = (hook_name.into(), hook_type.into());
-        let ms = millis(duration);
-        p.store(|| Entry::Hook {
-            hook_name: name.as_str().into(),
-            hook_type: kind.as_str().into(),
-            success,
-            duration_ms: ms,
-        });
-        if let Some(m) = &p.instruments {
-            let own = [
-                KeyValue::new(attr::HOOK_NAME, name.clone()),
-                KeyValue::new(attr::HOOK_TYPE, kind.clone()),
-                KeyValue::new(attr::SUCCESS, success),
-            ];
-            with_standard(p, own, |attrs| {
-                m.hook_execution.add(1, attrs);
-                m.hook_duration.record(ms, attrs);
-            });
-        }
-        p.emit_event(
-            &event::HOOK_RESULT,
-            [
-                (attr::HOOK_NAME, AnyValue::String(name)),
-                (attr::SUCCESS, AnyValue::Boolean(success)),
-                (attr::DURATION_MS, AnyValue::Double(ms)),
-                (attr::HOOK_TYPE, AnyValue::String(kind)),
-            ],
-        );
+    with_current(|p| hook_run_in(p, hook_name, hook_type, success, duration));
+}
+
+pub(crate) fn hook_run_in(
+    p: &Pipeline,
+    hook_name: impl Into<StringValue>,
+    hook_type: impl Into<StringValue>,
+    success: bool,
+    duration: Duration,
+) {
+    let standard = p.standard();
+    let (name, kind) = (hook_name.into(), hook_type.into());
+    let ms = millis(duration);
+    p.store(|| Entry::Hook {
+        hook_name: name.as_str().into(),
+        hook_type: kind.as_str().into(),
+        success,
+        duration_ms: ms,
     });
+    if let Some(m) = &p.instruments {
+        let own = [
+            KeyValue::new(attr::HOOK_NAME, name.clone()),
+            KeyValue::new(attr::HOOK_TYPE, kind.clone()),
+            KeyValue::new(attr::SUCCESS, success),
+        ];
+        with_standard(&standard, own, |attrs| {
+            m.hook_execution.add(1, attrs);
+            m.hook_duration.record(ms, attrs);
+        });
+    }
+    p.emit_event(
+        &event::HOOK_RESULT,
+        [
+            (attr::HOOK_NAME, AnyValue::String(name)),
+            (attr::SUCCESS, AnyValue::Boolean(success)),
+            (attr::DURATION_MS, AnyValue::Double(ms)),
+            (attr::HOOK_TYPE, AnyValue::String(kind)),
+        ],
+        &standard,
+    );
 }
 
 /// A plugin installation: `han.plugin.install` and `han.plugin_event` (`action=install`).
@@ -100,23 +113,31 @@ pub fn plugin_install(
     scope: impl Into<StringValue>,
     success: bool,
 ) {
-    with_current(|p| {
-        let (name, scope) = (plugin_name.into(), scope.into());
-        p.store(|| Entry::PluginInstall {
-            plugin_name: name.as_str().into(),
-            scope: scope.as_str().into(),
-            success,
-        });
-        if let Some(m) = &p.instruments {
-            let own = [
-                KeyValue::new(attr::PLUGIN_NAME, name.clone()),
-                KeyValue::new(attr::SCOPE, scope.clone()),
-                KeyValue::new(attr::SUCCESS, success),
-            ];
-            with_standard(p, own, |attrs| m.plugin_install.add(1, attrs));
-        }
-        plugin_event(p, "install", name, scope, success);
+    with_current(|p| plugin_install_in(p, plugin_name, scope, success));
+}
+
+pub(crate) fn plugin_install_in(
+    p: &Pipeline,
+    plugin_name: impl Into<StringValue>,
+    scope: impl Into<StringValue>,
+    success: bool,
+) {
+    let standard = p.standard();
+    let (name, scope) = (plugin_name.into(), scope.into());
+    p.store(|| Entry::PluginInstall {
+        plugin_name: name.as_str().into(),
+        scope: scope.as_str().into(),
+        success,
     });
+    if let Some(m) = &p.instruments {
+        let own = [
+            KeyValue::new(attr::PLUGIN_NAME, name.clone()),
+            KeyValue::new(attr::SCOPE, scope.clone()),
+            KeyValue::new(attr::SUCCESS, success),
+        ];
+        with_standard(&standard, own, |attrs| m.plugin_install.add(1, attrs));
+    }
+    plugin_event(p, &standard, "install", name, scope, success);
 }
 
 /// A plugin uninstallation: `han.plugin.uninstall` (without scope, as Han's page defines it)
@@ -126,26 +147,35 @@ pub fn plugin_uninstall(
     scope: impl Into<StringValue>,
     success: bool,
 ) {
-    with_current(|p| {
-        let (name, scope) = (plugin_name.into(), scope.into());
-        p.store(|| Entry::PluginUninstall {
-            plugin_name: name.as_str().into(),
-            scope: scope.as_str().into(),
-            success,
-        });
-        if let Some(m) = &p.instruments {
-            let own = [
-                KeyValue::new(attr::PLUGIN_NAME, name.clone()),
-                KeyValue::new(attr::SUCCESS, success),
-            ];
-            with_standard(p, own, |attrs| m.plugin_uninstall.add(1, attrs));
-        }
-        plugin_event(p, "uninstall", name, scope, success);
+    with_current(|p| plugin_uninstall_in(p, plugin_name, scope, success));
+}
+
+pub(crate) fn plugin_uninstall_in(
+    p: &Pipeline,
+    plugin_name: impl Into<StringValue>,
+    scope: impl Into<StringValue>,
+    success: bool,
+) {
+    let standard = p.standard();
+    let (name, scope) = (plugin_name.into(), scope.into());
+    p.store(|| Entry::PluginUninstall {
+        plugin_name: name.as_str().into(),
+        scope: scope.as_str().into(),
+        success,
     });
+    if let Some(m) = &p.instruments {
+        let own = [
+            KeyValue::new(attr::PLUGIN_NAME, name.clone()),
+            KeyValue::new(attr::SUCCESS, success),
+        ];
+        with_standard(&standard, own, |attrs| m.plugin_uninstall.add(1, attrs));
+    }
+    plugin_event(p, &standard, "uninstall", name, scope, success);
 }
 
 fn plugin_event(
     p: &Pipeline,
+    standard: &[KeyValue],
     action: &'static str,
     name: StringValue,
     scope: StringValue,
@@ -159,6 +189,7 @@ fn plugin_event(
             (attr::SCOPE, AnyValue::String(scope)),
             (attr::SUCCESS, AnyValue::Boolean(success)),
         ],
+        standard,
     );
 }
 
@@ -166,114 +197,141 @@ fn plugin_event(
 /// `han.task_outcome`. `confidence` is the task's own estimate in `[0, 1]`; the metric gets
 /// it rounded down to a tenth (`confidence_bucket`), the event the exact value.
 pub fn task(task_type: impl Into<StringValue>, outcome: TaskOutcome, confidence: f64) {
-    with_current(|p| {
-        let task_type = task_type.into();
-        p.store(|| Entry::Task {
-            task_type: task_type.as_str().into(),
-            outcome: outcome.as_str().into(),
-            confidence: unit_interval(confidence),
-        });
-        if let Some(m) = &p.instruments {
-            let own = [
-                KeyValue::new(attr::TASK_TYPE, task_type.clone()),
-                KeyValue::new(attr::OUTCOME, outcome.as_str()),
-                KeyValue::new(attr::CONFIDENCE_BUCKET, tenth_bucket(confidence)),
-            ];
-            let counter = match outcome {
-                TaskOutcome::Failure => &m.task_failed,
-                TaskOutcome::Success | TaskOutcome::Partial => &m.task_completed,
-            };
-            with_standard(p, own, |attrs| counter.add(1, attrs));
-        }
-        let confidence = match unit_interval(confidence) {
-            Some(c) => AnyValue::Double(c),
-            None => AnyValue::from("unknown"),
-        };
-        p.emit_event(
-            &event::TASK_OUTCOME,
-            [
-                (attr::TASK_TYPE, AnyValue::String(task_type)),
-                (attr::OUTCOME, AnyValue::from(outcome.as_str())),
-                (attr::CONFIDENCE, confidence),
-            ],
-        );
+    with_current(|p| task_in(p, task_type, outcome, confidence));
+}
+
+pub(crate) fn task_in(
+    p: &Pipeline,
+    task_type: impl Into<StringValue>,
+    outcome: TaskOutcome,
+    confidence: f64,
+) {
+    let standard = p.standard();
+    let task_type = task_type.into();
+    p.store(|| Entry::Task {
+        task_type: task_type.as_str().into(),
+        outcome: outcome.as_str().into(),
+        confidence: unit_interval(confidence),
     });
+    if let Some(m) = &p.instruments {
+        let own = [
+            KeyValue::new(attr::TASK_TYPE, task_type.clone()),
+            KeyValue::new(attr::OUTCOME, outcome.as_str()),
+            KeyValue::new(attr::CONFIDENCE_BUCKET, tenth_bucket(confidence)),
+        ];
+        let counter = match outcome {
+            TaskOutcome::Failure => &m.task_failed,
+            TaskOutcome::Success | TaskOutcome::Partial => &m.task_completed,
+        };
+        with_standard(&standard, own, |attrs| counter.add(1, attrs));
+    }
+    let confidence = match unit_interval(confidence) {
+        Some(c) => AnyValue::Double(c),
+        None => AnyValue::from("unknown"),
+    };
+    p.emit_event(
+        &event::TASK_OUTCOME,
+        [
+            (attr::TASK_TYPE, AnyValue::String(task_type)),
+            (attr::OUTCOME, AnyValue::from(outcome.as_str())),
+            (attr::CONFIDENCE, confidence),
+        ],
+        &standard,
+    );
 }
 
 /// A validation run: `han.validation.run`, plus `han.validation_error` (WARN) when it did
 /// not pass.
 pub fn validation(validation_type: impl Into<StringValue>, passed: bool, error_count: u64) {
-    with_current(|p| {
-        let validation_type = validation_type.into();
-        let errors = i64::try_from(error_count).unwrap_or(i64::MAX);
-        p.store(|| Entry::Validation {
-            validation_type: validation_type.as_str().into(),
-            passed,
-            error_count,
-        });
-        if let Some(m) = &p.instruments {
-            let own = [
-                KeyValue::new(attr::VALIDATION_TYPE, validation_type.clone()),
-                KeyValue::new(attr::PASSED, passed),
-                KeyValue::new(attr::ERROR_COUNT, errors),
-            ];
-            with_standard(p, own, |attrs| m.validation_run.add(1, attrs));
-        }
-        if !passed {
-            p.emit_event(
-                &event::VALIDATION_ERROR,
-                [
-                    (attr::VALIDATION_TYPE, AnyValue::String(validation_type)),
-                    (attr::ERROR_COUNT, AnyValue::Int(errors)),
-                ],
-            );
-        }
+    with_current(|p| validation_in(p, validation_type, passed, error_count));
+}
+
+pub(crate) fn validation_in(
+    p: &Pipeline,
+    validation_type: impl Into<StringValue>,
+    passed: bool,
+    error_count: u64,
+) {
+    let standard = p.standard();
+    let validation_type = validation_type.into();
+    let errors = i64::try_from(error_count).unwrap_or(i64::MAX);
+    p.store(|| Entry::Validation {
+        validation_type: validation_type.as_str().into(),
+        passed,
+        error_count,
     });
+    if let Some(m) = &p.instruments {
+        let own = [
+            KeyValue::new(attr::VALIDATION_TYPE, validation_type.clone()),
+            KeyValue::new(attr::PASSED, passed),
+            KeyValue::new(attr::ERROR_COUNT, errors),
+        ];
+        with_standard(&standard, own, |attrs| m.validation_run.add(1, attrs));
+    }
+    if !passed {
+        p.emit_event(
+            &event::VALIDATION_ERROR,
+            [
+                (attr::VALIDATION_TYPE, AnyValue::String(validation_type)),
+                (attr::ERROR_COUNT, AnyValue::Int(errors)),
+            ],
+            &standard,
+        );
+    }
 }
 
 /// An MCP tool call: `han.mcp.tool_call`.
 pub fn mcp_tool_call(tool_name: impl Into<StringValue>, success: bool) {
-    with_current(|p| {
-        let tool_name = tool_name.into();
-        p.store(|| Entry::McpToolCall {
-            tool_name: tool_name.as_str().into(),
-            success,
-        });
-        if let Some(m) = &p.instruments {
-            let own = [
-                KeyValue::new(attr::TOOL_NAME, tool_name),
-                KeyValue::new(attr::SUCCESS, success),
-            ];
-            with_standard(p, own, |attrs| m.mcp_tool_call.add(1, attrs));
-        }
+    with_current(|p| mcp_tool_call_in(p, tool_name, success));
+}
+
+pub(crate) fn mcp_tool_call_in(p: &Pipeline, tool_name: impl Into<StringValue>, success: bool) {
+    let standard = p.standard();
+    let tool_name = tool_name.into();
+    p.store(|| Entry::McpToolCall {
+        tool_name: tool_name.as_str().into(),
+        success,
     });
+    if let Some(m) = &p.instruments {
+        let own = [
+            KeyValue::new(attr::TOOL_NAME, tool_name),
+            KeyValue::new(attr::SUCCESS, success),
+        ];
+        with_standard(&standard, own, |attrs| m.mcp_tool_call.add(1, attrs));
+    }
 }
 
 /// A Han session started: `han.session.start`.
 pub fn session_start() {
-    with_current(|p| {
-        p.store(|| Entry::SessionStart {});
-        if let Some(m) = &p.instruments {
-            with_standard(p, [], |attrs| m.session_start.add(1, attrs));
-        }
-    });
+    with_current(|p| session_start_in(p));
+}
+
+pub(crate) fn session_start_in(p: &Pipeline) {
+    let standard = p.standard();
+    p.store(|| Entry::SessionStart {});
+    if let Some(m) = &p.instruments {
+        with_standard(&standard, [], |attrs| m.session_start.add(1, attrs));
+    }
 }
 
 /// Frustration detected: `han.frustration.detected` with `level` (e.g. `low`, `medium`,
 /// `high`) and the score in `[0, 1]` rounded down to a tenth.
 pub fn frustration(level: impl Into<StringValue>, score: f64) {
-    with_current(|p| {
-        let level = level.into();
-        p.store(|| Entry::Frustration {
-            level: level.as_str().into(),
-            score: unit_interval(score),
-        });
-        if let Some(m) = &p.instruments {
-            let own = [
-                KeyValue::new(attr::LEVEL, level),
-                KeyValue::new(attr::SCORE_BUCKET, tenth_bucket(score)),
-            ];
-            with_standard(p, own, |attrs| m.frustration_detected.add(1, attrs));
-        }
+    with_current(|p| frustration_in(p, level, score));
+}
+
+pub(crate) fn frustration_in(p: &Pipeline, level: impl Into<StringValue>, score: f64) {
+    let standard = p.standard();
+    let level = level.into();
+    p.store(|| Entry::Frustration {
+        level: level.as_str().into(),
+        score: unit_interval(score),
     });
+    if let Some(m) = &p.instruments {
+        let own = [
+            KeyValue::new(attr::LEVEL, level),
+            KeyValue::new(attr::SCORE_BUCKET, tenth_bucket(score)),
+        ];
+        with_standard(&standard, own, |attrs| m.frustration_detected.add(1, attrs));
+    }
 }

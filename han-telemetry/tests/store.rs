@@ -27,7 +27,7 @@ impl Scratch {
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed)
         ));
-        std::fs::create_dir_all(&path).unwrap();
+        std::fs::create_dir_all(&path).expect("create a scratch directory");
         Scratch(path)
     }
 }
@@ -39,7 +39,7 @@ impl Drop for Scratch {
 }
 
 fn read_all(dir: &Path) -> Vec<Record<'static>> {
-    let scan = store::scan(dir, UNIX_EPOCH).unwrap();
+    let scan = store::scan(dir, UNIX_EPOCH).expect("scan the store");
     assert!(scan.skipped.is_empty(), "{:?}", scan.skipped);
     scan.records
 }

@@ -1,0 +1,341 @@
+//! What one instrumented hook call costs, against the baselines it must beat, in one run.
+//!
+//! Every path records the same telemetry (a counter, a histogram and one event with the
+//! same attributes) into the same providers: a periodic metric reader whose interval never
+//! elapses during the measurement, and simple log and span processors with a no-op exporter
+//! (as the baselines in the design notes were measured; the batch processors `init` uses add a
+//! channel and a second thread, the same for every path, and make the numbers much noisier
+//! on two cores).
+//! `scripts/bench-report` turns criterion's estimates into the ratios `BENCHMARKS.md` quotes.
+//!
+//! Run: `cargo bench -p han-telemetry --bench hot_path` (add `-- hook_call` for one group).
+
+use std::hint::black_box;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use han_telemetry::store::LocalStore;
+use han_telemetry::{Activation, HanLayer};
+use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _};
+use opentelemetry::metrics::MeterProvider as _;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::{Key, KeyValue};
+use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::logs::{LogBatch, LogExporter, SdkLoggerProvider};
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use tracing::Dispatch;
+use tracing_subscriber::layer::SubscriberExt as _;
+
+// ---------------------------------------------------------------- providers
+
+#[derive(Debug, Clone, Copy)]
+struct NoExport;
+
+impl LogExporter for NoExport {
+    async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
+        black_box(batch.iter().count());
+        Ok(())
+    }
+}
+
+impl PushMetricExporter for NoExport {
+    async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
+        black_box(metrics);
+        Ok(())
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+    fn temporality(&self) -> Temporality {
+        Temporality::Cumulative
+    }
+}
+
+impl SpanExporter for NoExport {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        black_box(batch);
+        Ok(())
+    }
+}
+
+/// Providers as `init` builds them for OTLP, minus the network.
+struct Providers {
+    meter: SdkMeterProvider,
+    logger: SdkLoggerProvider,
+    tracer: SdkTracerProvider,
+}
+
+impl Providers {
+    fn new() -> Self {
+        let reader = PeriodicReader::builder(NoExport)
+            .with_interval(Duration::from_secs(3_600))
+            .build();
+        Providers {
+            meter: SdkMeterProvider::builder().with_reader(reader).build(),
+            logger: SdkLoggerProvider::builder()
+                .with_simple_exporter(NoExport)
+                .build(),
+            tracer: SdkTracerProvider::builder()
+                .with_simple_exporter(NoExport)
+                .build(),
+        }
+    }
+
+    fn han(&self, spans: bool, store: Option<LocalStore>) -> Dispatch {
+        let mut han = HanLayer::builder()
+            .meter_provider(self.meter.clone())
+            .logger_provider(self.logger.clone())
+            .spans(spans);
+        if let Some(store) = store {
+            han = han.local_store(store);
+        }
+        let registry = tracing_subscriber::registry().with(han.build());
+        if spans {
+            let tracer = self.tracer.tracer("bench");
+            Dispatch::new(registry.with(tracing_opentelemetry::layer().with_tracer(tracer)))
+        } else {
+            Dispatch::new(registry)
+        }
+    }
+}
+
+fn store_only(store: LocalStore) -> Dispatch {
+    Dispatch::new(
+        tracing_subscriber::registry().with(HanLayer::builder().local_store(store).build()),
+    )
+}
+
+fn scratch_store(label: &str) -> LocalStore {
+    let dir = std::env::temp_dir().join(format!("han-bench-{label}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    LocalStore::at(dir, 1)
+}
+
+// ---------------------------------------------------------------- the hook
+
+fn check(input: u64) -> Result<u64, String> {
+    if input == u64::MAX {
+        Err("overflow".to_owned())
+    } else {
+        Ok(input + 1)
+    }
+}
+
+#[inline(never)]
+fn bare(input: u64) -> Result<u64, String> {
+    check(input)
+}
+
+#[han_telemetry::instrument_hook(hook_name = "lint", hook_type = "PostToolUse")]
+#[inline(never)]
+fn instrumented(input: u64) -> Result<u64, String> {
+    check(input)
+}
+
+#[han_telemetry::instrument_hook(hook_name = name, hook_type = "PostToolUse")]
+#[inline(never)]
+fn instrumented_named(name: &str, input: u64) -> Result<u64, String> {
+    black_box(name);
+    check(input)
+}
+
+/// The same telemetry written by hand against the SDK, attributes built once: the same
+/// instruments, and an event record with the same fields as han-telemetry's.
+struct ByHand {
+    counter: opentelemetry::metrics::Counter<u64>,
+    histogram: opentelemetry::metrics::Histogram<f64>,
+    logger: opentelemetry_sdk::logs::SdkLogger,
+    ok: [KeyValue; 3],
+}
+
+impl ByHand {
+    fn new(p: &Providers) -> Self {
+        let meter = p.meter.meter("bench");
+        ByHand {
+            counter: meter.u64_counter("han.hook.execution").build(),
+            histogram: meter
+                .f64_histogram("han.hook.duration_ms")
+                .with_unit("ms")
+                .build(),
+            logger: p.logger.logger("bench"),
+            ok: [
+                KeyValue::new("hook_name", "lint"),
+                KeyValue::new("hook_type", "PostToolUse"),
+                KeyValue::new("success", true),
+            ],
+        }
+    }
+
+    #[inline(never)]
+    fn call(&self, input: u64) -> Result<u64, String> {
+        let start = Instant::now();
+        let result = check(input);
+        let ms = start.elapsed().as_secs_f64() * 1_000.0;
+        // A real hand-written version would pick the `success=false` set on error.
+        self.counter.add(1, &self.ok);
+        self.histogram.record(ms, &self.ok);
+        let mut record = self.logger.create_log_record();
+        record.set_event_name("han.hook_result");
+        record.set_severity_number(opentelemetry::logs::Severity::Info);
+        record.set_severity_text("INFO");
+        record.set_timestamp(std::time::SystemTime::now());
+        record.set_body(AnyValue::from("han.hook_result"));
+        record.add_attribute(Key::from_static_str("event.name"), "han.hook_result");
+        record.add_attribute(Key::from_static_str("hook_name"), "lint");
+        record.add_attribute(Key::from_static_str("success"), result.is_ok());
+        record.add_attribute(Key::from_static_str("duration_ms"), AnyValue::Double(ms));
+        record.add_attribute(Key::from_static_str("hook_type"), "PostToolUse");
+        self.logger.emit(record);
+        result
+    }
+}
+
+/// The same through tracing-opentelemetry's `MetricsLayer` and the log appender: one
+/// tracing event carrying the counter, the histogram and the event's fields.
+#[inline(never)]
+fn via_tracing_layers(input: u64) -> Result<u64, String> {
+    let start = Instant::now();
+    let result = check(input);
+    let ms = start.elapsed().as_secs_f64() * 1_000.0;
+    tracing::info!(
+        monotonic_counter.han.hook.execution = 1_u64,
+        histogram.han.hook.duration_ms = ms,
+        hook_name = "lint",
+        hook_type = "PostToolUse",
+        success = result.is_ok(),
+        "han.hook_result"
+    );
+    result
+}
+
+fn tracing_layers(p: &Providers) -> Dispatch {
+    Dispatch::new(
+        tracing_subscriber::registry()
+            .with(tracing_opentelemetry::MetricsLayer::new(p.meter.clone()))
+            .with(OpenTelemetryTracingBridge::new(&p.logger)),
+    )
+}
+
+// ---------------------------------------------------------------- groups
+
+fn hook_call(c: &mut Criterion) {
+    let p = Providers::new();
+    let mut g = c.benchmark_group("hook_call");
+    let input = 0_u64;
+
+    g.bench_function("bare", |b| b.iter(|| bare(black_box(input))));
+    g.bench_function("instrument_hook_off", |b| {
+        b.iter(|| instrumented(black_box(input)))
+    });
+
+    let by_hand = ByHand::new(&p);
+    {
+        let _open = Activation::new();
+        g.bench_function("sdk_by_hand", |b| b.iter(|| by_hand.call(black_box(input))));
+        tracing::dispatcher::with_default(&tracing_layers(&p), || {
+            g.bench_function("tracing_metrics_layer_appender", |b| {
+                b.iter(|| via_tracing_layers(black_box(input)))
+            });
+        });
+        tracing::dispatcher::with_default(&p.han(false, None), || {
+            g.bench_function("instrument_hook", |b| {
+                b.iter(|| instrumented(black_box(input)))
+            });
+        });
+        tracing::dispatcher::with_default(&p.han(true, None), || {
+            g.bench_function("instrument_hook_spans", |b| {
+                b.iter(|| instrumented(black_box(input)))
+            });
+        });
+        let store = scratch_store("store");
+        tracing::dispatcher::with_default(&store_only(store.clone()), || {
+            g.bench_function("instrument_hook_store_only", |b| {
+                b.iter(|| instrumented(black_box(input)))
+            });
+        });
+        store.flush();
+        let store = scratch_store("all");
+        tracing::dispatcher::with_default(&p.han(false, Some(store.clone())), || {
+            g.bench_function("instrument_hook_and_store", |b| {
+                b.iter(|| instrumented(black_box(input)))
+            });
+        });
+        store.flush();
+    }
+    g.finish();
+}
+
+/// Wall time for each of `threads` threads to make `iters` calls at once.
+fn on_threads(
+    threads: usize,
+    iters: u64,
+    dispatch: &Dispatch,
+    f: fn(u64) -> Result<u64, String>,
+) -> Duration {
+    let barrier = Arc::new(Barrier::new(threads + 1));
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let barrier = Arc::clone(&barrier);
+            let dispatch = dispatch.clone();
+            std::thread::spawn(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    barrier.wait();
+                    for i in 0..iters {
+                        black_box(f(black_box(i)).ok());
+                    }
+                });
+            })
+        })
+        .collect();
+    barrier.wait();
+    let start = Instant::now();
+    for w in workers {
+        w.join().ok();
+    }
+    start.elapsed()
+}
+
+fn threads(c: &mut Criterion) {
+    let p = Providers::new();
+    let _open = Activation::new();
+    let dispatch = p.han(false, None);
+    let mut g = c.benchmark_group("threads");
+    for n in [1, 2] {
+        g.bench_function(format!("instrument_hook_{n}_threads"), |b| {
+            b.iter_custom(|iters| on_threads(n, iters, &dispatch, instrumented))
+        });
+    }
+    g.finish();
+}
+
+fn cardinality(c: &mut Criterion) {
+    const DISTINCT: usize = 5_000;
+    let names: Vec<String> = (0..DISTINCT).map(|i| format!("hook-{i}")).collect();
+    let p = Providers::new();
+    let _open = Activation::new();
+    let mut g = c.benchmark_group("cardinality");
+    tracing::dispatcher::with_default(&p.han(false, None), || {
+        g.bench_function("one_name", |b| {
+            b.iter(|| instrumented_named(black_box("hook-0"), 1))
+        });
+        let mut i = 0;
+        g.bench_function("5000_names", |b| {
+            b.iter(|| {
+                i = (i + 1) % DISTINCT;
+                instrumented_named(black_box(&names[i]), 1)
+            })
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, hook_call, threads, cardinality);
+criterion_main!(benches);
