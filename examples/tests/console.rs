@@ -23,9 +23,13 @@ fn console_exporters_write_every_signal_to_stderr_and_nothing_to_stdout() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
 
-    // stdout holds only the program's own line.
-    assert_eq!(stdout.lines().count(), 1, "stdout: {stdout}");
+    // stdout holds only the program's own summary: its first line, then indented guidance.
     assert!(stdout.starts_with("han-demo: "), "stdout: {stdout}");
+    assert!(
+        stdout.lines().skip(1).all(|l| l.starts_with("  ")),
+        "stdout: {stdout}"
+    );
+    assert!(!stdout.contains("[han-telemetry]"), "stdout: {stdout}");
     assert!(
         stdout.contains("delivered: metrics, logs, traces"),
         "stdout: {stdout}"

@@ -1,9 +1,13 @@
-//! A scripted Han plugin session that emits every metric and event of the catalogue.
+//! A scripted Han plugin session that emits every metric and event of the catalogue, then
+//! says where the telemetry went and how to look at it.
 //!
 //! Configure it like any Han process: `CLAUDE_CODE_ENABLE_TELEMETRY=1` plus the standard
 //! `OTEL_*` variables (or the `env` block of Claude Code's settings files). With
 //! `OTEL_TRACES_EXPORTER=otlp` (or `console`) it also emits a span around the session.
+//! Whatever those say, the session is also appended to the local metrics store
+//! (`HAN_METRICS_DIR`), which `han-telemetry report` reads. `scripts/demo` runs both.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use han_telemetry::record::{self, TaskOutcome};
@@ -22,6 +26,7 @@ fn main() -> ExitCode {
             ..StandardAttributes::default()
         });
     let enabled = builder.config().enabled;
+    let store = builder.config().store.active_dir().map(Path::to_path_buf);
     let telemetry = builder.install();
 
     let session = tracing::info_span!("han-demo session");
@@ -49,6 +54,21 @@ fn main() -> ExitCode {
         );
     } else {
         println!("han-demo: telemetry is off; set CLAUDE_CODE_ENABLE_TELEMETRY=1 to export it");
+    }
+    match store {
+        Some(dir) => println!(
+            "  local store: the session is in {dir}; see it with: han-telemetry report --dir {dir}",
+            dir = dir.display()
+        ),
+        None => println!("  local store: off (HAN_METRICS_STORE=off, or no HOME to put it in)"),
+    }
+    if enabled {
+        println!("  export: check the setup with: han-telemetry doctor");
+    } else {
+        println!(
+            "  export: to send it to a collector too: CLAUDE_CODE_ENABLE_TELEMETRY=1 \
+             OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 han-demo; han-telemetry doctor checks the setup"
+        );
     }
     ExitCode::SUCCESS
 }
