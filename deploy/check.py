@@ -615,7 +615,11 @@ def check_collector(cat):
 
 
 def check_compose(cat, compose_config):
-    compose = yaml.safe_load(Path(compose_config).read_text())
+    path = Path(compose_config)
+    compose = yaml.safe_load(path.read_text()) if path.exists() else None
+    if not compose:
+        fail("compose: no resolved configuration (docker-compose config failed)")
+        return
     services = compose["services"]
     for name in ("otel-collector", "prometheus", "loki", "tempo", "grafana"):
         if name not in services:
