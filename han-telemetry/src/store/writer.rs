@@ -5,7 +5,6 @@
 //! [`FLUSH_BYTES`] or [`FLUSH_AGE`]. The write happens under an exclusive `flock` of the day
 //! file, so concurrent processes append whole batches one after the other.
 
-use std::borrow::Cow;
 use std::fs::{self, File, OpenOptions};
 use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Write};
@@ -15,7 +14,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::day;
-use super::record::{Entry, FORMAT_VERSION, Record};
+use super::record::{Entry, FORMAT_VERSION};
 use crate::diagnostics;
 
 /// Buffered bytes that trigger a write in a long-running process.
@@ -40,7 +39,8 @@ struct State {
     /// The UTC day of the buffered records.
     day: u64,
     bytes: Vec<u8>,
-    oldest: Option<Instant>,
+    clock: SecondClock,
+    oldest: Option<SystemTime>,
     paused_until: Option<Instant>,
     pruned: bool,
 }
@@ -68,31 +68,32 @@ impl Writer {
     pub(crate) fn append(&self, session_id: Option<&str>, entry: Entry<'_>) {
         let ts = SystemTime::now();
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
-        let record = Record {
-            v: FORMAT_VERSION,
-            id: Cow::Owned(format!("{}-{seq}", self.id_prefix)),
-            ts,
-            session_id: session_id.map(Cow::Borrowed),
-            entry,
-        };
         let today = day::epoch_day(ts);
         let mut state = self.state();
-        let now = Instant::now();
-        if state.paused_until.is_some_and(|until| now < until) {
+        if state
+            .paused_until
+            .is_some_and(|until| Instant::now() < until)
+        {
             return;
         }
         if state.day != today {
             self.flush_locked(&mut state);
             state.day = today;
         }
-        let before = state.bytes.len();
-        if serde_json::to_writer(&mut state.bytes, &record).is_err() {
-            state.bytes.truncate(before);
+        let State { bytes, clock, .. } = &mut *state;
+        let line = Line {
+            id_prefix: &self.id_prefix,
+            seq,
+            ts,
+            session_id,
+            entry: &entry,
+        };
+        if line.encode(bytes, clock).is_err() {
             return;
         }
-        state.bytes.push(b'\n');
-        let oldest = *state.oldest.get_or_insert(now);
-        if state.bytes.len() >= FLUSH_BYTES || now.duration_since(oldest) >= FLUSH_AGE {
+        let oldest = *state.oldest.get_or_insert(ts);
+        let age = ts.duration_since(oldest).unwrap_or(FLUSH_AGE);
+        if state.bytes.len() >= FLUSH_BYTES || age >= FLUSH_AGE {
             self.flush_locked(&mut state);
         }
     }
@@ -181,6 +182,94 @@ impl Drop for Writer {
     }
 }
 
+/// One record as it is encoded on the hot path: the same JSON as `Record`'s `Serialize`
+/// (a test holds them equal), without serde's `flatten`, which costs more than all the rest.
+struct Line<'a> {
+    id_prefix: &'a str,
+    seq: u64,
+    ts: SystemTime,
+    session_id: Option<&'a str>,
+    entry: &'a Entry<'a>,
+}
+
+impl Line<'_> {
+    /// Appends the line and its newline to `out`, or leaves `out` as it was.
+    fn encode(&self, out: &mut Vec<u8>, clock: &mut SecondClock) -> Result<(), ()> {
+        let start = out.len();
+        out.extend_from_slice(b"{\"v\":");
+        push_u64(out, u64::from(FORMAT_VERSION));
+        out.extend_from_slice(b",\"id\":\"");
+        out.extend_from_slice(self.id_prefix.as_bytes());
+        out.push(b'-');
+        push_u64(out, self.seq);
+        out.extend_from_slice(b"\",\"ts\":\"");
+        clock.push_rfc3339_millis(out, self.ts);
+        out.extend_from_slice(b"\",");
+        if let Some(session_id) = self.session_id {
+            out.extend_from_slice(b"\"session_id\":");
+            if serde_json::to_writer(&mut *out, session_id).is_err() {
+                out.truncate(start);
+                return Err(());
+            }
+            out.push(b',');
+        }
+        // The entry serialises as `{"kind":...}`: drop its brace to continue this object.
+        let entry_start = out.len();
+        if serde_json::to_writer(&mut *out, self.entry).is_err() {
+            out.truncate(start);
+            return Err(());
+        }
+        out.remove(entry_start);
+        out.push(b'\n');
+        Ok(())
+    }
+}
+
+fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// RFC 3339 timestamps, the date and time formatted once per second.
+#[derive(Debug, Default)]
+struct SecondClock {
+    second: Option<u64>,
+    /// `YYYY-MM-DDTHH:MM:SS`.
+    text: String,
+}
+
+impl SecondClock {
+    fn push_rfc3339_millis(&mut self, out: &mut Vec<u8>, ts: SystemTime) {
+        let since = ts
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        let second = since.as_secs();
+        if self.second != Some(second) {
+            let full = humantime::format_rfc3339_seconds(ts).to_string();
+            self.text = full.trim_end_matches('Z').to_owned();
+            self.second = Some(second);
+        }
+        out.extend_from_slice(self.text.as_bytes());
+        let millis = since.subsec_millis();
+        out.extend_from_slice(&[
+            b'.',
+            b'0' + (millis / 100) as u8,
+            b'0' + (millis / 10 % 10) as u8,
+            b'0' + (millis % 10) as u8,
+            b'Z',
+        ]);
+    }
+}
+
 fn create_private_dir(dir: &Path) -> io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
@@ -242,6 +331,58 @@ mod tests {
 
     fn today_file(dir: &Path) -> PathBuf {
         dir.join(day::file_name(day::epoch_day(SystemTime::now())))
+    }
+
+    #[test]
+    fn the_hot_path_encoding_is_the_record_format() {
+        use std::time::{Duration, UNIX_EPOCH};
+
+        use crate::store::Record;
+
+        let entries = [
+            hook("a \"quoted\" name\nwith a newline"),
+            Entry::Task {
+                task_type: "fix".into(),
+                outcome: "partial".into(),
+                confidence: Some(0.25),
+            },
+            Entry::Task {
+                task_type: "fix".into(),
+                outcome: "failure".into(),
+                confidence: None,
+            },
+            Entry::SessionStart {},
+            Entry::Validation {
+                validation_type: "lint".into(),
+                passed: false,
+                error_count: u64::MAX,
+            },
+        ];
+        let mut clock = SecondClock::default();
+        for (i, entry) in entries.into_iter().enumerate() {
+            for (ms, session_id) in [(0, None), (1_795_451_010_007, Some("s\u{e9}-\"1\""))] {
+                let ts = UNIX_EPOCH + Duration::from_millis(ms);
+                let seq = if i == 0 { u64::MAX } else { i as u64 };
+                let mut out = Vec::new();
+                let line = Line {
+                    id_prefix: "0123456789abcdef",
+                    seq,
+                    ts,
+                    session_id,
+                    entry: &entry,
+                };
+                line.encode(&mut out, &mut clock).unwrap();
+                let record = Record {
+                    v: FORMAT_VERSION,
+                    id: format!("0123456789abcdef-{seq}").into(),
+                    ts,
+                    session_id: session_id.map(Into::into),
+                    entry: entry.clone(),
+                };
+                let expected = serde_json::to_string(&record).unwrap() + "\n";
+                assert_eq!(String::from_utf8(out).unwrap(), expected);
+            }
+        }
     }
 
     #[test]
