@@ -12,6 +12,8 @@ mod export;
 mod guard;
 mod init;
 mod pipeline;
+/// Test exports for `han-telemetry doctor`: does telemetry reach the collector?
+pub mod probe;
 pub mod record;
 pub mod report;
 mod resource;

@@ -430,3 +430,47 @@ pub(crate) fn sdk_temporality(t: config::Temporality) -> Temporality {
         config::Temporality::LowMemory => Temporality::LowMemory,
     }
 }
+
+/// One signal's OTLP exporter, bare, for [`crate::probe`].
+// One value per probe, built once: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub(crate) enum ProbeExporter {
+    Metrics(opentelemetry_otlp::MetricExporter),
+    Logs(opentelemetry_otlp::LogExporter),
+    Traces(opentelemetry_otlp::SpanExporter),
+}
+
+/// An OTLP exporter built exactly as the sinks build theirs (same transport, TLS, headers,
+/// compression, timeout and retries) but without a [`Reporter`]: a failure goes back to the
+/// caller instead of to stderr.
+#[derive(Debug)]
+pub(crate) struct ProbeTarget {
+    pub(crate) exporter: ProbeExporter,
+    /// The transport's own description of the last network error (HTTP keeps one).
+    pub(crate) detail: Option<Arc<Mutex<Option<String>>>>,
+}
+
+/// Builds the OTLP exporter of `signal` from `otlp`, for a test export.
+pub(crate) fn probe_target(
+    signal: Signal,
+    otlp: &config::OtlpConfig,
+    temporality: Temporality,
+    io: &mut Io,
+) -> Result<ProbeTarget, String> {
+    let t = transport(signal, otlp, io)?;
+    let detail = t.detail;
+    let exporter = match (signal, t.kind) {
+        (Signal::Metrics, TransportKind::Grpc(g)) => {
+            ProbeExporter::Metrics(g.metric_exporter(temporality)?)
+        }
+        (Signal::Metrics, TransportKind::Http(h)) => {
+            ProbeExporter::Metrics(h.metric_exporter(temporality)?)
+        }
+        (Signal::Logs, TransportKind::Grpc(g)) => ProbeExporter::Logs(g.log_exporter()?),
+        (Signal::Logs, TransportKind::Http(h)) => ProbeExporter::Logs(h.log_exporter()?),
+        (Signal::Traces, TransportKind::Grpc(g)) => ProbeExporter::Traces(g.span_exporter()?),
+        (Signal::Traces, TransportKind::Http(h)) => ProbeExporter::Traces(h.span_exporter()?),
+    };
+    Ok(ProbeTarget { exporter, detail })
+}
