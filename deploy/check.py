@@ -570,6 +570,15 @@ def check_rules(cat):
     print(f"rules: {len(rules)} rules and {n} test input series checked")
 
 
+# Component types of collector-contrib this kit and its README use.
+KNOWN_COMPONENTS = {
+    "receivers": {"otlp"},
+    "processors": {"memory_limiter", "batch", "attributes", "deltatocumulative", "transform", "resource"},
+    "exporters": {"prometheus", "otlphttp", "otlp", "debug", "datadog"},
+    "extensions": {"health_check", "basicauth", "bearertokenauth"},
+}
+
+
 def check_collector(cat):
     cfg = yaml.safe_load(COLLECTOR.read_text())
     service = cfg["service"]
@@ -581,6 +590,11 @@ def check_collector(cat):
             fail(f"collector: {section[:-1]} {c} is used in a pipeline but not defined")
         for c in sorted(defined - used):
             fail(f"collector: {section[:-1]} {c} is defined but not used")
+    for section, types in KNOWN_COMPONENTS.items():
+        for c in cfg.get(section) or {}:
+            if c.split("/")[0] not in types:
+                fail(f"collector: {section[:-1]} type {c.split('/')[0]!r} is not one this kit knows "
+                     f"in collector-contrib ({', '.join(sorted(types))}): a typo?")
     pipes = service["pipelines"]
     for signal in ("metrics", "logs", "traces"):
         if signal not in pipes:
