@@ -1,0 +1,153 @@
+//! `han-telemetry report`: what the local metrics store recorded over a window.
+//!
+//! ```text
+//! han-telemetry report [--since WHEN] [--dir DIR] [--json]
+//! ```
+//!
+//! - `--since` (default `7d`): a duration back from now (`30m`, `24h`, `7d`, `2w`, anything
+//!   `humantime` reads), a UTC date `YYYY-MM-DD` (from midnight UTC, the store's day
+//!   boundary), or an RFC 3339 date/time (`2026-11-16T08:00:00Z`, `…+02:00`; no offset means
+//!   UTC). A value that is none of these, or a time in the future, is a usage error (exit 2).
+//! - `--dir`: the store to read; otherwise the configured one (`HAN_METRICS_DIR`, else
+//!   `han/metrics` under `$CLAUDE_CONFIG_DIR` or `~/.claude`, from the environment and the
+//!   Claude Code settings files). No directory at all is a usage error (exit 2). A store turned
+//!   off with `HAN_METRICS_STORE=off` is still read (it may hold older records) and the report
+//!   says that it is off.
+//! - `--json` (global): one JSON document instead of tables.
+//!
+//! Exit 0 whenever the store could be read, including an empty or missing store (the text then
+//! says where the store is and how to produce records); 1 when the directory exists but cannot
+//! be listed. Lines the reader cannot use (truncated, malformed, newer format, unknown kind),
+//! foreign and unreadable files are never fatal: they are counted under `skipped`.
+//!
+//! # The numbers
+//! - **Percentiles** of hook durations are *nearest rank*: the value at 1-based rank
+//!   `ceil(p/100 × n)` of the sorted durations, always one observed duration (no
+//!   interpolation). p50 of 4 runs is the 2nd smallest, p95 of fewer than 20 runs is the maximum.
+//! - **Success rates** are fractions in `[0, 1]` (text shows percentages).
+//! - **Calibration score** (Han's definition): `1 - mean|confidence - outcome|` over the tasks
+//!   that reported a confidence, where outcome is 1 for `success` and 0 otherwise, so a
+//!   `partial` task counts as not succeeded. 1 is perfect, `null` when no task gave a
+//!   confidence. Tasks without one count in `count` and `outcomes` only.
+//! - **Confidence buckets**: `floor(confidence × 10) / 10` (0.0 … 0.9, and 1.0 for exactly 1),
+//!   with the tasks in each and the share that succeeded (same rule: `partial` is not success).
+//!   Only non-empty buckets are listed.
+//! - **Days** are UTC days, like the store's files.
+//!
+//! # JSON (`report_version` 1)
+//! Field names are stable; a change of meaning or a removal bumps `report_version`, additions
+//! do not. Groups are sorted by their key. Times are RFC 3339 UTC with milliseconds.
+//!
+//! ```text
+//! report_version     1
+//! dir                the store read
+//! since, until       the window (until = when the report ran)
+//! records            records in the window
+//! sessions_started   session_start records
+//! hooks[]            hook_name, hook_type, runs, succeeded, failed, success_rate,
+//!                    duration_ms {p50, p95, max}, last_failure (time or null),
+//!                    daily[] {day "YYYY-MM-DD", runs, failures} (days with runs only)
+//! plugins[]          plugin_name, scope, installs {succeeded, failed},
+//!                    uninstalls {succeeded, failed}
+//! tasks              all: TASK, by_type[]: TASK with task_type, where TASK is
+//!                    count, outcomes {success, partial, failure, other},
+//!                    with_confidence, calibration_score (number or null),
+//!                    confidence_buckets[] {bucket, count, successes, success_rate}
+//! validations[]      validation_type, runs, passed, failed, errors_total, errors_mean
+//! mcp_tools[]        tool_name, calls, succeeded, failed, success_rate
+//! frustration[]      level, count, with_score, score_mean (number or null)
+//! skipped            lines (sum of the four line counts), truncated, malformed,
+//!                    future_version, unknown_kind, foreign_files[] (paths),
+//!                    unreadable_files[] {path, error}
+//! ```
+
+mod since;
+mod stats;
+mod text;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use clap::Args;
+use han_telemetry::config::Config;
+
+use crate::error::CliError;
+use crate::output::{print, print_json, printable};
+
+/// `report`: hooks, plugins, tasks, validations, MCP tools and frustration from the local
+/// metrics store.
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// Start of the window: a duration back from now (`30m`, `24h`, `7d`, `2w`), a UTC date
+    /// (`2026-11-16`) or an RFC 3339 time (`2026-11-16T08:00:00Z`, `...+02:00`).
+    #[arg(long, value_name = "WHEN", default_value = "7d", value_parser = since::parse)]
+    pub(crate) since: since::Since,
+
+    /// The store directory to read (default: HAN_METRICS_DIR, else
+    /// ~/.claude/han/metrics).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: Option<PathBuf>,
+}
+
+/// Runs `report`.
+pub(crate) fn run(args: &ReportArgs, json: bool) -> Result<ExitCode, CliError> {
+    let until = SystemTime::now();
+    let since = args.since.resolve(until);
+    if since > until {
+        return Err(CliError::Usage(format!(
+            "--since {} is in the future; nothing can have been recorded after it",
+            stats::timestamp(since)
+        )));
+    }
+    let (dir, note) = match &args.dir {
+        Some(dir) => (dir.clone(), None),
+        None => configured_store()?,
+    };
+    let scan = han_telemetry::store::scan(&dir, since).map_err(|e| {
+        CliError::Failed(format!(
+            "cannot read the metrics store {}: {e}",
+            printable(&dir.display().to_string())
+        ))
+    })?;
+    let report = stats::summarize(&scan, &dir.display().to_string(), since, until);
+    if json {
+        if let Some(note) = &note {
+            eprintln!("han-telemetry: {note}");
+        }
+        print_json(&report)?;
+    } else {
+        let heading = text::Heading {
+            span: args.since.span_text(),
+            note,
+            dir_exists: dir.is_dir(),
+            since,
+            until,
+        };
+        print(&text::render(&report, &heading))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The configured store directory, and a note when the store is turned off.
+fn configured_store() -> Result<(PathBuf, Option<String>), CliError> {
+    let config = Config::from_env();
+    let Some(dir) = config.store.dir.clone() else {
+        return Err(CliError::Usage(
+            "no metrics store directory: HAN_METRICS_DIR is not set and neither \
+             CLAUDE_CONFIG_DIR nor HOME is, so there is no ~/.claude; pass --dir DIR"
+                .to_owned(),
+        ));
+    };
+    let note = (!config.store.enabled).then(|| {
+        let from = config
+            .source_of("HAN_METRICS_STORE")
+            .map_or_else(String::new, |source| format!(" (from the {source})"));
+        format!(
+            "note: the local metrics store is turned off by HAN_METRICS_STORE{from}, so nothing \
+             new is recorded; this report shows what {} already holds",
+            printable(&dir.display().to_string())
+        )
+    });
+    Ok((dir, note))
+}
