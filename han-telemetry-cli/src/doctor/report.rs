@@ -1,0 +1,323 @@
+//! What `doctor` found, as data: rendered as text by [`super::text`] or printed as JSON.
+//!
+//! Every value here comes from han-telemetry's masked views (provenance, diagnostics, probe
+//! results), never from the raw configuration, so neither rendering can show a secret.
+
+use std::time::Duration;
+
+use han_telemetry::config::{Config, Diagnostic, Exporter, Signal, Source};
+use han_telemetry::probe::{self, Outcome, ProbeResult};
+use serde::Serialize;
+
+const ENABLE: &str = "CLAUDE_CODE_ENABLE_TELEMETRY";
+const SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Report {
+    /// The version of han-telemetry doing the check.
+    pub(crate) version: &'static str,
+    pub(crate) telemetry: Telemetry,
+    /// Every variable in effect, in resolution order.
+    pub(crate) variables: Vec<Variable>,
+    /// Values han-telemetry could not use, and what it did instead.
+    pub(crate) problems: Vec<Problem>,
+    /// Each signal's exporters (empty: `none`).
+    pub(crate) signals: Vec<SignalExporters>,
+    /// The test exports; absent with `--no-probe`.
+    pub(crate) probe: Option<ProbeSection>,
+    pub(crate) verdict: Verdict,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Telemetry {
+    pub(crate) enabled: bool,
+    /// Why it is on or off, and for off, what turns it on.
+    pub(crate) explanation: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Variable {
+    pub(crate) name: String,
+    /// As read, masked.
+    pub(crate) value: String,
+    pub(crate) source: SourceInfo,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SourceInfo {
+    /// `managed`, `process_env`, `local_settings`, `project_settings`, `user_settings` or
+    /// `default`.
+    pub(crate) kind: &'static str,
+    /// The settings file, for the file kinds.
+    pub(crate) path: Option<String>,
+    /// As people read it: `user settings (/home/u/.claude/settings.json)`.
+    pub(crate) description: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Problem {
+    /// The variable, or the settings file.
+    pub(crate) subject: String,
+    /// The offending value, masked.
+    pub(crate) value: Option<String>,
+    pub(crate) source: SourceInfo,
+    pub(crate) problem: String,
+    pub(crate) fallback: String,
+    /// The whole line, as a hook prints it on stderr.
+    pub(crate) message: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SignalExporters {
+    pub(crate) signal: &'static str,
+    /// The variable that selects them.
+    pub(crate) variable: String,
+    pub(crate) exporters: Vec<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ProbeSection {
+    /// What a probe sends: a metric, log event and span of this name.
+    pub(crate) datum: &'static str,
+    pub(crate) timeout_ms: u64,
+    pub(crate) results: Vec<ProbeRow>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ProbeRow {
+    pub(crate) signal: &'static str,
+    pub(crate) exporter: &'static str,
+    pub(crate) protocol: Option<&'static str>,
+    /// Masked.
+    pub(crate) endpoint: String,
+    /// `delivered`, `failed` or `not_probed`.
+    pub(crate) status: &'static str,
+    pub(crate) elapsed_ms: Option<f64>,
+    pub(crate) error: Option<String>,
+    pub(crate) cause: Option<String>,
+    pub(crate) fix: Option<String>,
+    /// Why it was not probed.
+    pub(crate) reason: Option<String>,
+    #[serde(skip)]
+    pub(crate) elapsed: Option<Duration>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Verdict {
+    /// Telemetry is on, configured without problems, and (unless `--no-probe`) every OTLP
+    /// test export was delivered.
+    pub(crate) ok: bool,
+    pub(crate) exit_code: u8,
+    pub(crate) summary: String,
+    /// Each reason the verdict is not ok.
+    pub(crate) reasons: Vec<String>,
+}
+
+impl Report {
+    pub(crate) fn new(config: &Config, probes: Option<&[ProbeResult]>, timeout: Duration) -> Self {
+        let problems: Vec<Problem> = config.diagnostics.iter().map(problem).collect();
+        let signals: Vec<SignalExporters> = Signal::ALL
+            .iter()
+            .map(|&signal| SignalExporters {
+                signal: signal.name(),
+                variable: format!("OTEL_{}_EXPORTER", signal.env_name()),
+                exporters: config
+                    .signal(signal)
+                    .exporters
+                    .iter()
+                    .map(|e| e.name())
+                    .collect(),
+            })
+            .collect();
+        let telemetry = telemetry(config);
+        let probe = probes.map(|results| ProbeSection {
+            datum: probe::PROBE_NAME,
+            timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            results: results.iter().map(probe_row).collect(),
+        });
+        let verdict = verdict(config, &telemetry, &problems, probe.as_ref());
+        Report {
+            version: env!("CARGO_PKG_VERSION"),
+            telemetry,
+            variables: config
+                .provenance
+                .iter()
+                .map(|p| Variable {
+                    name: p.variable.clone(),
+                    value: p.value.clone(),
+                    source: source_info(&p.source),
+                })
+                .collect(),
+            problems,
+            signals,
+            probe,
+            verdict,
+        }
+    }
+}
+
+fn source_info(source: &Source) -> SourceInfo {
+    let kind = match source {
+        Source::Managed(_) => "managed",
+        Source::ProcessEnv => "process_env",
+        Source::LocalSettings(_) => "local_settings",
+        Source::ProjectSettings(_) => "project_settings",
+        Source::UserSettings(_) => "user_settings",
+        Source::Default => "default",
+        _ => "other",
+    };
+    SourceInfo {
+        kind,
+        path: source.path().map(|p| p.display().to_string()),
+        description: source.to_string(),
+    }
+}
+
+fn problem(d: &Diagnostic) -> Problem {
+    Problem {
+        subject: d.subject.clone(),
+        value: d.value.clone(),
+        source: source_info(&d.source),
+        problem: d.problem.clone(),
+        fallback: d.fallback.clone(),
+        message: d.to_string(),
+    }
+}
+
+fn telemetry(config: &Config) -> Telemetry {
+    let found = |name: &str| config.provenance.iter().find(|p| p.variable == name);
+    let explanation = if config.enabled {
+        match found(ENABLE) {
+            Some(p) => format!("on: {ENABLE}={} ({})", p.value, p.source),
+            None => "on".to_owned(),
+        }
+    } else if let Some(p) =
+        found(SDK_DISABLED).filter(|p| p.value.trim().eq_ignore_ascii_case("true"))
+    {
+        format!(
+            "off: {SDK_DISABLED}=true ({}) turns all telemetry off; remove it or set it to false",
+            p.source
+        )
+    } else if config.diagnostics.iter().any(|d| d.subject == ENABLE) {
+        format!(
+            "off: {ENABLE} has a value han-telemetry cannot read (see the problems); set {ENABLE}=1"
+        )
+    } else {
+        match found(ENABLE).filter(|p| p.source != Source::Default) {
+            Some(p) => format!(
+                "off: {ENABLE}={} ({}); set {ENABLE}=1 to turn telemetry on",
+                p.value, p.source
+            ),
+            None => format!(
+                "off: {ENABLE} is not set; set {ENABLE}=1 in the environment or in the \"env\" \
+                 block of a Claude Code settings file (~/.claude/settings.json) to turn it on"
+            ),
+        }
+    };
+    Telemetry {
+        enabled: config.enabled,
+        explanation,
+    }
+}
+
+fn probe_row(r: &ProbeResult) -> ProbeRow {
+    let mut row = ProbeRow {
+        signal: r.signal.name(),
+        exporter: r.exporter.name(),
+        protocol: r.protocol.map(|p| p.as_str()),
+        endpoint: r.endpoint.clone(),
+        status: "failed",
+        elapsed_ms: None,
+        error: None,
+        cause: None,
+        fix: None,
+        reason: None,
+        elapsed: None,
+    };
+    let mut elapsed = |d: Duration| {
+        row.elapsed = Some(d);
+        row.elapsed_ms = Some((d.as_secs_f64() * 1_000_000.0).round() / 1000.0);
+    };
+    match &r.outcome {
+        Outcome::Delivered { elapsed: d } => {
+            elapsed(*d);
+            row.status = "delivered";
+        }
+        Outcome::Failed {
+            elapsed: d,
+            error,
+            cause,
+            fix,
+        } => {
+            elapsed(*d);
+            row.error = Some(error.clone());
+            row.cause = Some(cause.clone());
+            row.fix = Some(fix.clone());
+        }
+        Outcome::NotProbed { reason } => {
+            row.status = "not_probed";
+            row.reason = Some(reason.clone());
+        }
+        // A kind of outcome this version does not know: report it as it is.
+        other => {
+            row.error = Some(format!("{other:?}"));
+        }
+    }
+    row
+}
+
+fn verdict(
+    config: &Config,
+    telemetry: &Telemetry,
+    problems: &[Problem],
+    probe: Option<&ProbeSection>,
+) -> Verdict {
+    let mut reasons = Vec::new();
+    if !telemetry.enabled {
+        reasons.push(format!("telemetry is {}", telemetry.explanation));
+    }
+    if !problems.is_empty() {
+        reasons.push(format!(
+            "{} configuration problem{}: han-telemetry ignores those values, and every hook \
+             prints them on stderr",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        ));
+    }
+    let otlp = Signal::ALL
+        .iter()
+        .any(|&s| config.signal(s).uses(Exporter::Otlp));
+    if !otlp {
+        reasons.push(
+            "no signal is exported over OTLP: every one is `none` or `console`, and console \
+             output goes to each hook's stderr, which no collector receives; set \
+             OTEL_METRICS_EXPORTER/OTEL_LOGS_EXPORTER to otlp"
+                .to_owned(),
+        );
+    }
+    if let Some(probe) = probe {
+        for row in probe.results.iter().filter(|r| r.status == "failed") {
+            reasons.push(format!(
+                "{} export to {} failed: {}",
+                row.signal,
+                row.endpoint,
+                row.cause.as_deref().unwrap_or("unknown cause")
+            ));
+        }
+    }
+    let ok = reasons.is_empty();
+    let summary = match (ok, probe.is_some()) {
+        (true, true) => "telemetry flows: every OTLP test export was delivered".to_owned(),
+        (true, false) => "the configuration is complete; nothing was sent (--no-probe)".to_owned(),
+        (false, true) => "telemetry does not flow as configured".to_owned(),
+        (false, false) => {
+            "the configuration has problems (nothing was sent: --no-probe)".to_owned()
+        }
+    };
+    Verdict {
+        ok,
+        exit_code: if ok { 0 } else { 1 },
+        summary,
+        reasons,
+    }
+}

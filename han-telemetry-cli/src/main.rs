@@ -1,0 +1,35 @@
+//! `han-telemetry`: the command line of han-telemetry.
+//!
+//! - `han-telemetry doctor [--timeout 5s] [--no-probe] [--json]`: the effective configuration
+//!   with each value's source (secrets masked), configuration problems, then a real test export
+//!   per enabled signal with the likely cause and fix of each failure. Exit 0 only when
+//!   telemetry is on and every OTLP exporter delivered; 1 otherwise.
+//! - `han-telemetry env [flags] [--append] [--json]`: the `export OTEL_...=...` lines a
+//!   SessionStart hook appends to `$CLAUDE_ENV_FILE`.
+//!
+//! Exit code 2 is a usage error. Output never shows progress; `--json` works everywhere.
+//! A subcommand is one module whose `run` returns its exit code.
+
+mod cli;
+mod doctor;
+mod env;
+mod error;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Doctor(args) => doctor::run(args, cli.json),
+        Command::Env(args) => env::run(args, cli.json),
+    };
+    result.unwrap_or_else(|error| {
+        eprintln!("han-telemetry: error: {error}");
+        error.exit_code()
+    })
+}

@@ -1,0 +1,536 @@
+//! `han-telemetry doctor` against a real collector (rotel), a port where nothing listens, a
+//! server that never answers, and a loopback OTLP/HTTP server that wants an API key; plus the
+//! rule that no secret ever reaches its output.
+
+#[path = "../../examples/tests/support/collector.rs"]
+mod collector;
+mod support;
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use collector::{Collector, attr, plain};
+use serde_json::Value;
+use support::{Run, TempDir, run};
+
+const WAIT: Duration = Duration::from_secs(20);
+const SECRET: &str = "hdr-s3cret-7f3a9c";
+
+fn doctor(home: &TempDir, vars: &[(&str, &str)], extra: &[&str]) -> Run {
+    let mut args = vec!["doctor", "--timeout", "3s"];
+    args.extend_from_slice(extra);
+    run(home, vars, &args)
+}
+
+/// The probe rows of a `--json` report.
+fn probes(report: &Value) -> Vec<Value> {
+    report["probe"]["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no probe results in {report:#}"))
+        .clone()
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
+    v[key].as_str().unwrap_or("")
+}
+
+fn assert_no_secret(run: &Run) {
+    let all = run.all_output();
+    assert!(
+        !all.contains(SECRET) && !all.contains("s3cret"),
+        "a secret leaked:\n{all}"
+    );
+}
+
+#[test]
+fn a_live_collector_receives_every_probe_and_doctor_exits_0() {
+    let c = Collector::start();
+    for protocol in ["grpc", "http/protobuf", "http/json"] {
+        let endpoint = if protocol == "grpc" {
+            c.grpc_endpoint()
+        } else {
+            c.http_endpoint()
+        };
+        let home = TempDir::new("live");
+        let vars = [
+            ("CLAUDE_CODE_ENABLE_TELEMETRY", "1"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+            ("OTEL_TRACES_EXPORTER", "otlp"),
+            ("OTEL_RESOURCE_ATTRIBUTES", "team=platform"),
+            ("OTEL_SERVICE_NAME", "doctor-test"),
+        ];
+        let text = doctor(&home, &vars, &[]);
+        text.assert_code(0);
+        assert!(
+            text.stdout.contains("Result: telemetry flows"),
+            "{}",
+            text.all_output()
+        );
+        let json = doctor(&home, &vars, &["--json"]);
+        json.assert_code(0);
+        let report = json.json();
+        assert_eq!(report["verdict"]["ok"], Value::Bool(true), "{report:#}");
+        let rows = probes(&report);
+        let signals: Vec<&str> = rows.iter().map(|r| str_of(r, "signal")).collect();
+        assert_eq!(signals, ["metrics", "logs", "traces"], "{report:#}");
+        for row in &rows {
+            assert_eq!(str_of(row, "status"), "delivered", "{protocol}: {row:#}");
+            assert_eq!(str_of(row, "protocol"), protocol, "{row:#}");
+        }
+    }
+
+    // What the probes sent really arrived, with the resource real telemetry carries.
+    let metric = c.wait_for_metric("han.doctor.probe", WAIT);
+    assert_eq!(
+        plain(attr(&metric.resource, "service.name").unwrap_or_default()),
+        "doctor-test"
+    );
+    assert_eq!(
+        plain(attr(&metric.resource, "team").unwrap_or_default()),
+        "platform"
+    );
+    let log = c.wait_for_log("han.doctor.probe", WAIT);
+    assert_eq!(log.event_name.as_deref(), Some("han.doctor.probe"));
+    c.wait_for_span("han.doctor.probe", WAIT);
+    // Two runs (text, JSON) per protocol, one datum per signal each, and no second copy from
+    // the meter provider's final collection.
+    let probes_received = |r: &collector::Received| {
+        (
+            r.metrics
+                .iter()
+                .filter(|m| m.name == "han.doctor.probe")
+                .count(),
+            r.logs
+                .iter()
+                .filter(|l| l.event_name.as_deref() == Some("han.doctor.probe"))
+                .count(),
+            r.spans
+                .iter()
+                .filter(|s| s.name == "han.doctor.probe")
+                .count(),
+        )
+    };
+    c.wait_for_received("six probes of each signal", WAIT, |r| {
+        let (m, l, s) = probes_received(r);
+        (m >= 6 && l >= 6 && s >= 6).then_some(())
+    });
+    thread::sleep(Duration::from_millis(300));
+    assert_eq!(probes_received(&c.received()), (6, 6, 6), "{}", c.output());
+}
+
+#[test]
+fn a_refused_port_fails_with_the_cause_and_the_fix() {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    for protocol in ["grpc", "http/protobuf"] {
+        let home = TempDir::new("refused");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let vars = [
+            ("CLAUDE_CODE_ENABLE_TELEMETRY", "1"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ];
+        let text = doctor(&home, &vars, &[]);
+        text.assert_code(1);
+        assert!(
+            text.stdout
+                .contains("cause: nothing accepts connections there"),
+            "{}",
+            text.all_output()
+        );
+        assert!(
+            text.stdout.contains("is the collector running"),
+            "{}",
+            text.all_output()
+        );
+        let report = doctor(&home, &vars, &["--json"]).json();
+        assert_eq!(report["verdict"]["exit_code"], 1);
+        let rows = probes(&report);
+        assert_eq!(rows.len(), 2, "{report:#}");
+        for row in rows {
+            assert_eq!(str_of(&row, "status"), "failed");
+            assert!(str_of(&row, "cause").contains("nothing accepts connections"));
+            assert!(str_of(&row, "fix").contains("4317 gRPC, 4318 HTTP"));
+            assert!(
+                str_of(&row, "error").contains("Connection refused"),
+                "{row:#}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_server_that_never_answers_is_reported_within_the_timeout() {
+    // The listen backlog accepts the connection; nobody ever reads or answers.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+    let home = TempDir::new("silent");
+    let out = run(
+        &home,
+        &[
+            ("CLAUDE_CODE_ENABLE_TELEMETRY", "1"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+            ("OTEL_TRACES_EXPORTER", "otlp"),
+        ],
+        &["--json", "doctor", "--timeout", "500ms"],
+    );
+    out.assert_code(1);
+    assert!(
+        out.elapsed < Duration::from_secs(3),
+        "probes run in parallel and never hang: {:?}",
+        out.elapsed
+    );
+    for row in probes(&out.json()) {
+        assert!(
+            str_of(&row, "cause").contains("in time"),
+            "{row:#}\n{}",
+            out.all_output()
+        );
+    }
+    drop(listener);
+}
+
+/// A loopback OTLP/HTTP receiver that answers 401 unless `x-api-key` is [`SECRET`].
+struct AuthServer {
+    endpoint: String,
+    /// Paths of the requests that carried the right key.
+    authorized: Arc<Mutex<Vec<String>>>,
+}
+
+impl AuthServer {
+    fn start() -> AuthServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+        let authorized = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&authorized);
+        // Lives as long as the test process; each connection is one short exchange.
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let seen = Arc::clone(&seen);
+                thread::spawn(move || serve(stream, &seen));
+            }
+        });
+        AuthServer {
+            endpoint,
+            authorized,
+        }
+    }
+}
+
+/// Answers the requests of one connection until the client closes it.
+fn serve(stream: TcpStream, authorized: &Mutex<Vec<String>>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let path = request_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("")
+            .to_owned();
+        let (mut length, mut key_ok) = (0usize, false);
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                let name = name.trim().to_ascii_lowercase();
+                if name == "content-length" {
+                    length = value.trim().parse().unwrap_or(0);
+                } else if name == "x-api-key" {
+                    key_ok = value.trim() == SECRET;
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let response = if key_ok {
+            if let Ok(mut list) = authorized.lock() {
+                list.push(path);
+            }
+            "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n"
+        } else {
+            "HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\ncontent-length: 12\r\n\r\nunauthorized"
+        };
+        if writer.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+fn auth_vars<'a>(server: &'a AuthServer, headers: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("CLAUDE_CODE_ENABLE_TELEMETRY", "1"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", server.endpoint.as_str()),
+        ("OTEL_TRACES_EXPORTER", "otlp"),
+        ("OTEL_EXPORTER_OTLP_HEADERS", headers),
+    ]
+}
+
+#[test]
+fn the_right_header_is_delivered_to_a_server_that_checks_it() {
+    let server = AuthServer::start();
+    let home = TempDir::new("auth-ok");
+    let headers = format!("x-api-key={SECRET}");
+    let out = doctor(&home, &auth_vars(&server, &headers), &[]);
+    out.assert_code(0);
+    assert_no_secret(&out);
+    let mut paths = server.authorized.lock().expect("lock").clone();
+    paths.sort();
+    assert_eq!(paths, ["/v1/logs", "/v1/metrics", "/v1/traces"]);
+}
+
+#[test]
+fn a_rejected_header_fails_with_an_auth_cause_and_never_shows_the_value() {
+    let server = AuthServer::start();
+    let home = TempDir::new("auth-rejected");
+    let headers = format!("x-api-key=wrong-{SECRET}");
+    let vars = auth_vars(&server, &headers);
+
+    let text = doctor(&home, &vars, &[]);
+    text.assert_code(1);
+    assert_no_secret(&text);
+    assert!(
+        text.stdout
+            .contains("cause: the collector rejected the credentials"),
+        "{}",
+        text.all_output()
+    );
+    assert!(
+        text.stdout
+            .contains("fix:   check OTEL_EXPORTER_OTLP_HEADERS"),
+        "{}",
+        text.all_output()
+    );
+    assert!(
+        text.stdout.contains("x-api-key=***"),
+        "the header's name is shown, masked: {}",
+        text.stdout
+    );
+
+    let json = doctor(&home, &vars, &["--json"]);
+    json.assert_code(1);
+    assert_no_secret(&json);
+    for row in probes(&json.json()) {
+        assert!(str_of(&row, "error").contains("401"), "{row:#}");
+        assert!(str_of(&row, "cause").contains("credentials"), "{row:#}");
+    }
+    assert!(server.authorized.lock().expect("lock").is_empty());
+}
+
+#[test]
+fn a_malformed_header_variable_is_a_problem_and_the_server_then_rejects_the_export() {
+    let server = AuthServer::start();
+    let home = TempDir::new("auth-malformed");
+    // `:` instead of `=`: the entry cannot be parsed, so no key is sent at all.
+    let headers = format!("x-api-key:{SECRET}");
+    let vars = auth_vars(&server, &headers);
+
+    let text = doctor(&home, &vars, &[]);
+    text.assert_code(1);
+    assert_no_secret(&text);
+    assert!(
+        text.stdout.contains("Configuration problems (1)"),
+        "{}",
+        text.all_output()
+    );
+    assert!(
+        text.stdout
+            .contains("OTEL_EXPORTER_OTLP_HEADERS=\"***\" (process environment) has an entry"),
+        "{}",
+        text.all_output()
+    );
+
+    let json = doctor(&home, &vars, &["--json"]);
+    json.assert_code(1);
+    assert_no_secret(&json);
+    let report = json.json();
+    let problems = report["problems"].as_array().expect("problems");
+    assert_eq!(problems.len(), 1, "{report:#}");
+    assert_eq!(
+        str_of(&problems[0], "subject"),
+        "OTEL_EXPORTER_OTLP_HEADERS"
+    );
+    let reasons = format!("{}", report["verdict"]["reasons"]);
+    assert!(reasons.contains("configuration problem"), "{reasons}");
+    assert!(reasons.contains("rejected the credentials"), "{reasons}");
+}
+
+#[test]
+fn a_malformed_header_alone_fails_doctor_even_when_exports_get_through() {
+    let c = Collector::start();
+    let home = TempDir::new("malformed-only");
+    let endpoint = c.grpc_endpoint();
+    let out = doctor(
+        &home,
+        &[
+            ("CLAUDE_CODE_ENABLE_TELEMETRY", "1"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+            (
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                &format!("api-key={SECRET},{SECRET}"),
+            ),
+        ],
+        &["--json"],
+    );
+    out.assert_code(1);
+    assert_no_secret(&out);
+    let report = out.json();
+    assert!(
+        probes(&report)
+            .iter()
+            .all(|r| str_of(r, "status") == "delivered"),
+        "{report:#}"
+    );
+    assert_eq!(report["problems"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn secrets_in_the_endpoint_and_settings_files_are_masked() {
+    let home = TempDir::new("masked");
+    let settings = home.write(
+        ".claude/settings.json",
+        &format!(
+            r#"{{"env": {{"CLAUDE_CODE_ENABLE_TELEMETRY": "1",
+                "OTEL_EXPORTER_OTLP_LOGS_HEADERS": "authorization=Bearer%20{SECRET}"}}}}"#
+        ),
+    );
+    let out = doctor(
+        &home,
+        &[(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            &format!("http://user:{SECRET}@127.0.0.1:9"),
+        )],
+        &["--json"],
+    );
+    out.assert_code(1);
+    assert_no_secret(&out);
+    let report = out.json();
+    let variables = report["variables"].as_array().expect("variables");
+    let find = |name: &str| {
+        variables
+            .iter()
+            .find(|v| str_of(v, "name") == name)
+            .unwrap_or_else(|| panic!("{name} missing from {report:#}"))
+    };
+    let enable = find("CLAUDE_CODE_ENABLE_TELEMETRY");
+    assert_eq!(enable["source"]["kind"], "project_settings");
+    assert_eq!(
+        enable["source"]["path"],
+        Value::String(settings.display().to_string())
+    );
+    assert_eq!(
+        str_of(find("OTEL_EXPORTER_OTLP_LOGS_HEADERS"), "value"),
+        "authorization=***"
+    );
+    assert_eq!(
+        str_of(find("OTEL_EXPORTER_OTLP_ENDPOINT"), "value"),
+        "http://***@127.0.0.1:9"
+    );
+    assert_eq!(
+        find("OTEL_EXPORTER_OTLP_ENDPOINT")["source"]["kind"],
+        "process_env"
+    );
+    assert_eq!(find("OTEL_SERVICE_NAME")["source"]["kind"], "default");
+}
+
+#[test]
+fn telemetry_off_says_which_variable_turns_it_on() {
+    let home = TempDir::new("off");
+    let out = doctor(&home, &[], &["--no-probe"]);
+    out.assert_code(1);
+    assert!(
+        out.stdout
+            .contains("Telemetry: off: CLAUDE_CODE_ENABLE_TELEMETRY is not set; set CLAUDE_CODE_ENABLE_TELEMETRY=1"),
+        "{}",
+        out.all_output()
+    );
+
+    let out = doctor(
+        &home,
+        &[
+            ("CLAUDE_CODE_ENABLE_TELEMETRY", "1"),
+            ("OTEL_SDK_DISABLED", "true"),
+        ],
+        &["--json", "--no-probe"],
+    );
+    out.assert_code(1);
+    let report = out.json();
+    assert_eq!(report["telemetry"]["enabled"], false);
+    assert!(
+        str_of(&report["telemetry"], "explanation").contains("OTEL_SDK_DISABLED=true"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn console_and_none_only_is_explained_and_fails() {
+    let home = TempDir::new("console");
+    let out = doctor(
+        &home,
+        &[
+            ("CLAUDE_CODE_ENABLE_TELEMETRY", "1"),
+            ("OTEL_METRICS_EXPORTER", "console"),
+            ("OTEL_LOGS_EXPORTER", "none"),
+        ],
+        &["--json"],
+    );
+    out.assert_code(1);
+    let report = out.json();
+    let rows = probes(&report);
+    assert_eq!(rows.len(), 1, "{report:#}");
+    assert_eq!(str_of(&rows[0], "status"), "not_probed");
+    let reasons = format!("{}", report["verdict"]["reasons"]);
+    assert!(
+        reasons.contains("no signal is exported over OTLP"),
+        "{reasons}"
+    );
+    assert!(reasons.contains("stderr"), "{reasons}");
+}
+
+#[test]
+fn a_complete_configuration_without_probing_exits_0() {
+    let home = TempDir::new("no-probe");
+    let out = doctor(
+        &home,
+        &[("CLAUDE_CODE_ENABLE_TELEMETRY", "1")],
+        &["--no-probe", "--json"],
+    );
+    out.assert_code(0);
+    assert_eq!(out.json()["probe"], Value::Null);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let home = TempDir::new("usage");
+    for args in [
+        &["doctor", "--timeout", "5"][..],
+        &["doctor", "--timeout", "0s"],
+        &["doctor", "--bogus"],
+        &[],
+    ] {
+        let out = run(&home, &[], args);
+        assert_eq!(out.code, Some(2), "{args:?}\n{}", out.all_output());
+        assert!(out.stdout.is_empty(), "{args:?}\n{}", out.all_output());
+    }
+}
