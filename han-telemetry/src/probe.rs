@@ -1,6 +1,6 @@
 //! A real test export on every configured signal: does telemetry reach the collector?
 //!
-//! [`run`] builds each signal's OTLP exporter exactly as [`init`](crate::init) would (same
+//! [`run`](crate::probe::run) builds each signal's OTLP exporter exactly as [`init`](crate::init()) would (same
 //! endpoint, protocol, headers, TLS files, compression and retries, through the same
 //! transport code) and sends one small, clearly named datum with it:
 //!
@@ -18,7 +18,7 @@
 //! name is not in the [catalogue](crate::catalogue), so dashboards built on it never count it.
 //!
 //! The probes run in parallel, one thread each. Each export's own timeout is the configured
-//! one (`OTEL_EXPORTER_OTLP_TIMEOUT`) capped at the probe timeout, and [`run`] returns after
+//! one (`OTEL_EXPORTER_OTLP_TIMEOUT`) capped at the probe timeout, and [`run`](crate::probe::run) returns after
 //! the probe timeout (plus a moment for the transport to report its own timeout) whatever
 //! happens: a probe still running then is reported as timed out and left to finish on its
 //! own thread, which ends when its capped export timeout does.
@@ -26,7 +26,7 @@
 //! The `console` exporter is not probed: it writes to the process's stderr and cannot fail in
 //! a way worth reporting, and printing a probe there would mix it into the caller's output.
 //!
-//! Nothing is printed: failures come back as [`Outcome::Failed`] with the likely cause and
+//! Nothing is printed: failures come back as [`Outcome::Failed`](crate::probe::Outcome::Failed) with the likely cause and
 //! fix, and header values and endpoint credentials never appear in them.
 
 use std::future::Future;
