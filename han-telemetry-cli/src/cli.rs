@@ -41,6 +41,14 @@ pub(crate) enum Command {
     /// with han-telemetry's own configuration rules: any problem is a usage error (exit 2)
     /// and nothing is written.
     Env(EnvArgs),
+    /// Summarise the local metrics store: hooks, plugins, tasks (calibration), validations,
+    /// MCP tools, frustration, sessions, and what could not be read.
+    ///
+    /// Reads `--dir`, else the configured store (HAN_METRICS_DIR, else
+    /// ~/.claude/han/metrics). Percentiles are nearest-rank; the calibration score is
+    /// 1 - mean|confidence - outcome| with outcome 1 for success, 0 for partial or failure.
+    /// Exit 0 whenever the store could be read (an empty store included).
+    Report(crate::report::ReportArgs),
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@ mod doctor;
 mod env;
 mod error;
 mod output;
+mod report;
 
 use std::process::ExitCode;
 
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Doctor(args) => doctor::run(args, cli.json),
         Command::Env(args) => env::run(args, cli.json),
+        Command::Report(args) => report::run(args, cli.json),
     };
     result.unwrap_or_else(|error| {
         eprintln!("han-telemetry: error: {error}");
