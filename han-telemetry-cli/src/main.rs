@@ -1,5 +1,8 @@
 //! `han-telemetry`: the command line of han-telemetry.
 //!
+//! - `han-telemetry report [--since 7d] [--dir DIR] [--json]`: what the local metrics store
+//!   holds: hooks (runs, success rate, p50/p95/max, last failure, per-day trend), plugins,
+//!   tasks with their calibration score, validations, MCP tools, frustration, what was skipped.
 //! - `han-telemetry doctor [--timeout 5s] [--no-probe] [--json]`: the effective configuration
 //!   with each value's source (secrets masked), configuration problems, then a real test export
 //!   per enabled signal with the likely cause and fix of each failure. Exit 0 only when

@@ -503,7 +503,7 @@ fn text_output_has_the_key_rows_and_charts() {
     assert!(text.contains("in the last 7d (since "), "{text}");
     assert!(text.contains(&format!("from {}", fixture.dir())), "{text}");
     assert!(
-        text.contains(&format!("{IN_WINDOW} records, 2 sessions started")),
+        text.contains(&format!("{IN_WINDOW} records, sessions started: 2")),
         "{text}"
     );
 

@@ -156,8 +156,10 @@ pub(crate) fn render(report: &Report, heading: &Heading<'_>) -> String {
     }
     let _ = writeln!(
         out,
-        "Han metrics {window}, from {dir}\n{} records, {} sessions started\n",
-        report.records, report.sessions_started
+        "Han metrics {window}, from {dir}\n{} record{}, sessions started: {}\n",
+        report.records,
+        if report.records == 1 { "" } else { "s" },
+        report.sessions_started
     );
     if !report.hooks.is_empty() {
         out.push_str(&hooks(report, heading));
