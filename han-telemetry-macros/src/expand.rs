@@ -61,6 +61,20 @@ fn kind(family: Family, args: &Args, item: &ItemFn, krate: &TokenStream) -> Toke
     }
 }
 
+/// How the call starts: a hook whose name and type are literals gets a `static` cache of
+/// bound instruments at its call site; everything else starts plainly.
+fn start(family: Family, args: &Args, kind: &TokenStream, krate: &TokenStream) -> TokenStream {
+    let literal = |key: &str| matches!(args.string(key), None | Some(Value::Literal(_)));
+    if family == Family::Hook && literal("hook_name") && literal("hook_type") {
+        quote! {
+            static __HAN_SITE: #krate::__private::Site = #krate::__private::Site::new();
+            let __han_call = #krate::__private::Call::start_at(&__HAN_SITE, || #kind);
+        }
+    } else {
+        quote!(let __han_call = #krate::__private::Call::start(|| #kind);)
+    }
+}
+
 /// Whether a type mentions `impl Trait`, which cannot be written on a closure.
 fn has_impl_trait(ty: &Type) -> bool {
     struct Finder(bool);
@@ -92,10 +106,9 @@ fn success(args: &Args, krate: &TokenStream, ret: &syn::Ident) -> TokenStream {
 /// span entered only while the body is polled.
 fn async_body(
     body: &Block,
-    kind: &TokenStream,
+    start: &TokenStream,
     success: &TokenStream,
     output: Option<&Type>,
-    krate: &TokenStream,
 ) -> TokenStream {
     let ret = format_ident!("__han_ret");
     // Typing the body's value inside the async block keeps a type error at the user's line.
@@ -107,7 +120,7 @@ fn async_body(
         None => quote!(#body),
     };
     quote! {
-        let __han_call = #krate::__private::Call::start(|| #kind);
+        #start
         let #ret = __han_call.instrument(async move #body).await;
         let __han_success = #success;
         __han_call.finish(__han_success);
@@ -144,6 +157,7 @@ pub(crate) fn expand(family: Family, args: &Args, mut item: ItemFn) -> TokenStre
         .krate()
         .map_or_else(|| quote!(::han_telemetry), |p| quote!(#p));
     let kind = kind(family, args, &item, &krate);
+    let start = start(family, args, &kind, &krate);
     let ret = format_ident!("__han_ret");
     let success = success(args, &krate, &ret);
     let output = match &item.sig.output {
@@ -152,13 +166,13 @@ pub(crate) fn expand(family: Family, args: &Args, mut item: ItemFn) -> TokenStre
     };
 
     if item.sig.asyncness.is_some() {
-        let body = async_body(&item.block, &kind, &success, output.as_ref(), &krate);
+        let body = async_body(&item.block, &start, &success, output.as_ref());
         *item.block = syn::parse_quote!({ #body });
         return quote!(#item);
     }
 
     if let Some(block) = async_trait_block(&mut item.block) {
-        let inner = async_body(&block.block, &kind, &success, None, &krate);
+        let inner = async_body(&block.block, &start, &success, None);
         block.block = syn::parse_quote!({ #inner });
         return quote!(#item);
     }
@@ -171,7 +185,7 @@ pub(crate) fn expand(family: Family, args: &Args, mut item: ItemFn) -> TokenStre
         .filter(|t| !has_impl_trait(t))
         .map(|t| quote_spanned!(t.span()=> -> #t));
     let body = quote! {
-        let __han_call = #krate::__private::Call::start(|| #kind);
+        #start
         let #ret = {
             let __han_entered = __han_call.enter();
             #[allow(clippy::redundant_closure_call)]

@@ -134,11 +134,26 @@ fn bare(input: u64) -> Result<u64, String> {
     check(input)
 }
 
-#[han_telemetry::instrument_hook(hook_name = "lint", hook_type = "PostToolUse")]
-#[inline(never)]
-fn instrumented(input: u64) -> Result<u64, String> {
-    check(input)
+/// One annotated hook per scenario: a call site binds its instruments to the first pipeline
+/// it records under (as in a hook process, which has one), so scenarios must not share one.
+macro_rules! annotated_hooks {
+    ($($name:ident),*) => {$(
+        #[han_telemetry::instrument_hook(hook_name = "lint", hook_type = "PostToolUse")]
+        #[inline(never)]
+        fn $name(input: u64) -> Result<u64, String> {
+            check(input)
+        }
+    )*};
 }
+
+annotated_hooks!(
+    instrumented_off,
+    instrumented,
+    instrumented_spans,
+    instrumented_store,
+    instrumented_all,
+    instrumented_threads
+);
 
 #[han_telemetry::instrument_hook(hook_name = name, hook_type = "PostToolUse")]
 #[inline(never)]
@@ -233,7 +248,7 @@ fn hook_call(c: &mut Criterion) {
 
     g.bench_function("bare", |b| b.iter(|| bare(black_box(input))));
     g.bench_function("instrument_hook_off", |b| {
-        b.iter(|| instrumented(black_box(input)))
+        b.iter(|| instrumented_off(black_box(input)))
     });
 
     let by_hand = ByHand::new(&p);
@@ -252,20 +267,20 @@ fn hook_call(c: &mut Criterion) {
         });
         tracing::dispatcher::with_default(&p.han(true, None), || {
             g.bench_function("instrument_hook_spans", |b| {
-                b.iter(|| instrumented(black_box(input)))
+                b.iter(|| instrumented_spans(black_box(input)))
             });
         });
         let store = scratch_store("store");
         tracing::dispatcher::with_default(&store_only(store.clone()), || {
             g.bench_function("instrument_hook_store_only", |b| {
-                b.iter(|| instrumented(black_box(input)))
+                b.iter(|| instrumented_store(black_box(input)))
             });
         });
         store.flush();
         let store = scratch_store("all");
         tracing::dispatcher::with_default(&p.han(false, Some(store.clone())), || {
             g.bench_function("instrument_hook_and_store", |b| {
-                b.iter(|| instrumented(black_box(input)))
+                b.iter(|| instrumented_all(black_box(input)))
             });
         });
         store.flush();
@@ -310,7 +325,7 @@ fn threads(c: &mut Criterion) {
     let mut g = c.benchmark_group("threads");
     for n in [1, 2] {
         g.bench_function(format!("instrument_hook_{n}_threads"), |b| {
-            b.iter_custom(|iters| on_threads(n, iters, &dispatch, instrumented))
+            b.iter_custom(|iters| on_threads(n, iters, &dispatch, instrumented_threads))
         });
     }
     g.finish();

@@ -17,6 +17,7 @@ use opentelemetry::StringValue;
 
 use crate::pipeline::{Pipeline, is_open, with_current};
 use crate::record::{self, TaskOutcome};
+use crate::site::Site;
 
 /// What is being called, with the attribute values the annotation names.
 #[derive(Debug)]
@@ -132,6 +133,8 @@ pub(crate) fn report_outcome(outcome: TaskOutcome) {
 struct Live {
     /// Found once at the start, so finishing needs no second dispatcher lookup.
     pipeline: Arc<Pipeline>,
+    /// The call site's cache of bound instruments, for hooks named by literals.
+    site: Option<&'static Site>,
     kind: Kind,
     start: Instant,
     span: tracing::Span,
@@ -153,11 +156,21 @@ impl Call {
         if !is_open() {
             return Call { live: None };
         }
-        Call::start_live(kind)
+        Call::start_live(None, kind)
+    }
+
+    /// [`Call::start`] for a hook whose attribute values are literals, with its call site's
+    /// cache of bound instruments.
+    #[inline]
+    pub fn start_at(site: &'static Site, kind: impl FnOnce() -> Kind) -> Call {
+        if !is_open() {
+            return Call { live: None };
+        }
+        Call::start_live(Some(site), kind)
     }
 
     #[cold]
-    fn start_live(kind: impl FnOnce() -> Kind) -> Call {
+    fn start_live(site: Option<&'static Site>, kind: impl FnOnce() -> Kind) -> Call {
         // Another thread's pipeline may hold the gate open: look for ours before building
         // any attribute value.
         let mut found = None;
@@ -183,6 +196,7 @@ impl Call {
         Call {
             live: Some(Box::new(Live {
                 pipeline,
+                site,
                 kind,
                 start: Instant::now(),
                 span,
@@ -193,17 +207,14 @@ impl Call {
 
     /// Enters the call for a synchronous body: its span becomes current and
     /// [`crate::report`] calls reach it, until the returned guard is dropped.
+    #[inline]
     pub fn enter(&self) -> Entered<'_> {
-        let Some(live) = &self.live else {
-            return Entered {
+        match &self.live {
+            None => Entered {
                 _span: None,
                 pushed: false,
-            };
-        };
-        let pushed = push(live.reports.as_ref());
-        Entered {
-            _span: Some(live.span.enter()),
-            pushed,
+            },
+            Some(live) => enter_live(live),
         }
     }
 
@@ -222,6 +233,7 @@ impl Call {
     }
 
     /// Records the call with its outcome.
+    #[inline]
     pub fn finish(mut self, success: bool) {
         if let Some(live) = self.live.take() {
             record_call(*live, success);
@@ -229,7 +241,17 @@ impl Call {
     }
 }
 
+#[cold]
+fn enter_live(live: &Live) -> Entered<'_> {
+    let pushed = push(live.reports.as_ref());
+    Entered {
+        _span: Some(live.span.enter()),
+        pushed,
+    }
+}
+
 impl Drop for Call {
+    #[inline]
     fn drop(&mut self) {
         // Unfinished: the body panicked, or an async call was dropped before completing.
         if let Some(live) = self.live.take() {
@@ -257,6 +279,7 @@ pub struct Entered<'a> {
 }
 
 impl Drop for Entered<'_> {
+    #[inline]
     fn drop(&mut self) {
         if self.pushed {
             pop();
@@ -290,6 +313,7 @@ impl<F: std::future::Future> std::future::Future for InCall<F> {
     }
 }
 
+#[cold]
 fn record_call(live: Live, success: bool) {
     let p = &*live.pipeline;
     let duration = live.start.elapsed();
@@ -301,7 +325,15 @@ fn record_call(live: Live, success: bool) {
         Kind::Hook {
             hook_name,
             hook_type,
-        } => record::hook_run_in(p, hook_name, hook_type, success, duration),
+        } => match live
+            .site
+            .and_then(|site| site.for_hook(p, hook_name.as_str(), hook_type.as_str()))
+        {
+            Some(bound) => {
+                record::hook_run_bound(p, bound, hook_name, hook_type, success, duration);
+            }
+            None => record::hook_run_in(p, hook_name, hook_type, success, duration),
+        },
         Kind::Plugin {
             install: true,
             plugin_name,

@@ -17,6 +17,7 @@ pub mod probe;
 pub mod record;
 pub mod report;
 mod resource;
+mod site;
 pub mod store;
 #[cfg(test)]
 mod test_support;

@@ -6,7 +6,7 @@
 //! telemetry. A process-wide counter of open pipelines gates the lookup: with telemetry off
 //! a recording call is one relaxed atomic load, and no clock is read.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
@@ -164,9 +164,11 @@ impl StandardAttributes {
 /// The standard attributes in force: as key-values for export (after the include switches)
 /// and the session id for the local store (which never leaves the machine).
 #[derive(Debug, Clone, Default)]
-struct Standard {
-    key_values: Arc<[KeyValue]>,
-    session_id: Option<Arc<str>>,
+pub(crate) struct Standard {
+    pub(crate) key_values: Arc<[KeyValue]>,
+    pub(crate) session_id: Option<Arc<str>>,
+    /// Bumped on every change, so caches built from an older set can tell.
+    pub(crate) generation: u64,
 }
 
 impl Standard {
@@ -178,13 +180,21 @@ impl Standard {
                 .as_deref()
                 .filter(|s| !s.is_empty())
                 .map(Arc::from),
+            generation: 0,
         }
     }
 }
 
+/// Source of [`Pipeline::id`]: never reused within a process.
+static NEXT_PIPELINE_ID: AtomicU64 = AtomicU64::new(1);
+
 /// Everything a recording call needs.
 #[derive(Debug)]
 pub(crate) struct Pipeline {
+    /// Tells call-site caches which pipeline their bound instruments belong to.
+    pub(crate) id: u64,
+    /// The generation of `standard`, readable without its lock.
+    generation: AtomicU64,
     pub(crate) instruments: Option<Instruments>,
     logger: Option<SdkLogger>,
     store: Option<LocalStore>,
@@ -196,7 +206,7 @@ pub(crate) struct Pipeline {
 }
 
 impl Pipeline {
-    fn read_standard<T>(&self, f: impl FnOnce(&Standard) -> T) -> T {
+    pub(crate) fn read_standard<T>(&self, f: impl FnOnce(&Standard) -> T) -> T {
         match self.standard.read() {
             Ok(guard) => f(&guard),
             Err(poisoned) => f(&poisoned.into_inner()),
@@ -208,12 +218,22 @@ impl Pipeline {
         self.read_standard(|s| Arc::clone(&s.key_values))
     }
 
+    /// The generation of the standard attributes in force.
+    #[inline]
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
     fn set_standard(&self, values: &StandardAttributes) {
-        let standard = Standard::new(values, &self.include);
-        match self.standard.write() {
-            Ok(mut guard) => *guard = standard,
-            Err(poisoned) => *poisoned.into_inner() = standard,
-        }
+        let mut standard = Standard::new(values, &self.include);
+        let mut guard = match self.standard.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        standard.generation = guard.generation + 1;
+        self.generation
+            .store(standard.generation, Ordering::Release);
+        *guard = standard;
     }
 
     /// Appends `entry` to the local store, if there is one.
@@ -221,6 +241,17 @@ impl Pipeline {
         if let Some(store) = &self.store {
             let session = self.read_standard(|s| s.session_id.clone());
             store.append(session.as_deref(), entry());
+        }
+    }
+
+    /// [`Pipeline::store`] with a session id the caller already has.
+    pub(crate) fn store_in_session<'a>(
+        &self,
+        session_id: Option<&str>,
+        entry: impl FnOnce() -> Entry<'a>,
+    ) {
+        if let Some(store) = &self.store {
+            store.append(session_id, entry());
         }
     }
 
@@ -367,6 +398,8 @@ impl HanLayerBuilder {
         let standard = Standard::new(&self.standard, &include);
         HanLayer {
             pipeline: Arc::new(Pipeline {
+                id: NEXT_PIPELINE_ID.fetch_add(1, Ordering::Relaxed),
+                generation: AtomicU64::new(0),
                 instruments,
                 logger,
                 store: self.store,

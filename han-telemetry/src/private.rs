@@ -2,6 +2,7 @@
 //! signatures change without notice.
 
 pub use crate::call::{Call, Entered, InCall, Kind};
+pub use crate::site::Site;
 
 /// Outcome of a `Result` return: success on `Ok`. Chosen by autoref specialisation, so it
 /// follows the type, not its spelling (`anyhow::Result<T>` and other aliases work).

@@ -12,6 +12,7 @@ use opentelemetry::{KeyValue, StringValue};
 
 use crate::catalogue::{attr, event, tenth_bucket};
 use crate::pipeline::{Pipeline, with_current};
+use crate::site::Bound;
 use crate::store::{Entry, unit_interval};
 
 /// How a task ended. `Success` and `Partial` count in `han.task.completed`, `Failure` in
@@ -104,6 +105,39 @@ pub(crate) fn hook_run_in(
             (attr::HOOK_TYPE, AnyValue::String(kind)),
         ],
         &standard,
+    );
+}
+
+/// [`hook_run_in`] for an annotated hook whose instruments its call site has bound.
+pub(crate) fn hook_run_bound(
+    p: &Pipeline,
+    bound: &Bound,
+    hook_name: StringValue,
+    hook_type: StringValue,
+    success: bool,
+    duration: Duration,
+) {
+    let ms = millis(duration);
+    p.store_in_session(bound.session_id.as_deref(), || Entry::Hook {
+        hook_name: hook_name.as_str().into(),
+        hook_type: hook_type.as_str().into(),
+        success,
+        duration_ms: ms,
+    });
+    if let Some(by_outcome) = &bound.by_outcome {
+        let m = &by_outcome[usize::from(success)];
+        m.execution.add(1);
+        m.duration.record(ms);
+    }
+    p.emit_event(
+        &event::HOOK_RESULT,
+        [
+            (attr::HOOK_NAME, AnyValue::String(hook_name)),
+            (attr::SUCCESS, AnyValue::Boolean(success)),
+            (attr::DURATION_MS, AnyValue::Double(ms)),
+            (attr::HOOK_TYPE, AnyValue::String(hook_type)),
+        ],
+        &bound.standard,
     );
 }
 

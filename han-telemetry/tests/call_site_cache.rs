@@ -1,0 +1,77 @@
+//! An annotated hook named by literals binds its instruments at its call site, for the first
+//! pipeline it records under. Under any other pipeline, or after the standard attributes
+//! change, it takes the ordinary path: the telemetry is the same either way.
+
+use han_telemetry::catalogue::{event, metric};
+use han_telemetry::{StandardAttributes, instrument_hook, set_standard_attributes};
+use han_telemetry_testing::{Capture, Telemetry, capture};
+
+#[instrument_hook(hook_name = "cached", hook_type = "PostToolUse")]
+fn cached(ok: bool) -> Result<(), String> {
+    if ok { Ok(()) } else { Err("no".into()) }
+}
+
+#[instrument_hook(hook_name = "session-aware", hook_type = "Stop")]
+fn session_aware() {}
+
+fn run_three() -> Telemetry {
+    capture(|| {
+        assert!(cached(true).is_ok());
+        assert!(cached(true).is_ok());
+        assert!(cached(false).is_err());
+    })
+}
+
+fn assert_three(t: &Telemetry) {
+    let execution = |success| {
+        t.counter(metric::HOOK_EXECUTION)
+            .with("hook_name", "cached")
+            .with("hook_type", "PostToolUse")
+            .with("success", success)
+    };
+    execution(true).assert_value(2);
+    execution(false).assert_value(1);
+    t.histogram(metric::HOOK_DURATION)
+        .with("hook_name", "cached")
+        .with("success", true)
+        .assert_count(2);
+    t.events(event::HOOK_RESULT)
+        .with("hook_name", "cached")
+        .with("success", false)
+        .assert_exactly(1);
+}
+
+// One test function, so the order is known: the first capture binds the site, the second
+// (another pipeline) must fall back and record the same.
+#[test]
+fn the_bound_path_and_the_fallback_record_the_same() {
+    assert_three(&run_three());
+    assert_three(&run_three());
+
+    // Standard attributes set after the site bound (its first call is in this capture):
+    // later calls carry the new ones.
+    let ((), t) = Capture::new()
+        .standard_attributes(StandardAttributes {
+            session_id: Some("first".into()),
+            ..StandardAttributes::default()
+        })
+        .run(|| {
+            session_aware();
+            set_standard_attributes(&StandardAttributes {
+                session_id: Some("second".into()),
+                ..StandardAttributes::default()
+            });
+            session_aware();
+            session_aware();
+        });
+    let by_session = |id| {
+        t.counter(metric::HOOK_EXECUTION)
+            .with("hook_name", "session-aware")
+            .with("session.id", id)
+    };
+    by_session("first").assert_value(1);
+    by_session("second").assert_value(2);
+    t.events(event::HOOK_RESULT)
+        .with("session.id", "second")
+        .assert_exactly(2);
+}
