@@ -75,3 +75,77 @@ fn the_bound_path_and_the_fallback_record_the_same() {
         .with("session.id", "second")
         .assert_exactly(2);
 }
+
+#[instrument_hook(hook_name = "threaded", hook_type = "PreToolUse")]
+fn threaded(i: u64) -> Result<u64, String> {
+    if i % 10 == 0 {
+        Err("every tenth".into())
+    } else {
+        Ok(i)
+    }
+}
+
+#[test]
+fn many_threads_on_one_pipeline_count_exactly() {
+    use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
+    use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    const THREADS: u64 = 4;
+    const CALLS: u64 = 10_000;
+    let exporter = InMemoryMetricExporter::default();
+    let meter = SdkMeterProvider::builder()
+        .with_reader(PeriodicReader::builder(exporter.clone()).build())
+        .build();
+    let layer = han_telemetry::HanLayer::builder()
+        .meter_provider(meter.clone())
+        .build();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let _open = han_telemetry::Activation::new();
+    let workers: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let dispatch = dispatch.clone();
+            std::thread::spawn(move || {
+                tracing::dispatcher::with_default(&dispatch, || {
+                    for i in 0..CALLS {
+                        let _ = threaded(i);
+                    }
+                });
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().expect("worker");
+    }
+    meter.force_flush().expect("flush");
+    let metrics = exporter.get_finished_metrics().expect("metrics");
+    let last = metrics.last().expect("one export");
+    let execution = last
+        .scope_metrics()
+        .flat_map(|s| s.metrics())
+        .find(|m| m.name() == metric::HOOK_EXECUTION.name)
+        .expect("han.hook.execution");
+    let AggregatedMetrics::U64(MetricData::Sum(sum)) = execution.data() else {
+        panic!("not a u64 sum");
+    };
+    let by_success: Vec<(String, u64)> = sum
+        .data_points()
+        .map(|p| {
+            let success = p
+                .attributes()
+                .find(|kv| kv.key.as_str() == "success")
+                .map(|kv| kv.value.to_string())
+                .unwrap_or_default();
+            (success, p.value())
+        })
+        .collect();
+    let count = |s: &str| -> u64 {
+        by_success
+            .iter()
+            .filter(|(k, _)| k == s)
+            .map(|(_, v)| v)
+            .sum()
+    };
+    assert_eq!(count("true"), THREADS * CALLS * 9 / 10);
+    assert_eq!(count("false"), THREADS * CALLS / 10);
+}

@@ -458,3 +458,28 @@ fn event_records_carry_the_event_name_key() {
             .any(|(k, _)| *k == Key::from_static_str("event.name"))
     );
 }
+
+#[test]
+fn a_flood_of_distinct_hook_names_stays_bounded_and_marks_the_overflow() {
+    const DISTINCT: usize = 5_000;
+    let c = capture(default_include(), StandardAttributes::default(), || {
+        for i in 0..DISTINCT {
+            record::hook_run(format!("hook-{i}"), "PreToolUse", true, Duration::ZERO);
+        }
+    });
+    let points = counter_points(find(&c, metric::HOOK_EXECUTION.name));
+    // The SDK's cardinality limit (2000 series per instrument) holds, the rest is counted in
+    // one series marked `otel.metric.overflow=true`, and no count is lost.
+    assert!(points.len() <= 2_001, "{} series", points.len());
+    let overflow = attrs(&[("otel.metric.overflow", "true")]);
+    let overflowed: u64 = points
+        .iter()
+        .filter(|(a, _)| *a == overflow)
+        .map(|(_, v)| *v)
+        .sum();
+    assert!(overflowed > 0, "no overflow series");
+    let total: u64 = points.iter().map(|(_, v)| *v).sum();
+    assert_eq!(total, DISTINCT as u64);
+    // Events are not aggregated: each keeps its own name.
+    assert_eq!(events(&c, event::HOOK_RESULT.name).len(), DISTINCT);
+}
