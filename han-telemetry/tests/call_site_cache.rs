@@ -78,7 +78,7 @@ fn the_bound_path_and_the_fallback_record_the_same() {
 
 #[instrument_hook(hook_name = "threaded", hook_type = "PreToolUse")]
 fn threaded(i: u64) -> Result<u64, String> {
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         Err("every tenth".into())
     } else {
         Ok(i)
