@@ -5,6 +5,7 @@
 //! them are no-ops (one atomic load) when telemetry and the store are off. String arguments take anything that converts into an OpenTelemetry
 //! [`StringValue`]: a `&'static str` costs no allocation.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry::logs::AnyValue;
@@ -76,15 +77,10 @@ pub(crate) fn hook_run_in(
     success: bool,
     duration: Duration,
 ) {
-    let standard = p.standard();
+    let (standard, session_id) =
+        p.read_standard(|s| (Arc::clone(&s.key_values), s.session_id.clone()));
     let (name, kind) = (hook_name.into(), hook_type.into());
     let ms = millis(duration);
-    p.store(|| Entry::Hook {
-        hook_name: name.as_str().into(),
-        hook_type: kind.as_str().into(),
-        success,
-        duration_ms: ms,
-    });
     if let Some(m) = &p.instruments {
         let own = [
             KeyValue::new(attr::HOOK_NAME, name.clone()),
@@ -96,16 +92,7 @@ pub(crate) fn hook_run_in(
             m.hook_duration.record(ms, attrs);
         });
     }
-    p.emit_event(
-        &event::HOOK_RESULT,
-        [
-            (attr::HOOK_NAME, AnyValue::String(name)),
-            (attr::SUCCESS, AnyValue::Boolean(success)),
-            (attr::DURATION_MS, AnyValue::Double(ms)),
-            (attr::HOOK_TYPE, AnyValue::String(kind)),
-        ],
-        &standard,
-    );
+    hook_result(p, &standard, session_id.as_deref(), name, kind, success, ms);
 }
 
 /// [`hook_run_in`] for an annotated hook whose instruments its call site has bound.
@@ -118,26 +105,48 @@ pub(crate) fn hook_run_bound(
     duration: Duration,
 ) {
     let ms = millis(duration);
-    p.store_in_session(bound.session_id.as_deref(), || Entry::Hook {
-        hook_name: hook_name.as_str().into(),
-        hook_type: hook_type.as_str().into(),
-        success,
-        duration_ms: ms,
-    });
     if let Some(by_outcome) = &bound.by_outcome {
         let m = &by_outcome[usize::from(success)];
         m.execution.add(1);
         m.duration.record(ms);
     }
+    let session_id = bound.session_id.as_deref();
+    hook_result(
+        p,
+        &bound.standard,
+        session_id,
+        hook_name,
+        hook_type,
+        success,
+        ms,
+    );
+}
+
+/// The parts of a hook run besides its metrics: the local store's record and the event.
+fn hook_result(
+    p: &Pipeline,
+    standard: &[KeyValue],
+    session_id: Option<&str>,
+    name: StringValue,
+    kind: StringValue,
+    success: bool,
+    ms: f64,
+) {
+    p.store_in_session(session_id, || Entry::Hook {
+        hook_name: name.as_str().into(),
+        hook_type: kind.as_str().into(),
+        success,
+        duration_ms: ms,
+    });
     p.emit_event(
         &event::HOOK_RESULT,
         [
-            (attr::HOOK_NAME, AnyValue::String(hook_name)),
+            (attr::HOOK_NAME, AnyValue::String(name)),
             (attr::SUCCESS, AnyValue::Boolean(success)),
             (attr::DURATION_MS, AnyValue::Double(ms)),
-            (attr::HOOK_TYPE, AnyValue::String(hook_type)),
+            (attr::HOOK_TYPE, AnyValue::String(kind)),
         ],
-        &bound.standard,
+        standard,
     );
 }
 
