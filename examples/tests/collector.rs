@@ -230,21 +230,21 @@ fn grpc_delivers_the_whole_catalogue() {
         stdout.contains("delivered: metrics, logs, traces; failed: none"),
         "{stdout}"
     );
-    assert_catalogue_received(&c, Temporality::Cumulative, Decoded::Everything);
+    assert_catalogue_received(&c, Temporality::Delta, Decoded::Everything);
 }
 
 #[test]
 fn http_protobuf_delivers_the_whole_catalogue() {
     let c = Collector::start();
     export_to(&c, "http/protobuf", &[]);
-    assert_catalogue_received(&c, Temporality::Cumulative, Decoded::Everything);
+    assert_catalogue_received(&c, Temporality::Delta, Decoded::Everything);
 }
 
 #[test]
 fn http_json_delivers_the_whole_catalogue() {
     let c = Collector::start();
     export_to(&c, "http/json", &[]);
-    assert_catalogue_received(&c, Temporality::Cumulative, Decoded::NamesAndAttributes);
+    assert_catalogue_received(&c, Temporality::Delta, Decoded::NamesAndAttributes);
 }
 
 /// Serves one OTLP/HTTP endpoint on loopback and keeps every request body, by path.
@@ -352,14 +352,14 @@ fn http_json_payload_encodes_values_as_the_otlp_spec_says() {
 }
 
 #[test]
-fn delta_temporality_is_honoured() {
+fn cumulative_temporality_is_honoured() {
     let c = Collector::start();
     export_to(
         &c,
         "grpc",
-        &[("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "delta")],
+        &[("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "cumulative")],
     );
-    assert_catalogue_received(&c, Temporality::Delta, Decoded::Everything);
+    assert_catalogue_received(&c, Temporality::Cumulative, Decoded::Everything);
 }
 
 #[test]

@@ -16,9 +16,9 @@ use opentelemetry_sdk::trace::SdkTracerProvider;
 
 use crate::config::Signal;
 use crate::diagnostics;
-use crate::export::Io;
+use crate::export::{Failure, Io};
 use crate::pipeline::Activation;
-use crate::store::LocalStore;
+use crate::store::{Entry, LocalStore};
 
 /// The providers and runtime a guard shuts down.
 #[derive(Debug, Default)]
@@ -93,6 +93,9 @@ impl TelemetryGuard {
         if let Some(store) = &providers.store {
             store.flush();
         }
+        let health = Arc::clone(&providers.io.health);
+        // From here on, failures wait for the one line below instead of a line each.
+        health.defer();
         let (tx, rx) = mpsc::channel::<&'static str>();
         let mut pending: Vec<&'static str> = Vec::new();
         let mut spawn = |signal: Signal, job: Box<dyn FnOnce() + Send>| {
@@ -112,7 +115,6 @@ impl TelemetryGuard {
                 ),
             }
         };
-        // Export errors are reported by the sinks; here only the time spent matters.
         if let Some(p) = providers.meter {
             spawn(Signal::Metrics, Box::new(move || drop(p.shutdown())));
         }
@@ -135,33 +137,45 @@ impl TelemetryGuard {
                 Err(_) => break,
             }
         }
-        if !pending.is_empty() {
-            diagnostics::warn_once(
-                "exit-budget",
-                &format!(
-                    "gave up exporting {} after the {} ms exit budget; that data is lost (the collector is slow or not answering; HAN_TELEMETRY_EXIT_BUDGET_MS sets the budget)",
-                    pending.join(", "),
-                    self.budget.as_millis()
-                ),
-            );
-        }
-        let health = Arc::clone(&providers.io.health);
         providers.io.shutdown();
+        let unfinished = |s: Signal| pending.contains(&s.name());
+        let outcomes = Signal::ALL.map(|s| (s, health.outcome(s, unfinished(s))));
+        let store = providers.store.as_ref();
+        if let Some(store) = store
+            && outcomes.iter().any(|(_, o)| o.is_some())
+        {
+            let of = |signal: Signal| {
+                outcomes
+                    .iter()
+                    .find(|(s, _)| *s == signal)
+                    .and_then(|(_, o)| *o)
+            };
+            store.append(
+                None,
+                Entry::Export {
+                    of: store.process_id().into(),
+                    replay: false,
+                    metrics: of(Signal::Metrics),
+                    logs: of(Signal::Logs),
+                    traces: of(Signal::Traces),
+                },
+            );
+            store.flush();
+        }
+        if let Some(line) = exit_line(&health.take_failures(), &pending, self.budget, store) {
+            diagnostics::warn_once("exit", &line);
+        }
         // Fixed signal order, whatever order the threads finished in.
-        let in_order = |keep: &dyn Fn(&'static str) -> bool| -> Vec<&'static str> {
+        let in_order = |keep: &dyn Fn(Signal) -> bool| -> Vec<&'static str> {
             Signal::ALL
                 .into_iter()
+                .filter(|s| keep(*s))
                 .map(Signal::name)
-                .filter(|n| keep(n))
                 .collect()
         };
-        let failed = in_order(&|n| {
-            Signal::ALL
-                .iter()
-                .any(|s| s.name() == n && health.failed(*s))
-        });
-        let abandoned = in_order(&|n| pending.contains(&n) && !failed.contains(&n));
-        let delivered = in_order(&|n| finished.contains(&n) && !failed.contains(&n));
+        let failed = in_order(&|s| health.failed(s));
+        let abandoned = in_order(&|s| unfinished(s) && !health.failed(s));
+        let delivered = in_order(&|s| finished.contains(&s.name()) && !health.failed(s));
         ShutdownReport {
             delivered,
             failed,
@@ -171,8 +185,167 @@ impl TelemetryGuard {
     }
 }
 
+/// The one line that says what went wrong with the export at exit, if anything did: each
+/// distinct failure with the signals it hit, what the exit budget cut off, and what becomes
+/// of the data.
+fn exit_line(
+    failures: &[Failure],
+    abandoned: &[&'static str],
+    budget: Duration,
+    store: Option<&LocalStore>,
+) -> Option<String> {
+    if failures.is_empty() && abandoned.is_empty() {
+        return None;
+    }
+    let mut parts: Vec<String> = Vec::new();
+    // Failures with the same explanation are one problem: name it once, with its signals.
+    let mut groups: Vec<(&str, Vec<&Failure>)> = Vec::new();
+    for f in failures {
+        match groups.iter_mut().find(|(why, _)| *why == f.why) {
+            Some((_, members)) => members.push(f),
+            None => groups.push((&f.why, vec![f])),
+        }
+    }
+    for (why, members) in &groups {
+        let signals: Vec<&str> = members.iter().map(|f| f.signal.name()).collect();
+        let destination = common_origin(members.iter().map(|f| f.destination.as_str()));
+        parts.push(format!(
+            "{} export to {destination} failed: {why}",
+            join_names(&signals)
+        ));
+    }
+    if !abandoned.is_empty() {
+        parts.push(format!(
+            "gave up exporting {} after the {} ms exit budget (the collector is slow or not answering; HAN_TELEMETRY_EXIT_BUDGET_MS sets the budget)",
+            join_names(abandoned),
+            budget.as_millis()
+        ));
+    }
+    let resendable = !abandoned.is_empty() || failures.iter().any(|f| !f.rejected);
+    let fate = match store {
+        Some(store) if resendable => format!(
+            "this run's events are kept in {}; `han-telemetry replay` sends them once the collector is reachable",
+            store.dir().display()
+        ),
+        _ => "that data is lost".to_owned(),
+    };
+    Some(format!("{}. {fate}.", parts.join("; ")))
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_names(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The destination all of `destinations` share: the one URL when they are equal, else their
+/// common `scheme://host:port` (HTTP endpoints differ by `/v1/<signal>` only), else all.
+fn common_origin<'a>(destinations: impl Iterator<Item = &'a str>) -> String {
+    let all: Vec<&str> = destinations.collect();
+    let Some(first) = all.first() else {
+        return String::new();
+    };
+    if all.iter().all(|d| d == first) {
+        return (*first).to_owned();
+    }
+    let origin = |d: &'a str| -> &'a str {
+        let after_scheme = d.find("://").map_or(0, |i| i + 3);
+        d[after_scheme..]
+            .find('/')
+            .map_or(d, |slash| &d[..after_scheme + slash])
+    };
+    if all.iter().all(|d| origin(d) == origin(first)) {
+        origin(first).to_owned()
+    } else {
+        all.join(", ")
+    }
+}
+
 impl Drop for TelemetryGuard {
     fn drop(&mut self) {
         self.run();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(signal: Signal, destination: &str, why: &str, rejected: bool) -> Failure {
+        Failure {
+            signal,
+            destination: destination.to_owned(),
+            why: why.to_owned(),
+            rejected,
+        }
+    }
+
+    #[test]
+    fn one_cause_on_every_signal_is_one_sentence_naming_the_origin() {
+        let refused = "Connection refused (is the collector running?)";
+        let failures = [
+            failure(Signal::Metrics, "http://c:4318/v1/metrics", refused, false),
+            failure(Signal::Logs, "http://c:4318/v1/logs", refused, false),
+            failure(Signal::Traces, "http://c:4318/v1/traces", refused, false),
+        ];
+        let store = LocalStore::at("/tmp/han-guard-test-store", 1);
+        let line = exit_line(&failures, &[], Duration::from_secs(1), Some(&store)).expect("a line");
+        assert_eq!(
+            line,
+            "metrics, logs and traces export to http://c:4318 failed: Connection refused (is \
+             the collector running?). this run's events are kept in \
+             /tmp/han-guard-test-store; `han-telemetry replay` sends them once the collector \
+             is reachable."
+        );
+        assert_eq!(line.lines().count(), 1);
+    }
+
+    #[test]
+    fn distinct_causes_and_the_budget_share_the_line() {
+        let failures = [
+            failure(
+                Signal::Metrics,
+                "grpc://a:4317",
+                "status code: 400 (x)",
+                true,
+            ),
+            failure(Signal::Logs, "grpc://a:4317", "refused (y)", false),
+        ];
+        let line =
+            exit_line(&failures, &["traces"], Duration::from_millis(250), None).expect("a line");
+        assert!(line.starts_with("metrics export to grpc://a:4317 failed: status code: 400 (x); logs export to grpc://a:4317 failed: refused (y); gave up exporting traces after the 250 ms exit budget"), "{line}");
+        assert!(line.ends_with("that data is lost."), "{line}");
+    }
+
+    #[test]
+    fn rejected_data_is_not_promised_a_replay() {
+        let store = LocalStore::at("/tmp/han-guard-test-store", 1);
+        let failures = [failure(
+            Signal::Logs,
+            "http://a/v1/logs",
+            "rejected 2",
+            true,
+        )];
+        let line = exit_line(&failures, &[], Duration::from_secs(1), Some(&store)).expect("a line");
+        assert!(line.ends_with("that data is lost."), "{line}");
+    }
+
+    #[test]
+    fn nothing_wrong_prints_nothing() {
+        assert_eq!(exit_line(&[], &[], Duration::from_secs(1), None), None);
+    }
+
+    #[test]
+    fn destinations_on_different_hosts_are_all_named() {
+        let names = ["http://a:1/v1/metrics", "http://b:1/v1/logs"];
+        assert_eq!(
+            common_origin(names.into_iter()),
+            "http://a:1/v1/metrics, http://b:1/v1/logs"
+        );
+        assert_eq!(common_origin(["http://a:1"].into_iter()), "http://a:1");
+        assert_eq!(join_names(&["a", "b"]), "a and b");
     }
 }

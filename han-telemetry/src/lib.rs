@@ -15,6 +15,7 @@ mod pipeline;
 /// Test exports for `han-telemetry doctor`: does telemetry reach the collector?
 pub mod probe;
 pub mod record;
+pub mod replay;
 pub mod report;
 mod resource;
 mod site;

@@ -311,6 +311,10 @@ impl HanLayer {
     pub fn set_standard_attributes(&self, values: &StandardAttributes) {
         self.pipeline.set_standard(values);
     }
+
+    pub(crate) fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
 }
 
 /// Builds a [`HanLayer`]. Used by [`crate::init`] and by test harnesses that bring their own

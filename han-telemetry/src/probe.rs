@@ -29,10 +29,7 @@
 //! Nothing is printed: failures come back as [`Outcome::Failed`](crate::probe::Outcome::Failed) with the likely cause and
 //! fix, and header values and endpoint credentials never appear in them.
 
-use std::future::Future;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -40,10 +37,7 @@ use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider 
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceState};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{LogBatch, LogExporter as _, SdkLoggerProvider};
-use opentelemetry_sdk::metrics::data::ResourceMetrics;
-use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
 use opentelemetry_sdk::trace::{
     IdGenerator as _, RandomIdGenerator, SpanData, SpanEvents, SpanExporter as _, SpanLinks,
@@ -51,7 +45,7 @@ use opentelemetry_sdk::trace::{
 
 use crate::config::{Config, Exporter, OtlpConfig, Protocol, Signal, mask_url_userinfo};
 use crate::diagnostics;
-use crate::export::{self, Io, ProbeExporter};
+use crate::export::{self, FirstExport, Io, ProbeExporter, block_on};
 
 /// The name of the metric, log event and span a probe sends.
 pub const PROBE_NAME: &str = "han.doctor.probe";
@@ -261,7 +255,7 @@ fn probe_otlp(
 
 /// Likely cause and fix of an exporter that could not be built (the messages come from
 /// `export`: TLS files, header names and values, the endpoint).
-fn setup_cause(error: &str) -> (&'static str, &'static str) {
+pub(crate) fn setup_cause(error: &str) -> (&'static str, &'static str) {
     let lower = error.to_ascii_lowercase();
     if lower.contains("cannot read the") {
         (
@@ -297,7 +291,7 @@ fn setup_cause(error: &str) -> (&'static str, &'static str) {
 
 /// Removes what must never be shown from a transport's message: header values (in case a
 /// server echoes them) and the endpoint's `user:password@`.
-fn scrub(text: &str, otlp: &OtlpConfig) -> String {
+pub(crate) fn scrub(text: &str, otlp: &OtlpConfig) -> String {
     let mut text = text.replace(&otlp.endpoint, &mask_url_userinfo(&otlp.endpoint));
     for (_, value) in &otlp.headers {
         // Very short values would mask unrelated text; they are not credentials worth the name.
@@ -308,70 +302,15 @@ fn scrub(text: &str, otlp: &OtlpConfig) -> String {
     text
 }
 
-/// Runs a future to completion on this thread. The OTLP exporters are driven this way by the
-/// SDK's own processors (gRPC's I/O runs on the exporter's runtime, HTTP is blocking).
-fn block_on<F: Future>(future: F) -> F::Output {
-    struct Unpark(thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = std::pin::pin!(future);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-        thread::park();
-    }
-}
-
-/// Passes the first export to the OTLP exporter and keeps its result; later ones (the final
-/// collection at shutdown) are dropped, so the collector receives the probe once.
-#[derive(Debug)]
-struct FirstExport {
-    inner: opentelemetry_otlp::MetricExporter,
-    result: Mutex<Option<mpsc::Sender<Result<(), String>>>>,
-}
-
-impl PushMetricExporter for FirstExport {
-    async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
-        let first = self.result.lock().ok().and_then(|mut slot| slot.take());
-        let Some(report) = first else {
-            return Ok(());
-        };
-        let result = self.inner.export(metrics).await;
-        let _ = report.send(result.as_ref().map_err(ToString::to_string).copied());
-        result
-    }
-
-    fn force_flush(&self) -> OTelSdkResult {
-        Ok(())
-    }
-
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.inner.shutdown_with_timeout(timeout)
-    }
-
-    fn temporality(&self) -> Temporality {
-        self.inner.temporality()
-    }
-}
-
 fn send_metric(
     exporter: opentelemetry_otlp::MetricExporter,
     resource: Resource,
 ) -> Result<(), String> {
     let (tx, rx) = mpsc::channel();
-    let reader = PeriodicReader::builder(FirstExport {
-        inner: exporter,
-        result: Mutex::new(Some(tx)),
-    })
-    // Only the flush below exports.
-    .with_interval(Duration::from_secs(86_400))
-    .build();
+    let reader = PeriodicReader::builder(FirstExport::new(exporter, tx))
+        // Only the flush below exports.
+        .with_interval(Duration::from_secs(86_400))
+        .build();
     let provider = SdkMeterProvider::builder()
         .with_resource(resource)
         .with_reader(reader)

@@ -31,8 +31,9 @@ pub struct Config {
     pub logs: SignalConfig,
     /// Exporters and OTLP settings for spans (`OTEL_TRACES_EXPORTER`, default `none`).
     pub traces: SignalConfig,
-    /// `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`; cumulative by default because
-    /// Prometheus and Grafana Cloud reject delta.
+    /// `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`; delta by default, as in Claude
+    /// Code: every hook is a process of its own, and cumulative points from processes with
+    /// the same identity overwrite one another in a backend, while delta points add up.
     pub temporality: Temporality,
     /// `OTEL_METRIC_EXPORT_INTERVAL`, default 60 s.
     pub metric_export_interval: Duration,

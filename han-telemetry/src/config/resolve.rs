@@ -51,7 +51,7 @@ pub(crate) fn resolve(sources: &Sources) -> Config {
     let temporality = r.setting(
         TEMPORALITY,
         parse::temporality,
-        Temporality::Cumulative,
+        Temporality::Delta,
         true,
     );
     let metric_export_interval = r.millis(METRIC_EXPORT_INTERVAL, 1, MAX_INTERVAL_MS, 60_000, true);
@@ -488,7 +488,7 @@ mod tests {
         assert_eq!(c.metrics.exporters, vec![Exporter::Otlp]);
         assert_eq!(c.logs.exporters, vec![Exporter::Otlp]);
         assert!(c.traces.exporters.is_empty());
-        assert_eq!(c.temporality, Temporality::Cumulative);
+        assert_eq!(c.temporality, Temporality::Delta);
         assert_eq!(c.metric_export_interval, Duration::from_millis(60_000));
         assert_eq!(c.logs_export_interval, Duration::from_millis(5_000));
         assert_eq!(c.service_name, "han");
@@ -634,19 +634,16 @@ mod tests {
     #[test]
     fn temporality_values() {
         assert_eq!(
-            config(&[(TEMPORALITY, "DELTA")]).temporality,
-            Temporality::Delta
+            config(&[(TEMPORALITY, "CUMULATIVE")]).temporality,
+            Temporality::Cumulative
         );
         assert_eq!(
             config(&[(TEMPORALITY, "lowmemory")]).temporality,
             Temporality::LowMemory
         );
         let c = config(&[(TEMPORALITY, "deltas")]);
-        assert_eq!(c.temporality, Temporality::Cumulative);
-        assert_eq!(
-            only_diagnostic(&c, TEMPORALITY).fallback,
-            "using cumulative"
-        );
+        assert_eq!(c.temporality, Temporality::Delta);
+        assert_eq!(only_diagnostic(&c, TEMPORALITY).fallback, "using delta");
     }
 
     #[test]

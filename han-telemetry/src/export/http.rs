@@ -21,6 +21,10 @@ struct ObservedClient {
     inner: reqwest::blocking::Client,
     headers: Arc<Vec<(HeaderName, HeaderValue)>>,
     last_error: Arc<Mutex<Option<String>>>,
+    /// The signal and encoding, to read a success answer's `partial_success`.
+    signal: Signal,
+    json: bool,
+    partial: Arc<Mutex<Option<String>>>,
 }
 
 /// The error and its sources, one line: "error sending request: tcp connect error: ...".
@@ -45,13 +49,98 @@ impl HttpClient for ObservedClient {
             request.headers_mut().insert(name.clone(), value.clone());
         }
         let result = self.inner.send_bytes(request).await;
-        if let Err(error) = &result
-            && let Ok(mut slot) = self.last_error.lock()
-        {
-            *slot = Some(chain(error.as_ref()));
+        match &result {
+            Err(error) => {
+                if let Ok(mut slot) = self.last_error.lock() {
+                    *slot = Some(chain(error.as_ref()));
+                }
+            }
+            Ok(response) if response.status().is_success() => {
+                let partial = partial_success(self.signal, self.json, response.body());
+                if let Ok(mut slot) = self.partial.lock() {
+                    *slot = partial;
+                }
+            }
+            Ok(_) => {}
         }
         result
     }
+}
+
+/// The `partial_success` of a successful OTLP/HTTP answer, as one line, when the collector
+/// rejected part of the data. The OTLP crate does not look at the answer's body; the spec
+/// asks for the rejection to be reported and the data not to be sent again.
+fn partial_success(signal: Signal, json: bool, body: &[u8]) -> Option<String> {
+    if body.is_empty() {
+        return None;
+    }
+    let (rejected, message) = if json {
+        partial_from_json(signal, body)?
+    } else {
+        partial_from_protobuf(signal, body)?
+    };
+    if rejected <= 0 && message.is_empty() {
+        return None;
+    }
+    let what = match signal {
+        Signal::Metrics => "data points",
+        Signal::Logs => "log records",
+        Signal::Traces => "spans",
+    };
+    // The message is the server's text: one line, bounded.
+    let message: String = message
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(200)
+        .collect();
+    Some(if message.is_empty() {
+        format!("the collector accepted the export but rejected {rejected} {what}")
+    } else {
+        format!("the collector accepted the export but rejected {rejected} {what}: {message}")
+    })
+}
+
+fn partial_from_protobuf(signal: Signal, body: &[u8]) -> Option<(i64, String)> {
+    use opentelemetry_proto::tonic::collector::{logs, metrics, trace};
+    use prost::Message as _;
+    match signal {
+        Signal::Metrics => metrics::v1::ExportMetricsServiceResponse::decode(body)
+            .ok()?
+            .partial_success
+            .map(|p| (p.rejected_data_points, p.error_message)),
+        Signal::Logs => logs::v1::ExportLogsServiceResponse::decode(body)
+            .ok()?
+            .partial_success
+            .map(|p| (p.rejected_log_records, p.error_message)),
+        Signal::Traces => trace::v1::ExportTraceServiceResponse::decode(body)
+            .ok()?
+            .partial_success
+            .map(|p| (p.rejected_spans, p.error_message)),
+    }
+}
+
+fn partial_from_json(signal: Signal, body: &[u8]) -> Option<(i64, String)> {
+    let answer: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let partial = answer
+        .get("partialSuccess")
+        .or_else(|| answer.get("partial_success"))?;
+    let field = |camel: &str, snake: &str| partial.get(camel).or_else(|| partial.get(snake));
+    let rejected = match signal {
+        Signal::Metrics => field("rejectedDataPoints", "rejected_data_points"),
+        Signal::Logs => field("rejectedLogRecords", "rejected_log_records"),
+        Signal::Traces => field("rejectedSpans", "rejected_spans"),
+    };
+    // int64 is a string in OTLP/JSON; accept a number too.
+    let rejected = match rejected {
+        Some(serde_json::Value::String(s)) => s.parse().unwrap_or(0),
+        Some(v) => v.as_i64().unwrap_or(0),
+        None => 0,
+    };
+    let message = field("errorMessage", "error_message")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    Some((rejected, message))
 }
 
 pub(super) struct HttpTransport {
@@ -66,9 +155,13 @@ impl HttpTransport {
     pub(super) fn last_error(&self) -> Arc<Mutex<Option<String>>> {
         Arc::clone(&self.client.last_error)
     }
+
+    pub(super) fn partial_success(&self) -> Arc<Mutex<Option<String>>> {
+        Arc::clone(&self.client.partial)
+    }
 }
 
-pub(super) fn transport(_signal: Signal, cfg: &OtlpConfig) -> Result<HttpTransport, String> {
+pub(super) fn transport(signal: Signal, cfg: &OtlpConfig) -> Result<HttpTransport, String> {
     let https = cfg.endpoint.starts_with("https://");
     // TLS files matter only for https://: a stale CA setting must not turn plain HTTP off.
     let material = if https {
@@ -110,6 +203,9 @@ pub(super) fn transport(_signal: Signal, cfg: &OtlpConfig) -> Result<HttpTranspo
             inner,
             headers: Arc::new(headers),
             last_error: Arc::default(),
+            signal,
+            json: protocol == Protocol::HttpJson,
+            partial: Arc::default(),
         },
         endpoint: cfg.endpoint.clone(),
         protocol,
@@ -163,5 +259,56 @@ impl HttpTransport {
         http_builder!(self, opentelemetry_otlp::SpanExporter::builder())
             .build()
             .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry_proto::tonic::collector::logs::v1::{
+        ExportLogsPartialSuccess, ExportLogsServiceResponse,
+    };
+    use prost::Message as _;
+
+    use super::*;
+
+    #[test]
+    fn a_protobuf_partial_success_is_read() {
+        let answer = ExportLogsServiceResponse {
+            partial_success: Some(ExportLogsPartialSuccess {
+                rejected_log_records: 2,
+                error_message: "too old\nreally".into(),
+            }),
+        }
+        .encode_to_vec();
+        assert_eq!(
+            partial_success(Signal::Logs, false, &answer).as_deref(),
+            Some("the collector accepted the export but rejected 2 log records: too old really")
+        );
+    }
+
+    #[test]
+    fn a_json_partial_success_is_read_with_int64_as_a_string() {
+        let answer = br#"{"partialSuccess":{"rejectedDataPoints":"3","errorMessage":"bad"}}"#;
+        assert_eq!(
+            partial_success(Signal::Metrics, true, answer).as_deref(),
+            Some("the collector accepted the export but rejected 3 data points: bad")
+        );
+        let spans = br#"{"partialSuccess":{"rejectedSpans":1}}"#;
+        assert_eq!(
+            partial_success(Signal::Traces, true, spans).as_deref(),
+            Some("the collector accepted the export but rejected 1 spans")
+        );
+    }
+
+    #[test]
+    fn a_full_success_or_an_unreadable_body_is_not_a_partial_success() {
+        assert_eq!(partial_success(Signal::Logs, false, b""), None);
+        assert_eq!(partial_success(Signal::Logs, true, b"{}"), None);
+        assert_eq!(
+            partial_success(Signal::Logs, true, br#"{"partialSuccess":{}}"#),
+            None
+        );
+        assert_eq!(partial_success(Signal::Logs, true, b"not json"), None);
+        assert_eq!(partial_success(Signal::Metrics, false, b"\xff\xff"), None);
     }
 }

@@ -5,6 +5,7 @@
 //! reading cannot override a managed setting, and `OTEL_EXPORTER_OTLP_PROTOCOL` is really
 //! honoured instead of following whichever transport feature was compiled in.
 
+mod by_hand;
 mod console;
 mod grpc;
 mod http;
@@ -24,7 +25,9 @@ use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use crate::config::{self, Exporter, Protocol, Signal, SignalConfig};
 use crate::diagnostics;
+use crate::store::ExportOutcome;
 
+pub(crate) use by_hand::{FirstExport, block_on};
 pub(crate) use console::ConsoleExporter;
 
 /// Retries sized for short-lived hooks: a refused connection costs about 20 ms at exit
@@ -48,10 +51,31 @@ pub(crate) struct Io {
     pub(crate) health: Arc<ExportHealth>,
 }
 
-/// Whether any export of a signal failed during this process, for the shutdown report.
+/// What this process's OTLP exports of each signal came to, for the shutdown report, the
+/// store's export receipt and the one stderr line at exit.
 #[derive(Debug, Default)]
 pub(crate) struct ExportHealth {
+    /// An OTLP exporter is configured for the signal.
+    otlp: [AtomicBool; 3],
+    succeeded: [AtomicBool; 3],
+    /// Failed without the collector judging the data (refused, unavailable, TLS, ...).
     failed: [AtomicBool; 3],
+    /// The collector answered that it cannot take the data (400, partial success).
+    rejected: [AtomicBool; 3],
+    /// Set by the guard at exit: first failures are then kept for its one line instead of
+    /// each being printed by itself.
+    deferred: AtomicBool,
+    failures: Mutex<Vec<Failure>>,
+}
+
+/// One exporter's first failure, kept for the guard's line at exit.
+#[derive(Debug, Clone)]
+pub(crate) struct Failure {
+    pub(crate) signal: Signal,
+    pub(crate) destination: String,
+    /// The error with its likely cause and fix, one line.
+    pub(crate) why: String,
+    pub(crate) rejected: bool,
 }
 
 impl ExportHealth {
@@ -63,14 +87,68 @@ impl ExportHealth {
         }
     }
 
-    /// Whether an export of `signal` has failed.
+    fn flag(flags: &[AtomicBool; 3], signal: Signal) -> bool {
+        flags[Self::index(signal)].load(Ordering::Acquire)
+    }
+
+    fn set(flags: &[AtomicBool; 3], signal: Signal) {
+        flags[Self::index(signal)].store(true, Ordering::Release);
+    }
+
+    /// Whether an export of `signal` has failed or been rejected.
     pub(crate) fn failed(&self, signal: Signal) -> bool {
-        self.failed[Self::index(signal)].load(Ordering::Acquire)
+        Self::flag(&self.failed, signal) || Self::flag(&self.rejected, signal)
     }
 
     fn mark_failed(&self, signal: Signal) {
-        self.failed[Self::index(signal)].store(true, Ordering::Release);
+        Self::set(&self.failed, signal);
     }
+
+    /// What the OTLP exports of `signal` came to; `None` without an OTLP exporter.
+    /// `unfinished`: the signal was still exporting when the exit budget ran out.
+    pub(crate) fn outcome(&self, signal: Signal, unfinished: bool) -> Option<ExportOutcome> {
+        if !Self::flag(&self.otlp, signal) {
+            return None;
+        }
+        let (ok, failed) = (
+            Self::flag(&self.succeeded, signal),
+            Self::flag(&self.failed, signal),
+        );
+        Some(if Self::flag(&self.rejected, signal) {
+            ExportOutcome::Rejected
+        } else if ok && (failed || unfinished) {
+            ExportOutcome::Mixed
+        } else if unfinished {
+            ExportOutcome::Abandoned
+        } else if failed {
+            ExportOutcome::Failed
+        } else {
+            ExportOutcome::Delivered
+        })
+    }
+
+    /// From now on, keep first failures for [`ExportHealth::take_failures`].
+    pub(crate) fn defer(&self) {
+        self.deferred.store(true, Ordering::Release);
+    }
+
+    /// The failures kept since [`ExportHealth::defer`], in signal order.
+    pub(crate) fn take_failures(&self) -> Vec<Failure> {
+        let mut failures = self
+            .failures
+            .lock()
+            .map(|mut f| std::mem::take(&mut *f))
+            .unwrap_or_default();
+        failures.sort_by_key(|f| Self::index(f.signal));
+        failures
+    }
+}
+
+/// Whether an export error is the collector refusing the data itself, so that sending it
+/// again would be refused again (as opposed to a failure to deliver it at all).
+fn is_rejection(error: &str) -> bool {
+    let lower = error.to_ascii_lowercase();
+    lower.contains("status code: 400") || lower.contains("grpc code: invalidargument")
 }
 
 impl Io {
@@ -97,14 +175,20 @@ impl Io {
     }
 }
 
-/// Reports the first failed export of one exporter, once, with a likely cause.
+/// Notes every export's result in [`ExportHealth`] and reports the first failure of one
+/// exporter, once, with a likely cause: at once while the process runs, or in the guard's
+/// single line at exit.
 #[derive(Debug)]
 pub(crate) struct Reporter {
     signal: Signal,
+    /// OTLP (counted in the health and the store's receipt) rather than the console.
+    otlp: bool,
     health: Arc<ExportHealth>,
     destination: String,
     /// The transport's own description of the last network error, when it keeps one.
     detail: Option<Arc<Mutex<Option<String>>>>,
+    /// A partial success the collector answered to the last export (HTTP reads it).
+    partial: Option<Arc<Mutex<Option<String>>>>,
     reported: AtomicBool,
 }
 
@@ -113,28 +197,70 @@ impl Reporter {
         signal: Signal,
         health: &Arc<ExportHealth>,
         destination: String,
-        detail: Option<Arc<Mutex<Option<String>>>>,
+        transport: Option<&Transport>,
     ) -> Arc<Self> {
+        if transport.is_some() {
+            ExportHealth::set(&health.otlp, signal);
+        }
         Arc::new(Reporter {
             signal,
+            otlp: transport.is_some(),
             health: Arc::clone(health),
             destination,
-            detail,
+            detail: transport.and_then(|t| t.detail.clone()),
+            partial: transport.and_then(|t| t.partial.clone()),
             reported: AtomicBool::new(false),
         })
     }
 
     fn observe(&self, result: &OTelSdkResult) {
-        let Err(error) = result else { return };
-        self.health.mark_failed(self.signal);
+        let partial = self
+            .partial
+            .as_ref()
+            .and_then(|slot| slot.lock().ok().and_then(|mut p| p.take()));
+        let (why, rejected) = match (result, partial) {
+            (Ok(()), None) => {
+                if self.otlp {
+                    ExportHealth::set(&self.health.succeeded, self.signal);
+                }
+                return;
+            }
+            (Ok(()), Some(partial)) => (
+                format!(
+                    "{partial} (the collector refused part of the data; its logs say why; \
+                     it is not sent again)"
+                ),
+                true,
+            ),
+            (Err(error), _) => {
+                let error = error.to_string();
+                let detail = self
+                    .detail
+                    .as_ref()
+                    .and_then(|slot| slot.lock().ok().and_then(|d| d.clone()));
+                let why = diagnostics::explain_export_error(&error, detail.as_deref());
+                (why, is_rejection(&error))
+            }
+        };
+        if rejected {
+            ExportHealth::set(&self.health.rejected, self.signal);
+        } else {
+            self.health.mark_failed(self.signal);
+        }
         if self.reported.swap(true, Ordering::AcqRel) {
             return;
         }
-        let detail = self
-            .detail
-            .as_ref()
-            .and_then(|slot| slot.lock().ok().and_then(|d| d.clone()));
-        let why = diagnostics::explain_export_error(&error.to_string(), detail.as_deref());
+        if self.health.deferred.load(Ordering::Acquire)
+            && let Ok(mut failures) = self.health.failures.lock()
+        {
+            failures.push(Failure {
+                signal: self.signal,
+                destination: self.destination.clone(),
+                why,
+                rejected,
+            });
+            return;
+        }
         diagnostics::warn_once(
             &format!("export:{}:{}", self.signal.name(), self.destination),
             &format!(
@@ -275,6 +401,7 @@ impl SpanExporter for SpanSink {
 pub(crate) struct Transport {
     kind: TransportKind,
     detail: Option<Arc<Mutex<Option<String>>>>,
+    partial: Option<Arc<Mutex<Option<String>>>>,
 }
 
 enum TransportKind {
@@ -289,14 +416,16 @@ fn transport(signal: Signal, otlp: &config::OtlpConfig, io: &mut Io) -> Result<T
             Ok(Transport {
                 kind: TransportKind::Grpc(grpc::transport(otlp, &handle)?),
                 detail: None,
+                partial: None,
             })
         }
         Protocol::HttpProtobuf | Protocol::HttpJson => {
             let t = http::transport(signal, otlp)?;
-            let detail = Some(t.last_error());
+            let (detail, partial) = (Some(t.last_error()), Some(t.partial_success()));
             Ok(Transport {
                 kind: TransportKind::Http(t),
                 detail,
+                partial,
             })
         }
     }
@@ -323,20 +452,25 @@ fn each_exporter<T>(
             Exporter::Otlp => {
                 let health = Arc::clone(&io.health);
                 let built = transport(signal, &cfg.otlp, io).and_then(|t| {
-                    let reporter =
-                        Reporter::new(signal, &health, cfg.otlp.endpoint.clone(), t.detail.clone());
+                    let reporter = Reporter::new(
+                        signal,
+                        &health,
+                        config::mask_url_userinfo(&cfg.otlp.endpoint),
+                        Some(&t),
+                    );
                     otlp(t, reporter)
                 });
                 match built {
                     Ok(sink) => out.push(sink),
                     Err(why) => {
+                        ExportHealth::set(&health.otlp, signal);
                         health.mark_failed(signal);
                         diagnostics::warn_once(
                             &format!("build:{}", signal.name()),
                             &format!(
                                 "cannot export {} to {}: {why}; {} export is off for this process",
                                 signal.name(),
-                                cfg.otlp.endpoint,
+                                config::mask_url_userinfo(&cfg.otlp.endpoint),
                                 signal.name()
                             ),
                         );

@@ -10,9 +10,13 @@ use std::sync::Arc;
 
 pub use reader::{Scan, Skipped, scan};
 pub(crate) use record::unit_interval;
-pub use record::{Entry, FORMAT_VERSION, Record};
+pub use record::{Entry, ExportOutcome, FORMAT_VERSION, Record};
 
 use crate::config::StoreConfig;
+
+/// The file `han-telemetry replay` locks so that two replays never send the same records;
+/// readers pass over it.
+pub const REPLAY_LOCK: &str = ".replay.lock";
 
 /// A handle on the store a process appends to. Cheap to clone; the last clone dropped writes
 /// out what is still buffered ([`crate::TelemetryGuard`] does so at exit).
@@ -45,6 +49,11 @@ impl LocalStore {
         self.writer.dir()
     }
 
+    /// The 16 hex digits that start the `id` of every record this process writes.
+    pub fn process_id(&self) -> &str {
+        self.writer.id_prefix()
+    }
+
     /// Buffers one record (written at the next flush).
     pub fn append(&self, session_id: Option<&str>, entry: Entry<'_>) {
         self.writer.append(session_id, entry);
@@ -54,5 +63,11 @@ impl LocalStore {
     /// the store must not fail its host.
     pub fn flush(&self) {
         self.writer.flush();
+    }
+
+    /// Writes out what is buffered now and returns the error, if any, instead of printing
+    /// it: for tools that must know the records are on disk (`han-telemetry replay`).
+    pub fn try_flush(&self) -> std::io::Result<()> {
+        self.writer.flush_checked()
     }
 }

@@ -69,6 +69,9 @@ pub fn scan(dir: &Path, since: SystemTime) -> io::Result<Scan> {
         let entry = entry?;
         let path = entry.path();
         let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if entry.file_name() == super::REPLAY_LOCK {
+            continue;
+        }
         match entry.file_name().to_str().and_then(day::parse_file_name) {
             Some(file_day) if is_file => {
                 if file_day >= first_day {

@@ -98,11 +98,71 @@ pub enum Entry<'a> {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         score: Option<f64>,
     },
+    /// What became of one process's OTLP export, per signal: written by the process at
+    /// exit, or by `han-telemetry replay` once it has sent that process's records.
+    Export {
+        /// The process whose records this is about: the 16 hex digits of their `id`s.
+        of: Cow<'a, str>,
+        /// Written by a replay rather than by the process itself.
+        #[serde(default, skip_serializing_if = "is_false")]
+        replay: bool,
+        /// Metrics, when an OTLP metrics exporter was configured.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        metrics: Option<ExportOutcome>,
+        /// Events (logs), when an OTLP logs exporter was configured.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        logs: Option<ExportOutcome>,
+        /// Spans, when an OTLP traces exporter was configured (spans are not kept, so
+        /// never replayed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        traces: Option<ExportOutcome>,
+    },
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// What became of a process's OTLP exports of one signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportOutcome {
+    /// Every export succeeded (or there was nothing to send).
+    Delivered,
+    /// Every export failed without the collector judging the data (refused, unreachable,
+    /// unavailable, TLS, credentials...): the records can be sent again.
+    Failed,
+    /// The collector answered that it cannot take the data (400, `InvalidArgument`, a
+    /// partial success): sending it again would be refused again.
+    Rejected,
+    /// Some exports succeeded and some failed: which records arrived is unknown, so they
+    /// are not sent again (that could count them twice).
+    Mixed,
+    /// Still exporting when the exit budget ran out.
+    Abandoned,
+}
+
+impl ExportOutcome {
+    /// Whether a replay should send the records again.
+    pub fn is_resendable(self) -> bool {
+        matches!(self, Self::Failed | Self::Abandoned)
+    }
+
+    /// The name written on disk.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+            Self::Rejected => "rejected",
+            Self::Mixed => "mixed",
+            Self::Abandoned => "abandoned",
+        }
+    }
 }
 
 impl Entry<'_> {
     /// The kinds this version knows, as written in the `kind` field.
-    pub const KINDS: [&'static str; 8] = [
+    pub const KINDS: [&'static str; 9] = [
         "hook",
         "plugin_install",
         "plugin_uninstall",
@@ -111,6 +171,7 @@ impl Entry<'_> {
         "mcp_tool_call",
         "session_start",
         "frustration",
+        "export",
     ];
 
     /// Copies borrowed strings so the entry outlives its source.
@@ -174,6 +235,19 @@ impl Entry<'_> {
             Entry::Frustration { level, score } => Entry::Frustration {
                 level: own(level),
                 score,
+            },
+            Entry::Export {
+                of,
+                replay,
+                metrics,
+                logs,
+                traces,
+            } => Entry::Export {
+                of: own(of),
+                replay,
+                metrics,
+                logs,
+                traces,
             },
         }
     }
@@ -270,6 +344,20 @@ mod tests {
                 level: "high".into(),
                 score: Some(0.9),
             },
+            Entry::Export {
+                of: "3f9a0c2e7b1d4e85".into(),
+                replay: false,
+                metrics: Some(ExportOutcome::Failed),
+                logs: Some(ExportOutcome::Abandoned),
+                traces: None,
+            },
+            Entry::Export {
+                of: "3f9a0c2e7b1d4e85".into(),
+                replay: true,
+                metrics: Some(ExportOutcome::Delivered),
+                logs: Some(ExportOutcome::Rejected),
+                traces: Some(ExportOutcome::Mixed),
+            },
         ];
         let mut kinds = Vec::new();
         for entry in entries {
@@ -293,6 +381,26 @@ mod tests {
         let mut known = Entry::KINDS.map(str::to_owned).to_vec();
         known.sort();
         assert_eq!(kinds, known);
+    }
+
+    #[test]
+    fn an_export_receipt_reads_as_documented() {
+        let line = r#"{"v":1,"id":"3f9a0c2e7b1d4e85-7","ts":"2026-11-23T16:23:31.000Z","kind":"export","of":"3f9a0c2e7b1d4e85","metrics":"failed","logs":"abandoned"}"#;
+        let record: Record<'static> = serde_json::from_str(line).unwrap();
+        assert_eq!(
+            record.entry,
+            Entry::Export {
+                of: "3f9a0c2e7b1d4e85".into(),
+                replay: false,
+                metrics: Some(ExportOutcome::Failed),
+                logs: Some(ExportOutcome::Abandoned),
+                traces: None,
+            }
+        );
+        assert_eq!(serde_json::to_string(&record).unwrap(), line);
+        assert!(ExportOutcome::Abandoned.is_resendable());
+        assert!(!ExportOutcome::Mixed.is_resendable());
+        assert!(!ExportOutcome::Rejected.is_resendable());
     }
 
     #[test]

@@ -56,6 +56,10 @@ impl Writer {
         }
     }
 
+    pub(crate) fn id_prefix(&self) -> &str {
+        &self.id_prefix
+    }
+
     pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
@@ -102,6 +106,19 @@ impl Writer {
     pub(crate) fn flush(&self) {
         let mut state = self.state();
         self.flush_locked(&mut state);
+    }
+
+    /// Writes whatever is buffered and says whether that worked, without the hook-facing
+    /// warning: for a caller that reports the failure itself.
+    pub(crate) fn flush_checked(&self) -> io::Result<()> {
+        let mut state = self.state();
+        if state.bytes.is_empty() {
+            return Ok(());
+        }
+        let result = self.write_out(state.day, &state.bytes);
+        state.bytes.clear();
+        state.oldest = None;
+        result
     }
 
     fn flush_locked(&self, state: &mut State) {
