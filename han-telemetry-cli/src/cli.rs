@@ -49,6 +49,14 @@ pub(crate) enum Command {
     /// 1 - mean|confidence - outcome| with outcome 1 for success, 0 for partial or failure.
     /// Exit 0 whenever the store could be read (an empty store included).
     Report(crate::report::ReportArgs),
+    /// Send the local store's records whose export failed (collector down, unreachable,
+    /// unavailable, exit budget), once: nothing is ever sent twice.
+    ///
+    /// Events keep their own time; metrics are counted again at the time of the replay (delta
+    /// temporality adds them to what the backend has). Records the collector rejected are
+    /// never resent. Uses the configured exporters, as a hook would. Exit 0 when nothing is
+    /// left to send, 1 while something could not be sent.
+    Replay(crate::replay::ReplayArgs),
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,8 @@
 //!   telemetry is on and every OTLP exporter delivered; 1 otherwise.
 //! - `han-telemetry env [flags] [--append] [--json]`: the `export OTEL_...=...` lines a
 //!   SessionStart hook appends to `$CLAUDE_ENV_FILE`.
+//! - `han-telemetry replay [--since 7d] [--dir DIR] [--max-records N] [--dry-run] [--json]`:
+//!   send the store's records whose export failed, once; exit 1 while any cannot be sent.
 //!
 //! Exit code 2 is a usage error. Output never shows progress; `--json` works everywhere.
 //! A subcommand is one module whose `run` returns its exit code.
@@ -18,6 +20,7 @@ mod doctor;
 mod env;
 mod error;
 mod output;
+mod replay;
 mod report;
 
 use std::process::ExitCode;
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
         Command::Doctor(args) => doctor::run(args, cli.json),
         Command::Env(args) => env::run(args, cli.json),
         Command::Report(args) => report::run(args, cli.json),
+        Command::Replay(args) => replay::run(args, cli.json),
     };
     result.unwrap_or_else(|error| {
         eprintln!("han-telemetry: error: {error}");

@@ -199,19 +199,23 @@ fn exit_line(
     }
     let mut parts: Vec<String> = Vec::new();
     // Failures with the same explanation are one problem: name it once, with its signals.
-    let mut groups: Vec<(&str, Vec<&Failure>)> = Vec::new();
+    // Transports name the signal's own URL in their errors; that alone makes no difference.
+    let key = |f: &Failure| f.why.replace(&f.destination, "<endpoint>");
+    let mut groups: Vec<(String, Vec<&Failure>)> = Vec::new();
     for f in failures {
-        match groups.iter_mut().find(|(why, _)| *why == f.why) {
+        let k = key(f);
+        match groups.iter_mut().find(|(why, _)| *why == k) {
             Some((_, members)) => members.push(f),
-            None => groups.push((&f.why, vec![f])),
+            None => groups.push((k, vec![f])),
         }
     }
     for (why, members) in &groups {
         let signals: Vec<&str> = members.iter().map(|f| f.signal.name()).collect();
         let destination = common_origin(members.iter().map(|f| f.destination.as_str()));
         parts.push(format!(
-            "{} export to {destination} failed: {why}",
-            join_names(&signals)
+            "{} export to {destination} failed: {}",
+            join_names(&signals),
+            why.replace("<endpoint>", &destination)
         ));
     }
     if !abandoned.is_empty() {

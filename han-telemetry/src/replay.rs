@@ -40,7 +40,7 @@ use opentelemetry_sdk::logs::{LogBatch, LogExporter as _, LogProcessor, SdkLogRe
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 
 use crate::config::{Config, Exporter, Signal};
-use crate::export::{self, FirstExport, Io, ProbeExporter, block_on};
+use crate::export::{self, FirstExport, Io, ProbeExporter, ProbeTarget, block_on};
 use crate::pipeline::{HanLayer, Pipeline, StandardAttributes};
 use crate::record::{self, TaskOutcome};
 use crate::store::{self, Entry, ExportOutcome, LocalStore, Record};
@@ -422,20 +422,32 @@ fn as_recorded(layer: &HanLayer, record: &Record<'_>) {
     });
 }
 
-/// The failure of an exporter that could not be built or an export that failed.
-fn failed(config: &Config, signal: Signal, delivered: usize, error: &str, built: bool) -> Sent {
-    let otlp = &config.signal(signal).otlp;
-    let (cause, fix) = if built {
-        let explained = diagnostics::classify_export_error(error, None);
-        (explained.cause, explained.fix)
-    } else {
-        probe::setup_cause(error)
-    };
+/// An exporter that could not be built.
+fn not_built(config: &Config, signal: Signal, error: &str) -> Sent {
+    let (cause, fix) = probe::setup_cause(error);
     Sent::Failed {
-        delivered,
-        error: probe::scrub(error, otlp),
+        delivered: 0,
+        error: probe::scrub(error, &config.signal(signal).otlp),
         cause: cause.to_owned(),
         fix: fix.to_owned(),
+    }
+}
+
+/// An export that failed; `detail` is the transport's own account of the last error.
+fn failed(
+    config: &Config,
+    signal: Signal,
+    delivered: usize,
+    error: &str,
+    detail: Option<&Mutex<Option<String>>>,
+) -> Sent {
+    let detail = detail.and_then(|slot| slot.lock().ok().and_then(|d| d.clone()));
+    let explained = diagnostics::classify_export_error(error, detail.as_deref());
+    Sent::Failed {
+        delivered,
+        error: probe::scrub(&explained.text, &config.signal(signal).otlp),
+        cause: explained.cause.to_owned(),
+        fix: explained.fix.to_owned(),
     }
 }
 
@@ -446,14 +458,16 @@ fn send_metrics(config: &Config, processes: &[&Process<'_>]) -> Sent {
     let mut io = Io::default();
     let temporality = export::sdk_temporality(config.temporality);
     let otlp = &config.metrics.otlp;
-    let exporter = match export::probe_target(Signal::Metrics, otlp, temporality, &mut io) {
-        Ok(target) => match target.exporter {
-            ProbeExporter::Metrics(e) => e,
-            _ => return failed(config, Signal::Metrics, 0, "no metric exporter", false),
-        },
+    let (exporter, detail) = match export::probe_target(Signal::Metrics, otlp, temporality, &mut io)
+    {
+        Ok(ProbeTarget {
+            exporter: ProbeExporter::Metrics(e),
+            detail,
+        }) => (e, detail),
+        Ok(_) => return not_built(config, Signal::Metrics, "no metric exporter"),
         Err(error) => {
             io.shutdown();
-            return failed(config, Signal::Metrics, 0, &error, false);
+            return not_built(config, Signal::Metrics, &error);
         }
     };
     let (tx, rx) = mpsc::channel();
@@ -487,7 +501,7 @@ fn send_metrics(config: &Config, processes: &[&Process<'_>]) -> Sent {
     io.shutdown();
     match result {
         Ok(()) => Sent::Delivered,
-        Err(error) => failed(config, Signal::Metrics, 0, &error, true),
+        Err(error) => failed(config, Signal::Metrics, 0, &error, detail.as_deref()),
     }
 }
 
@@ -526,20 +540,16 @@ fn send_events<'s>(config: &Config, processes: &[&Process<'s>]) -> (Sent, Vec<&'
     }
     let mut io = Io::default();
     let temporality = export::sdk_temporality(config.temporality);
-    let mut exporter =
+    let (mut exporter, detail) =
         match export::probe_target(Signal::Logs, &config.logs.otlp, temporality, &mut io) {
-            Ok(target) => match target.exporter {
-                ProbeExporter::Logs(e) => e,
-                _ => {
-                    return (
-                        failed(config, Signal::Logs, 0, "no log exporter", false),
-                        vec![],
-                    );
-                }
-            },
+            Ok(ProbeTarget {
+                exporter: ProbeExporter::Logs(e),
+                detail,
+            }) => (e, detail),
+            Ok(_) => return (not_built(config, Signal::Logs, "no log exporter"), vec![]),
             Err(error) => {
                 io.shutdown();
-                return (failed(config, Signal::Logs, 0, &error, false), Vec::new());
+                return (not_built(config, Signal::Logs, &error), Vec::new());
             }
         };
     exporter.set_resource(&crate::resource::build(config, env!("CARGO_PKG_VERSION")));
@@ -602,7 +612,13 @@ fn send_events<'s>(config: &Config, processes: &[&Process<'s>]) -> (Sent, Vec<&'
                 batch_start = *end;
             }
             Err(e) => {
-                outcome = failed(config, Signal::Logs, sent, &e.to_string(), true);
+                outcome = failed(
+                    config,
+                    Signal::Logs,
+                    sent,
+                    &e.to_string(),
+                    detail.as_deref(),
+                );
                 break;
             }
         }

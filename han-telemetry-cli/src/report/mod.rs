@@ -61,7 +61,7 @@
 //!                    unreadable_files[] {path, error}
 //! ```
 
-mod since;
+pub(crate) mod since;
 mod stats;
 mod text;
 
@@ -130,7 +130,7 @@ pub(crate) fn run(args: &ReportArgs, json: bool) -> Result<ExitCode, CliError> {
 }
 
 /// The configured store directory, and a note when the store is turned off.
-fn configured_store() -> Result<(PathBuf, Option<String>), CliError> {
+pub(crate) fn configured_store() -> Result<(PathBuf, Option<String>), CliError> {
     let config = Config::from_env();
     let Some(dir) = config.store.dir.clone() else {
         return Err(CliError::Usage(
