@@ -142,7 +142,12 @@ const CAUSES: &[Cause] = &[
         fix: "check OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf or http/json) and OTEL_EXPORTER_OTLP_COMPRESSION against what the collector accepts",
     },
     Cause {
-        clues: &["status code: 429", "status code: 503", "resourceexhausted"],
+        clues: &[
+            "status code: 429",
+            "status code: 503",
+            "resourceexhausted",
+            "grpc code: unavailable",
+        ],
         cause: "the collector is overloaded or limiting the rate",
         fix: "retry later; check the collector's limits and logs",
     },

@@ -198,24 +198,23 @@ fn exit_line(
         return None;
     }
     let mut parts: Vec<String> = Vec::new();
-    // Failures with the same explanation are one problem: name it once, with its signals.
-    // Transports name the signal's own URL in their errors; that alone makes no difference.
-    let key = |f: &Failure| f.why.replace(&f.destination, "<endpoint>");
-    let mut groups: Vec<(String, Vec<&Failure>)> = Vec::new();
+    // Failures with the same likely cause are one problem: name it once, with its signals,
+    // in the words of the first one's error.
+    let mut groups: Vec<(&str, Vec<&Failure>)> = Vec::new();
     for f in failures {
-        let k = key(f);
-        match groups.iter_mut().find(|(why, _)| *why == k) {
+        match groups.iter_mut().find(|(group, _)| *group == f.group) {
             Some((_, members)) => members.push(f),
-            None => groups.push((k, vec![f])),
+            None => groups.push((&f.group, vec![f])),
         }
     }
-    for (why, members) in &groups {
+    for (_, members) in &groups {
         let signals: Vec<&str> = members.iter().map(|f| f.signal.name()).collect();
         let destination = common_origin(members.iter().map(|f| f.destination.as_str()));
+        let first = members[0];
         parts.push(format!(
             "{} export to {destination} failed: {}",
             join_names(&signals),
-            why.replace("<endpoint>", &destination)
+            first.why.replace(&first.destination, &destination)
         ));
     }
     if !abandoned.is_empty() {
@@ -283,6 +282,7 @@ mod tests {
             signal,
             destination: destination.to_owned(),
             why: why.to_owned(),
+            group: why.replace(destination, ""),
             rejected,
         }
     }

@@ -75,6 +75,9 @@ pub(crate) struct Failure {
     pub(crate) destination: String,
     /// The error with its likely cause and fix, one line.
     pub(crate) why: String,
+    /// Failures of the same group are one problem (the same likely cause), whatever the
+    /// signal-specific wording of their errors.
+    pub(crate) group: String,
     pub(crate) rejected: bool,
 }
 
@@ -218,7 +221,7 @@ impl Reporter {
             .partial
             .as_ref()
             .and_then(|slot| slot.lock().ok().and_then(|mut p| p.take()));
-        let (why, rejected) = match (result, partial) {
+        let (why, group, rejected) = match (result, partial) {
             (Ok(()), None) => {
                 if self.otlp {
                     ExportHealth::set(&self.health.succeeded, self.signal);
@@ -230,6 +233,7 @@ impl Reporter {
                     "{partial} (the collector refused part of the data; its logs say why; \
                      it is not sent again)"
                 ),
+                "partial success".to_owned(),
                 true,
             ),
             (Err(error), _) => {
@@ -238,8 +242,13 @@ impl Reporter {
                     .detail
                     .as_ref()
                     .and_then(|slot| slot.lock().ok().and_then(|d| d.clone()));
+                let explained = diagnostics::classify_export_error(&error, detail.as_deref());
+                let group = match explained.known {
+                    Some(cause) => cause.cause.to_owned(),
+                    None => explained.text.replace(&self.destination, ""),
+                };
                 let why = diagnostics::explain_export_error(&error, detail.as_deref());
-                (why, is_rejection(&error))
+                (why, group, is_rejection(&error))
             }
         };
         if rejected {
@@ -257,6 +266,7 @@ impl Reporter {
                 signal: self.signal,
                 destination: self.destination.clone(),
                 why,
+                group,
                 rejected,
             });
             return;
