@@ -1,0 +1,331 @@
+//! What `doctor.rs` does not cover of the privacy promises: a client key's contents in
+//! `doctor`'s probe errors, and `replay` (which exports again, with the configured headers
+//! and endpoint) failing with secrets in its configuration. Each secret is searched for in
+//! stdout and stderr, text and `--json`, as text, as a decimal byte list and as hex.
+
+mod support;
+#[path = "../../examples/tests/support/tls_proxy.rs"]
+mod tls_proxy;
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use support::{Run, TempDir, run};
+use tls_proxy::Pki;
+
+/// A secret unique to this call: lowercase letters and digits, valid base64 text, a valid
+/// header value and URL userinfo.
+fn secret(label: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "s3cr3t{label}{nanos:08x}{:06x}{:02x}",
+        std::process::id() & 0xff_ffff,
+        NEXT.fetch_add(1, Ordering::Relaxed) & 0xff
+    )
+}
+
+/// Panics if `secret` appears in `text` as text (any case), as decimal bytes or as hex.
+fn assert_no_secret(what: &str, text: &str, secret: &str) {
+    let bytes = secret.as_bytes();
+    let decimal = bytes
+        .iter()
+        .map(u8::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let lower = text.to_ascii_lowercase();
+    for (form, needle) in [
+        ("as text", secret.to_ascii_lowercase()),
+        ("as decimal bytes", decimal),
+        ("as hex", hex),
+    ] {
+        if let Some(line) = lower.lines().find(|l| l.contains(&needle)) {
+            panic!("the secret leaked ({form}) into {what}:\n{line}\n--- all of it ---\n{text}");
+        }
+    }
+}
+
+fn assert_run_has_no_secret(what: &str, out: &Run, secret: &str) {
+    assert_no_secret(what, &out.all_output(), secret);
+}
+
+/// `http://127.0.0.1:<port>` where nothing listens.
+fn refused_endpoint() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("local addr");
+    drop(listener);
+    format!("http://{addr}")
+}
+
+// ---------------------------------------------------------------------------------------
+// doctor and client keys
+
+fn doctor_with_client_key(cert: &Path, key: &Path, protocol: &str, json: bool) -> Run {
+    let home = TempDir::new("privacy-key");
+    let endpoint = refused_endpoint().replacen("http://", "https://", 1);
+    let cert = cert.display().to_string();
+    let key = key.display().to_string();
+    let vars = [
+        ("CLAUDE_CODE_ENABLE_TELEMETRY", "1"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", cert.as_str()),
+        ("OTEL_EXPORTER_OTLP_CLIENT_KEY", key.as_str()),
+    ];
+    let mut args = vec!["doctor", "--timeout", "2s"];
+    if json {
+        args.push("--json");
+    }
+    let out = run(&home, &vars, &args);
+    out.assert_code(1);
+    out
+}
+
+#[test]
+fn doctor_names_an_unusable_client_key_file_but_never_shows_its_contents() {
+    let secret = secret("doctorkey");
+    let pki = Pki::generate();
+    let dir = TempDir::new("privacy-keys");
+    let body = secret.repeat(4);
+    for (name, content, names_the_file) in [
+        (
+            "not-a-key.pem",
+            format!("this is not a key: {secret}\n"),
+            true,
+        ),
+        (
+            "garbage-body.pem",
+            format!("-----BEGIN PRIVATE KEY-----\n{secret}-{secret}!\n-----END PRIVATE KEY-----\n"),
+            true,
+        ),
+        (
+            "decodable-garbage.pem",
+            format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n"),
+            false,
+        ),
+    ] {
+        let key = dir.write(name, &content);
+        for protocol in ["grpc", "http/protobuf"] {
+            for json in [false, true] {
+                let out = doctor_with_client_key(&pki.client_cert, &key, protocol, json);
+                let what = format!("doctor, {name} over {protocol}, json {json}");
+                // The path is shown in the configuration table; a read error names it too.
+                assert!(
+                    out.stdout.contains(&key.display().to_string()),
+                    "{what}: the key's path is not shown\n{}",
+                    out.all_output()
+                );
+                if names_the_file && !json {
+                    assert!(
+                        out.stdout
+                            .lines()
+                            .any(|l| l.contains("error:") && l.contains(name)),
+                        "{what}: no probe error names the file\n{}",
+                        out.all_output()
+                    );
+                }
+                assert_run_has_no_secret(&what, &out, &secret);
+            }
+        }
+    }
+}
+
+#[test]
+#[ignore = "leak: the PEM parser's MissingSectionEnd / IllegalSectionStart errors carry the key \
+            file's bytes as a decimal list; han-telemetry/src/export/tls.rs private_key() puts \
+            the error text in the message doctor prints; see the report"]
+fn doctor_never_shows_a_mangled_client_key() {
+    let secret = secret("doctorline");
+    let pki = Pki::generate();
+    let dir = TempDir::new("privacy-keys-mangled");
+    let body = secret.repeat(4);
+    for (name, content) in [
+        (
+            "one-line.pem",
+            format!("-----BEGIN PRIVATE KEY-----{body}-----END PRIVATE KEY-----"),
+        ),
+        (
+            "broken-begin.pem",
+            format!("-----BEGIN PRIVATE KEY {secret}\n{body}\n-----END PRIVATE KEY-----\n"),
+        ),
+    ] {
+        let key = dir.write(name, &content);
+        for protocol in ["grpc", "http/protobuf"] {
+            let out = doctor_with_client_key(&pki.client_cert, &key, protocol, false);
+            assert_run_has_no_secret(&format!("doctor, {name} over {protocol}"), &out, &secret);
+        }
+    }
+}
+
+#[test]
+#[ignore = "leak: han-telemetry/src/config/parse.rs:221 quotes an invalid header name and \
+            config/diagnostic.rs mask_header_list keeps every key; see the report"]
+fn doctor_never_shows_a_token_pasted_where_a_header_name_goes() {
+    let secret = secret("doctorcolon");
+    let home = TempDir::new("privacy-colon");
+    let headers = format!("Authorization: Basic {secret}==");
+    let vars = [
+        ("CLAUDE_CODE_ENABLE_TELEMETRY", "1"),
+        ("OTEL_EXPORTER_OTLP_HEADERS", headers.as_str()),
+    ];
+    for args in [
+        &["doctor", "--no-probe"][..],
+        &["doctor", "--no-probe", "--json"],
+    ] {
+        let out = run(&home, &vars, args);
+        assert_run_has_no_secret(&format!("{args:?}"), &out, &secret);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// replay
+
+/// A loopback OTLP/HTTP endpoint answering `401` with the request head (the token
+/// included) as its body, keeping every request head it got.
+struct Unauthorized {
+    endpoint: String,
+    heads: Arc<Mutex<Vec<String>>>,
+}
+
+impl Unauthorized {
+    fn start() -> Unauthorized {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&heads);
+        // Lives as long as the test process; each connection is one short exchange.
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let seen = Arc::clone(&seen);
+                thread::spawn(move || serve(stream, &seen));
+            }
+        });
+        Unauthorized { endpoint, heads }
+    }
+}
+
+fn serve(stream: TcpStream, heads: &Mutex<Vec<String>>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut head = String::new();
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            if line.trim_end().is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.trim().eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap_or(0);
+            }
+            head.push_str(&line);
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        if let Ok(mut list) = heads.lock() {
+            list.push(head.clone());
+        }
+        let response = format!(
+            "HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n{head}",
+            head.len()
+        );
+        if writer.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// A store holding one hook run of a process whose export failed: what `replay` sends.
+fn store_with_a_failed_export(home: &TempDir) -> PathBuf {
+    let now = SystemTime::now();
+    let ts = humantime::format_rfc3339_millis(now).to_string();
+    let day = &ts[..10];
+    let records = format!(
+        "{{\"v\":1,\"id\":\"3f9a0c2e7b1d4e85-0\",\"ts\":\"{ts}\",\"session_id\":\"privacy-session\",\"kind\":\"hook\",\"hook_name\":\"lint\",\"hook_type\":\"PostToolUse\",\"success\":true,\"duration_ms\":12.5}}\n\
+         {{\"v\":1,\"id\":\"3f9a0c2e7b1d4e85-1\",\"ts\":\"{ts}\",\"kind\":\"export\",\"of\":\"3f9a0c2e7b1d4e85\",\"metrics\":\"failed\",\"logs\":\"failed\"}}\n"
+    );
+    let file = home.write(&format!("store/{day}.jsonl"), &records);
+    file.parent().expect("the store").to_path_buf()
+}
+
+#[test]
+fn replay_never_shows_header_values_or_endpoint_credentials() {
+    let secret = secret("replay");
+    let refused = refused_endpoint();
+    let unauthorized = Unauthorized::start();
+    let with_userinfo =
+        |endpoint: &str| endpoint.replacen("http://", &format!("http://user:{secret}@"), 1);
+    let cases = [
+        ("refused", with_userinfo(&refused), "grpc"),
+        ("refused", with_userinfo(&refused), "http/protobuf"),
+        (
+            "401 echoing",
+            unauthorized.endpoint.clone(),
+            "http/protobuf",
+        ),
+        (
+            "401 echoing, userinfo",
+            with_userinfo(&unauthorized.endpoint),
+            "http/json",
+        ),
+    ];
+    let headers = format!("authorization=Bearer%20{secret},x-api-key={secret}");
+    for (target, endpoint, protocol) in &cases {
+        for json in [false, true] {
+            let home = TempDir::new("privacy-replay");
+            let store = store_with_a_failed_export(&home);
+            let store_arg = store.display().to_string();
+            let vars = [
+                ("CLAUDE_CODE_ENABLE_TELEMETRY", "1"),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+                ("OTEL_EXPORTER_OTLP_HEADERS", headers.as_str()),
+            ];
+            let mut args = vec!["replay", "--dir", store_arg.as_str()];
+            if json {
+                args.insert(0, "--json");
+            }
+            let out = run(&home, &vars, &args);
+            let what = format!("replay to {target} over {protocol}, json {json}");
+            assert_eq!(
+                out.code,
+                Some(1),
+                "{what}: the replay must fail\n{}",
+                out.all_output()
+            );
+            assert_run_has_no_secret(&what, &out, &secret);
+            for file in std::fs::read_dir(&store).expect("the store") {
+                let path = file.expect("an entry").path();
+                let text = std::fs::read_to_string(&path).expect("a store file");
+                assert_no_secret(&format!("{what}: {}", path.display()), &text, &secret);
+            }
+        }
+    }
+    // The token really was sent.
+    let heads = unauthorized.heads.lock().expect("lock").clone();
+    assert!(
+        heads
+            .iter()
+            .any(|h| h.contains(&format!("Bearer {secret}"))),
+        "the server never saw the token:\n{}",
+        heads.join("\n")
+    );
+}
