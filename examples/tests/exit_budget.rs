@@ -1,5 +1,5 @@
 //! `han-demo` as a process, with a collector that is down or that never answers: it must
-//! exit 0 within the exit budget, with one clear stderr line per problem, never a flood.
+//! exit 0 within the exit budget, with one clear stderr line, never a flood.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -90,24 +90,14 @@ fn assert_refused(protocol: &str) {
         elapsed < Duration::from_millis(budget) + SLACK,
         "took {elapsed:?}"
     );
-    for signal in ["metrics", "logs", "traces"] {
-        let about: Vec<_> = lines
-            .iter()
-            .filter(|l| l.contains(&format!("{signal} export to")))
-            .collect();
-        assert_eq!(
-            about.len(),
-            1,
-            "one line about {signal} expected; stderr: {lines:#?}"
-        );
-        assert!(about[0].starts_with("han-telemetry: "), "{}", about[0]);
-        assert!(
-            about[0].contains("is the collector running"),
-            "{}",
-            about[0]
-        );
-    }
-    assert!(lines.len() <= 3, "no flood expected; stderr: {lines:#?}");
+    assert_eq!(lines.len(), 1, "one line, no flood; stderr: {lines:#?}");
+    let line = &lines[0];
+    assert!(line.starts_with("han-telemetry: "), "{line}");
+    assert!(
+        line.contains("metrics, logs and traces export to"),
+        "{line}"
+    );
+    assert!(line.contains("is the collector running"), "{line}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         stdout.contains("delivered: none; failed: metrics, logs, traces; abandoned: none"),

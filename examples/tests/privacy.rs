@@ -665,8 +665,6 @@ fn endpoint_credentials_are_not_telemetry_a_live_collector_receives_none() {
 }
 
 #[test]
-#[ignore = "leak: an HTTP network error's detail is reqwest's `error sending request for url \
-            (http://user:<password>@..)`, kept unmasked by export/http.rs chain(); see the report"]
 fn endpoint_credentials_never_appear_when_the_export_fails() {
     let secret = secret("urlfail");
     let refused = refused_endpoint();
@@ -808,9 +806,6 @@ fn client_key_contents_never_appear_only_the_file_path() {
 /// A key whose newlines were lost (pasted through a single-line field), and one with a
 /// broken BEGIN line: the PEM parser's error quotes the text it choked on.
 #[test]
-#[ignore = "leak: the PEM parser's error (MissingSectionEnd / IllegalSectionStart) carries the \
-            key file's bytes as a decimal list, and export/tls.rs private_key() puts it in the \
-            warning; see the report"]
 fn a_mangled_client_key_file_never_appears() {
     let secret = secret("keyline");
     let pki = Pki::generate();

@@ -3,10 +3,10 @@
 //! made by the `openssl` CLI for each test.
 //!
 //! * With `OTEL_EXPORTER_OTLP_CERTIFICATE` naming the private CA, gRPC and http/protobuf
-//!   deliver; without it (system roots only) verification fails, one line per signal.
+//!   deliver; without it (system roots only) verification fails, in one line naming every signal.
 //! * mTLS: a server that requires a client certificate gets one from
 //!   `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` + `OTEL_EXPORTER_OTLP_CLIENT_KEY`; without
-//!   them the export fails, one line per signal.
+//!   them the export fails, in one line naming every signal.
 //! * A CA file that does not exist is named in the warning.
 //!
 //! In every case han-demo exits 0. Needs `openssl` and `socat` (Debian packages of the
@@ -84,7 +84,7 @@ const CA_AND_IDENTITY: Files = Files {
 enum Cause {
     /// The line names the certificate or TLS.
     Tls,
-    /// Any cause: the promise is one line per signal and exit 0.
+    /// Any cause: the promise is one line and exit 0.
     Unspecified,
 }
 
@@ -231,34 +231,29 @@ impl Setup {
         c.wait_for_span("han-demo session", WAIT);
     }
 
-    /// han-demo exited 0 within its budget with exactly one line per signal (each naming
+    /// han-demo exited 0 within its budget with exactly one line, naming every signal (and
     /// a TLS cause when `cause` says so), and nothing arrived at the collector.
     fn assert_failure(&self, run: &Run, cause: Cause) {
         run.assert_exit_0_within(FAILING_BUDGET_MS);
         let warnings = run.warnings();
-        for signal in SIGNALS {
-            let about: Vec<&String> = warnings
-                .iter()
-                .filter(|l| l.contains(&format!("{signal} export to")))
-                .collect();
-            assert_eq!(
-                about.len(),
-                1,
-                "exactly one line about {signal} expected\n{}",
-                self.context(run)
-            );
-            let line = about[0].to_ascii_lowercase();
-            assert!(
-                cause == Cause::Unspecified || line.contains("certificate") || line.contains("tls"),
-                "the {signal} line does not name the TLS cause: {}\n{}",
-                about[0],
-                self.context(run)
-            );
-        }
         assert_eq!(
             warnings.len(),
-            SIGNALS.len(),
-            "one line per signal, nothing else\n{}",
+            1,
+            "one line, nothing else\n{}",
+            self.context(run)
+        );
+        let line = warnings[0].to_ascii_lowercase();
+        // One cause for every signal is one sentence; a handshake race can give two.
+        assert!(
+            SIGNALS.iter().all(|s| line.contains(s)),
+            "the line does not name every signal: {}\n{}",
+            warnings[0],
+            self.context(run)
+        );
+        assert!(
+            cause == Cause::Unspecified || line.contains("certificate") || line.contains("tls"),
+            "the line does not name the TLS cause: {}\n{}",
+            warnings[0],
             self.context(run)
         );
         // The demo flushes before it exits; give the collector's printing a moment to
@@ -364,12 +359,12 @@ fn http_protobuf_with_the_private_ca_delivers_over_tls() {
 }
 
 #[test]
-fn grpc_with_system_roots_only_fails_verification_once_per_signal() {
+fn grpc_with_system_roots_only_fails_verification_in_one_line() {
     system_roots_reject_the_private_ca(Protocol::Grpc);
 }
 
 #[test]
-fn http_protobuf_with_system_roots_only_fails_verification_once_per_signal() {
+fn http_protobuf_with_system_roots_only_fails_verification_in_one_line() {
     system_roots_reject_the_private_ca(Protocol::HttpProtobuf);
 }
 
@@ -384,12 +379,12 @@ fn http_protobuf_mtls_with_the_client_identity_delivers() {
 }
 
 #[test]
-fn grpc_mtls_without_the_client_identity_fails_once_per_signal() {
+fn grpc_mtls_without_the_client_identity_fails_in_one_line() {
     mtls_without_client_identity_fails(Protocol::Grpc);
 }
 
 #[test]
-fn http_protobuf_mtls_without_the_client_identity_fails_once_per_signal() {
+fn http_protobuf_mtls_without_the_client_identity_fails_in_one_line() {
     mtls_without_client_identity_fails(Protocol::HttpProtobuf);
 }
 

@@ -139,9 +139,6 @@ fn doctor_names_an_unusable_client_key_file_but_never_shows_its_contents() {
 }
 
 #[test]
-#[ignore = "leak: the PEM parser's MissingSectionEnd / IllegalSectionStart errors carry the key \
-            file's bytes as a decimal list; han-telemetry/src/export/tls.rs private_key() puts \
-            the error text in the message doctor prints; see the report"]
 fn doctor_never_shows_a_mangled_client_key() {
     let secret = secret("doctorline");
     let pki = Pki::generate();

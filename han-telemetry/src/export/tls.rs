@@ -17,6 +17,22 @@ pub(super) struct TlsMaterial {
     pub(super) identity_pem: Option<(Vec<u8>, Vec<u8>)>,
 }
 
+/// What is wrong with a PEM file, in words that never quote it: the parser's own messages
+/// print the offending bytes, and in a client key file those are the private key.
+fn pem_problem(e: &rustls::pki_types::pem::Error) -> &'static str {
+    use rustls::pki_types::pem::Error;
+    match e {
+        Error::MissingSectionEnd { .. } => {
+            "a BEGIN line has no matching END line (were the file's line breaks lost?)"
+        }
+        Error::IllegalSectionStart { .. } => "a BEGIN line is malformed",
+        Error::Base64Decode(_) => "the text between BEGIN and END is not valid base64",
+        Error::NoItemsFound => "it holds no PEM section of the expected kind",
+        Error::SectionTooLarge => "a PEM section is larger than 256 MB",
+        _ => "it cannot be read as PEM",
+    }
+}
+
 fn read(path: &Path, what: &str) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read the {what} file {}: {e}", path.display()))
 }
@@ -28,7 +44,13 @@ fn certificates(
 ) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs: Vec<_> = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("the {what} file {} is not valid PEM: {e}", path.display()))?;
+        .map_err(|e| {
+            format!(
+                "the {what} file {} is not valid PEM: {}",
+                path.display(),
+                pem_problem(&e)
+            )
+        })?;
     if certs.is_empty() {
         return Err(format!(
             "the {what} file {} holds no PEM certificate",
@@ -41,8 +63,9 @@ fn certificates(
 fn private_key(pem: &[u8], path: &Path) -> Result<PrivateKeyDer<'static>, String> {
     PrivateKeyDer::from_pem_slice(pem).map_err(|e| {
         format!(
-            "the client key file {} holds no usable PEM private key: {e}",
-            path.display()
+            "the client key file {} holds no usable PEM private key: {}",
+            path.display(),
+            pem_problem(&e)
         )
     })
 }
