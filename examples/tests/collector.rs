@@ -357,7 +357,10 @@ fn cumulative_temporality_is_honoured() {
     export_to(
         &c,
         "grpc",
-        &[("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "cumulative")],
+        &[(
+            "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+            "cumulative",
+        )],
     );
     assert_catalogue_received(&c, Temporality::Cumulative, Decoded::Everything);
 }
