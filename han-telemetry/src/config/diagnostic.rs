@@ -71,16 +71,40 @@ impl Diagnostic {
 }
 
 impl fmt::Display for Diagnostic {
+    /// One line: control characters anywhere (a variable name from the environment or a
+    /// settings file can hold a newline) are escaped, so nothing can forge log lines.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (subject, problem, fallback) = (
+            OneLine(&self.subject),
+            OneLine(&self.problem),
+            OneLine(&self.fallback),
+        );
         if self.is_about_file() {
-            return write!(f, "{}: {}; {}", self.subject, self.problem, self.fallback);
+            return write!(f, "{subject}: {problem}; {fallback}");
         }
-        f.write_str(&self.subject)?;
+        write!(f, "{subject}")?;
         if let Some(value) = &self.value {
             // Debug quoting escapes control characters, so a hostile value cannot forge log lines.
             write!(f, "={value:?}")?;
         }
-        write!(f, " ({}) {}; {}", self.source, self.problem, self.fallback)
+        let source = self.source.to_string();
+        write!(f, " ({}) {problem}; {fallback}", OneLine(&source))
+    }
+}
+
+/// Text with its control characters escaped (`\n`, `\u{1b}`), everything else as is.
+struct OneLine<'a>(&'a str);
+
+impl fmt::Display for OneLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                f.write_fmt(format_args!("{c}"))?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -110,15 +134,19 @@ pub fn mask_value(variable: &str, value: &str) -> String {
 
 /// `authorization=Bearer x, x-team=a` becomes `authorization=***,x-team=***`.
 ///
-/// A pair without `=` might be a bare token pasted in the wrong place, so it is shown as `***`.
+/// A pair without `=` might be a bare token pasted in the wrong place, and a key that is no
+/// valid header name is often a credential pasted in curl syntax (`Authorization: Basic
+/// <token>==` splits at the padding), so both are shown as `***`.
 pub fn mask_header_list(value: &str) -> String {
     value
         .split(',')
         .map(str::trim)
         .filter(|pair| !pair.is_empty())
         .map(|pair| match pair.split_once('=') {
-            Some((key, _)) => format!("{}=***", key.trim()),
-            None => "***".to_owned(),
+            Some((key, _)) if http::HeaderName::from_bytes(key.trim().as_bytes()).is_ok() => {
+                format!("{}=***", key.trim())
+            }
+            _ => "***".to_owned(),
         })
         .collect::<Vec<_>>()
         .join(",")
@@ -130,7 +158,17 @@ pub fn mask_url_userinfo(value: &str) -> String {
         Some((scheme, rest)) => (Some(scheme), rest),
         None => (None, value),
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let mut authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    if !rest[..authority_end].contains('@') && !is_host_and_port(&rest[..authority_end]) {
+        // `user:pa/ss@host`: a `/` in the password ended the authority early. Up to the last
+        // `@` before any query is taken as userinfo, as nothing before it is a host.
+        let query = rest.find(['?', '#']).unwrap_or(rest.len());
+        if let Some(at) = rest[..query].rfind('@') {
+            authority_end = rest[at..]
+                .find(['/', '?', '#'])
+                .map_or(rest.len(), |end| at + end);
+        }
+    }
     let (authority, tail) = rest.split_at_checked(authority_end).unwrap_or((rest, ""));
     let Some((_, host)) = authority.rsplit_once('@') else {
         return value.to_owned();
@@ -139,6 +177,23 @@ pub fn mask_url_userinfo(value: &str) -> String {
         Some(scheme) => format!("{scheme}://***@{host}{tail}"),
         None => format!("***@{host}{tail}"),
     }
+}
+
+/// `host`, `host:4317` or `[::1]:4317`: what an authority without userinfo looks like.
+fn is_host_and_port(authority: &str) -> bool {
+    let after_host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split_once(']').map_or("", |(_, rest)| rest),
+        None => authority,
+    };
+    after_host
+        .split_once(':')
+        .is_none_or(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `text` cut like a shown value and quoted, for a problem that names part of a value.
+pub(crate) fn quoted(text: &str) -> String {
+    let cut: String = text.chars().take(MAX_SHOWN_CHARS + 1).collect();
+    format!("{:?}", truncate(cut))
 }
 
 fn truncate(value: String) -> String {
@@ -210,6 +265,28 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_in_names_are_escaped() {
+        // A settings file's key, or an environment variable's name, may hold a newline.
+        let d = Diagnostic::for_value(
+            "OTEL_X\nhan-telemetry: forged",
+            None,
+            &Source::UserSettings(PathBuf::from("/u\r")),
+            "is null\u{1b}[2J",
+            "ignored",
+        );
+        assert_eq!(
+            d.to_string(),
+            "OTEL_X\\nhan-telemetry: forged (user settings (/u\\r)) is null\\u{1b}[2J; ignored"
+        );
+        let file = Diagnostic::for_file(
+            &Source::ProjectSettings(PathBuf::from("/p\n/settings.json")),
+            "broken",
+            "ignored",
+        );
+        assert_eq!(file.to_string(), "/p\\n/settings.json: broken; ignored");
+    }
+
+    #[test]
     fn header_values_are_masked_to_keys() {
         assert_eq!(
             mask_value(
@@ -219,6 +296,11 @@ mod tests {
             "Authorization=***,x-team=***"
         );
         assert_eq!(mask_header_list("justatoken"), "***");
+        assert_eq!(
+            mask_header_list("Authorization: Basic dG9rZW4==, x-team=a, bad key=v"),
+            "***,x-team=***,***",
+            "a key that is no header name may be a pasted credential"
+        );
         let d = Diagnostic::for_value(
             "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
             Some("api-key=s3cret"),
@@ -245,6 +327,17 @@ mod tests {
             "an @ in the path is not userinfo"
         );
         assert_eq!(mask_url_userinfo("u:pw@host"), "***@host");
+        assert_eq!(
+            mask_url_userinfo("https://u:pa/ss@host:4318/v1?q=a@b"),
+            "https://***@host:4318/v1?q=a@b",
+            "a `/` in the password does not end the userinfo"
+        );
+        assert_eq!(mask_url_userinfo("u:pa/ss@host"), "***@host");
+        assert_eq!(
+            mask_url_userinfo("http://host:4318/a@b"),
+            "http://host:4318/a@b",
+            "after a host and port, an @ in the path is still not userinfo"
+        );
     }
 
     #[test]

@@ -476,9 +476,8 @@ mod tests {
         assert_eq!(d.len(), 2, "reported once, not per signal");
         assert_eq!(
             d[0].to_string(),
-            "OTEL_EXPORTER_OTLP_HEADERS=\"Authorization=***,bad key=***,***\" (process \
-             environment) has \"bad key\", which is not a valid HTTP header name; that header is \
-             skipped"
+            "OTEL_EXPORTER_OTLP_HEADERS=\"Authorization=***,***,***\" (process environment) has \
+             an entry (number 2) whose name is not a valid HTTP header name; that header is skipped"
         );
         assert!(d[1].problem.contains("number 3"), "{}", d[1]);
     }
@@ -505,7 +504,8 @@ mod tests {
             .iter()
             .find(|p| p.variable == "OTEL_EXPORTER_OTLP_HEADERS")
             .unwrap();
-        assert_eq!(provenance.value, "authorization=***,x y=***");
+        // `x y` is no header name, so it may be a pasted credential: not shown either.
+        assert_eq!(provenance.value, "authorization=***,***");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use http::{HeaderName, HeaderValue, Uri};
 use percent_encoding::percent_decode_str;
 
+use super::diagnostic::quoted;
 use super::{Compression, Exporter, Protocol, Signal, Temporality};
 
 /// A millisecond value that was accepted, possibly after clamping to the allowed maximum.
@@ -172,7 +173,12 @@ pub(crate) fn endpoint(raw: &str) -> Result<Endpoint, String> {
         && !port.is_empty()
         && port.parse::<u16>().is_err()
     {
-        return Err(format!("has an invalid port {port:?}"));
+        // Only digits are quoted: other text there is usually part of a password whose `/`
+        // ended the authority early (`http://user:pa/ss@host`).
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("has an invalid port {port:?}"));
+        }
+        return Err("has an invalid port (not a number)".to_owned());
     }
     Ok(Endpoint { url, scheme_added })
 }
@@ -216,22 +222,25 @@ pub(crate) fn headers(raw: &str) -> (Vec<(String, String)>, Vec<String>) {
             ));
             continue;
         }
+        // Not quoted: an invalid name is often a credential pasted in curl syntax
+        // (`Authorization: Basic <token>==` splits at the token's padding).
         let Ok(name) = HeaderName::from_bytes(key.as_bytes()) else {
             problems.push(format!(
-                "has {key:?}, which is not a valid HTTP header name"
+                "has an entry (number {position}) whose name is not a valid HTTP header name"
             ));
             continue;
         };
         let decoded = match percent_decode_strict(value.trim()) {
             Ok(decoded) => decoded,
             Err(why) => {
-                problems.push(format!("has a value for header {key:?} that {why}"));
+                problems.push(format!("has a value for header {} that {why}", quoted(key)));
                 continue;
             }
         };
         if HeaderValue::from_str(&decoded).is_err() {
             problems.push(format!(
-                "has a value for header {key:?} that is not a valid HTTP header value"
+                "has a value for header {} that is not a valid HTTP header value",
+                quoted(key)
             ));
             continue;
         }
@@ -258,7 +267,10 @@ pub(crate) fn resource_attributes(raw: &str) -> Result<Vec<(String, String)>, St
             ));
         }
         let value = percent_decode_strict(value.trim()).map_err(|why| {
-            format!("has a value for key {key:?} (entry number {position}) that {why}")
+            format!(
+                "has a value for key {} (entry number {position}) that {why}",
+                quoted(&key)
+            )
         })?;
         match attributes.iter_mut().find(|(k, _)| *k == key) {
             Some(existing) => existing.1 = value,
@@ -492,7 +504,11 @@ mod tests {
         for problem in &problems {
             assert!(!problem.contains("s3cret"), "{problem}");
         }
-        assert!(problems.iter().any(|p| p.contains("\"bad key\"")));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("number 3") && p.contains("not a valid HTTP header name"))
+        );
     }
 
     #[test]

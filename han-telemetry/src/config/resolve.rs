@@ -2,11 +2,12 @@
 //!
 //! The OTLP exporter settings live in [`super::otlp`]; everything else is here.
 
+use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::diagnostic::{Diagnostic, mask_value};
+use super::diagnostic::{Diagnostic, mask_value, quoted};
 use super::parse::{self, Millis};
 use super::{
     Config, Exporter, IncludeAttributes, Provenance, Signal, Source, Sources, StoreConfig,
@@ -30,6 +31,10 @@ pub(crate) const METRICS_RETENTION_DAYS: &str = "HAN_METRICS_RETENTION_DAYS";
 pub(crate) const TRACEPARENT: &str = "TRACEPARENT";
 pub(crate) const TRACESTATE: &str = "TRACESTATE";
 
+/// Problems reported per variable; the rest are counted in one more diagnostic, so that a
+/// list of thousands of bad entries gives a few lines (and costs linear time), not thousands.
+const MAX_PROBLEMS_PER_VARIABLE: usize = 5;
+
 /// The service name when nothing sets one.
 pub(crate) const DEFAULT_SERVICE_NAME: &str = "han";
 const MAX_INTERVAL_MS: u64 = 86_400_000;
@@ -48,12 +53,7 @@ pub(crate) fn resolve(sources: &Sources) -> Config {
     let traces_exporters = r.exporters(Signal::Traces);
     let [metrics, logs, traces] = otlp::resolve_all(&mut r);
 
-    let temporality = r.setting(
-        TEMPORALITY,
-        parse::temporality,
-        Temporality::Delta,
-        true,
-    );
+    let temporality = r.setting(TEMPORALITY, parse::temporality, Temporality::Delta, true);
     let metric_export_interval = r.millis(METRIC_EXPORT_INTERVAL, 1, MAX_INTERVAL_MS, 60_000, true);
     let logs_export_interval = r.millis(LOGS_EXPORT_INTERVAL, 1, MAX_INTERVAL_MS, 5_000, true);
     let (service_name, resource_attributes) = r.service_and_resource();
@@ -66,6 +66,7 @@ pub(crate) fn resolve(sources: &Sources) -> Config {
     let (traceparent, tracestate) = r.trace_context();
     let store = r.store(sources.claude_dir());
 
+    r.report_suppressed();
     let mut diagnostics = sources.diagnostics().to_vec();
     diagnostics.append(&mut r.diagnostics);
     Config {
@@ -110,6 +111,8 @@ pub(crate) struct Resolver<'a> {
     sources: &'a Sources,
     pub provenance: Vec<Provenance>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Per variable: problems reported, and those left out with the source and fallback.
+    problems: BTreeMap<String, (usize, usize, Source, String)>,
 }
 
 impl<'a> Resolver<'a> {
@@ -118,6 +121,7 @@ impl<'a> Resolver<'a> {
             sources,
             provenance: Vec::new(),
             diagnostics: Vec::new(),
+            problems: BTreeMap::new(),
         }
     }
 
@@ -162,6 +166,16 @@ impl<'a> Resolver<'a> {
         problem: impl Into<String>,
         fallback: impl Into<String>,
     ) {
+        let fallback = fallback.into();
+        let (reported, left_out, _, _) = self
+            .problems
+            .entry(found.name.clone())
+            .or_insert_with(|| (0, 0, found.source.clone(), fallback.clone()));
+        if *reported == MAX_PROBLEMS_PER_VARIABLE {
+            *left_out += 1;
+            return;
+        }
+        *reported += 1;
         self.diagnostics.push(Diagnostic::for_value(
             &found.name,
             Some(found.value),
@@ -169,6 +183,21 @@ impl<'a> Resolver<'a> {
             problem,
             fallback,
         ));
+    }
+
+    /// One diagnostic per variable whose problems were not all reported.
+    fn report_suppressed(&mut self) {
+        for (name, (_, left_out, source, fallback)) in &self.problems {
+            if *left_out > 0 {
+                self.diagnostics.push(Diagnostic::for_value(
+                    name,
+                    None,
+                    source,
+                    format!("has {left_out} more problems like these"),
+                    fallback.clone(),
+                ));
+            }
+        }
     }
 
     /// Parses `name`, falling back to `fallback` when unset or bad. `fallback_is_default` says
@@ -253,7 +282,10 @@ impl<'a> Resolver<'a> {
                  an OpenTelemetry Collector with a Prometheus exporter instead)"
                     .to_owned()
             } else {
-                format!("names unknown exporter {entry:?} (expected otlp, console or none)")
+                format!(
+                    "names unknown exporter {} (expected otlp, console or none)",
+                    quoted(entry)
+                )
             };
             self.report(&found, problem, unknown_fallback.clone());
         }
@@ -360,6 +392,9 @@ impl<'a> Resolver<'a> {
     fn trace_context(&mut self) -> (Option<String>, Option<String>) {
         let state = self.lookup(TRACESTATE);
         let Some(found) = self.lookup(TRACEPARENT) else {
+            if let Some(state) = state {
+                self.report(&state, "is set without TRACEPARENT", "ignored");
+            }
             return (None, None);
         };
         match parse::traceparent(found.value) {
@@ -786,6 +821,51 @@ mod tests {
         let d = only_diagnostic(&c, TRACEPARENT);
         assert!(d.problem.contains("all-zero trace id"), "{d}");
         assert!(d.fallback.contains("TRACESTATE"), "{d}");
+    }
+
+    #[test]
+    fn thousands_of_bad_entries_give_a_few_diagnostics() {
+        let soup = "=,".repeat(50_000);
+        let long_entry = "x".repeat(100_000);
+        let c = config(&[
+            ("OTEL_METRICS_EXPORTER", soup.as_str()),
+            ("OTEL_LOGS_EXPORTER", long_entry.as_str()),
+            ("OTEL_EXPORTER_OTLP_HEADERS", soup.as_str()),
+        ]);
+        let about = |var: &str| -> Vec<String> {
+            c.diagnostics
+                .iter()
+                .filter(|d| d.subject == var)
+                .map(ToString::to_string)
+                .collect()
+        };
+        let exporters = about("OTEL_METRICS_EXPORTER");
+        assert_eq!(
+            exporters.len(),
+            MAX_PROBLEMS_PER_VARIABLE + 1,
+            "{exporters:#?}"
+        );
+        assert!(
+            exporters[MAX_PROBLEMS_PER_VARIABLE]
+                .ends_with("has 49995 more problems like these; using the default (otlp)"),
+            "{exporters:#?}"
+        );
+        assert_eq!(about("OTEL_EXPORTER_OTLP_HEADERS").len(), 6);
+        let long = about("OTEL_LOGS_EXPORTER");
+        assert_eq!(long.len(), 1);
+        assert!(long[0].len() < 1_000, "the entry is cut: {}", long[0].len());
+    }
+
+    #[test]
+    fn tracestate_without_traceparent_is_reported_and_ignored() {
+        let c = config(&[(TRACESTATE, "rojo=00f067aa0ba902b7")]);
+        assert_eq!((&c.traceparent, &c.tracestate), (&None, &None));
+        assert_eq!(
+            only_diagnostic(&c, TRACESTATE).to_string(),
+            "TRACESTATE=\"rojo=00f067aa0ba902b7\" (process environment) is set without \
+             TRACEPARENT; ignored"
+        );
+        assert!(config(&[(TRACESTATE, " ")]).diagnostics.is_empty());
     }
 
     #[test]
