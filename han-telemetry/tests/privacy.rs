@@ -292,8 +292,6 @@ fn settings_files_with_secrets_never_show_them() {
 /// `Bearer <token>=` split at the first `=`: the text before it, token included, is taken
 /// for a header name, which the diagnostic quotes and the masked value keeps.
 #[test]
-#[ignore = "leak: config/parse.rs:221 quotes an invalid header name in the problem, and \
-            config/diagnostic.rs mask_header_list keeps every key; see the report"]
 fn a_token_pasted_where_a_header_name_goes_is_never_shown() {
     let secret = secret("colon");
     for value in [
@@ -318,8 +316,6 @@ fn a_token_pasted_where_a_header_name_goes_is_never_shown() {
 /// A password with a `/` (common in base64 tokens) ends the URL's authority early, so
 /// `mask_url_userinfo` finds no userinfo and the invalid-port problem quotes part of it.
 #[test]
-#[ignore = "leak: config/diagnostic.rs mask_url_userinfo finds no `@` before the first `/` of \
-            `http://user:pa/ss@host`, and config/parse.rs:175 quotes the `port`; see the report"]
 fn a_password_with_a_slash_is_never_shown() {
     let secret = secret("slash");
     let endpoint = format!(
