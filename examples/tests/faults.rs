@@ -19,6 +19,7 @@ mod process;
 mod tls_proxy;
 
 use std::net::TcpListener;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use faulty_collector::{Fault, FaultyCollector, Wire};
@@ -87,11 +88,15 @@ fn input(scratch: &Scratch) -> Vec<u8> {
     .into_bytes()
 }
 
-/// What the hook answers with telemetry off, with its scratch directory written `<dir>`.
-fn baseline() -> (Option<i32>, String) {
-    let scratch = Scratch::new("faults-baseline");
-    let run = process::run(HOOK, &[], &scratch, &[], &input(&scratch));
-    (run.code, in_dir(&run.stdout, &scratch))
+/// What the hook answers with telemetry off, with its scratch directory written `<dir>`;
+/// run once, whatever the number of cases.
+fn baseline() -> &'static (Option<i32>, String) {
+    static BASELINE: OnceLock<(Option<i32>, String)> = OnceLock::new();
+    BASELINE.get_or_init(|| {
+        let scratch = Scratch::new("faults-baseline");
+        let run = process::run(HOOK, &[], &scratch, &[], &input(&scratch));
+        (run.code, in_dir(&run.stdout, &scratch))
+    })
 }
 
 /// `text` with `scratch`'s path written `<dir>`: the answer names the file it checked.
@@ -130,8 +135,8 @@ fn assert_host_unaffected(
 ) {
     let (code, stdout) = baseline();
     let context = format!("{case}:\n{}", run.show());
-    assert_eq!(run.code, code, "{context}");
-    assert_eq!(in_dir(&run.stdout, scratch), stdout, "{context}");
+    assert_eq!(run.code, *code, "{context}");
+    assert_eq!(&in_dir(&run.stdout, scratch), stdout, "{context}");
     assert!(
         *elapsed < Duration::from_millis(budget_ms) + SLACK,
         "{case}: took {elapsed:?} with a {budget_ms} ms budget"

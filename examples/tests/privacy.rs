@@ -13,6 +13,8 @@
 mod collector;
 #[path = "support/process.rs"]
 mod process;
+#[path = "support/secrets.rs"]
+mod secrets;
 #[path = "support/tls_proxy.rs"]
 mod tls_proxy;
 
@@ -21,14 +23,14 @@ use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use collector::Collector;
 use han_telemetry::catalogue::{event, metric};
 use process::{Run, Scratch};
+use secrets::{base64, encodings, secret};
 use serde_json::{Value, json};
 use tls_proxy::Pki;
 
@@ -47,72 +49,6 @@ const ALL_SIGNALS_OTLP_AND_CONSOLE: [(&str, &str); 4] = [
 
 // ---------------------------------------------------------------------------------------
 // Secrets and the channels they must stay out of
-
-/// A secret unique to this call: lowercase letters and digits only, so it is a valid header
-/// value, URL userinfo and base64 text, and lowercasing (header names) cannot hide it.
-fn secret(label: &str) -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    format!(
-        "s3cr3t{label}{nanos:08x}{:06x}{:02x}",
-        std::process::id() & 0xff_ffff,
-        NEXT.fetch_add(1, Ordering::Relaxed) & 0xff
-    )
-}
-
-/// Standard base64 with padding (for the `Basic` form of an endpoint's userinfo).
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// `needle` as it could appear in a message, lowercased: as text, as the decimal byte list of
-/// a `Vec<u8>`'s `Debug`, as hex, and as the part of its base64 that does not depend on the
-/// bytes around it (at each of the three alignments).
-fn encodings(needle: &str) -> Vec<(&'static str, String)> {
-    let bytes = needle.as_bytes();
-    let decimal = bytes
-        .iter()
-        .map(u8::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let mut forms = vec![
-        ("as text", needle.to_ascii_lowercase()),
-        ("as decimal bytes", decimal),
-        ("as hex", hex),
-    ];
-    for offset in 0..3 {
-        let mut padded = vec![0u8; offset];
-        padded.extend_from_slice(bytes);
-        let encoded = base64(&padded);
-        // Drop the group that holds the padding bytes and the last, partial group.
-        let first = if offset == 0 { 0 } else { 4 };
-        let last = (padded.len() / 3) * 4;
-        if last > first + 8 {
-            forms.push(("as base64", encoded[first..last].to_ascii_lowercase()));
-        }
-    }
-    forms
-}
 
 /// Everything a run (or several) produced, by channel name.
 #[derive(Default)]

@@ -3,6 +3,8 @@
 //! and endpoint) failing with secrets in its configuration. Each secret is searched for in
 //! stdout and stderr, text and `--json`, as text, as a decimal byte list and as hex.
 
+#[path = "../../examples/tests/support/secrets.rs"]
+mod secrets;
 mod support;
 #[path = "../../examples/tests/support/tls_proxy.rs"]
 mod tls_proxy;
@@ -10,48 +12,13 @@ mod tls_proxy;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
+use secrets::{assert_no_secret, secret};
 use support::{Run, TempDir, run};
 use tls_proxy::Pki;
-
-/// A secret unique to this call: lowercase letters and digits, valid base64 text, a valid
-/// header value and URL userinfo.
-fn secret(label: &str) -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    format!(
-        "s3cr3t{label}{nanos:08x}{:06x}{:02x}",
-        std::process::id() & 0xff_ffff,
-        NEXT.fetch_add(1, Ordering::Relaxed) & 0xff
-    )
-}
-
-/// Panics if `secret` appears in `text` as text (any case), as decimal bytes or as hex.
-fn assert_no_secret(what: &str, text: &str, secret: &str) {
-    let bytes = secret.as_bytes();
-    let decimal = bytes
-        .iter()
-        .map(u8::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let lower = text.to_ascii_lowercase();
-    for (form, needle) in [
-        ("as text", secret.to_ascii_lowercase()),
-        ("as decimal bytes", decimal),
-        ("as hex", hex),
-    ] {
-        if let Some(line) = lower.lines().find(|l| l.contains(&needle)) {
-            panic!("the secret leaked ({form}) into {what}:\n{line}\n--- all of it ---\n{text}");
-        }
-    }
-}
 
 fn assert_run_has_no_secret(what: &str, out: &Run, secret: &str) {
     assert_no_secret(what, &out.all_output(), secret);

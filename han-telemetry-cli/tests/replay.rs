@@ -147,6 +147,18 @@ fn hook_results(c: &Collector) -> Vec<collector::ReceivedLog> {
         .collect()
 }
 
+/// Waits until the collector has received `n` hook results.
+fn wait_for_hook_results(c: &Collector, n: usize) {
+    c.wait_for_received(&format!("{n} hook results"), WAIT, |r| {
+        let got = r
+            .logs
+            .iter()
+            .filter(|l| l.event_name.as_deref() == Some("han.hook_result"))
+            .count();
+        (got >= n).then_some(())
+    });
+}
+
 #[test]
 fn failed_exports_are_replayed_once_and_add_up_with_live_runs() {
     let home = TempDir::new("replay");
@@ -198,14 +210,7 @@ fn failed_exports_are_replayed_once_and_add_up_with_live_runs() {
     }
 
     // Totals: 2 clean + 1 faulty replayed, 1 faulty live.
-    c.wait_for_received("all four hook results", WAIT, |r| {
-        let n = r
-            .logs
-            .iter()
-            .filter(|l| l.event_name.as_deref() == Some("han.hook_result"))
-            .count();
-        (n >= 4).then_some(())
-    });
+    wait_for_hook_results(&c, 4);
     assert_eq!(counted(&c, "han.hook.execution", "true"), 2);
     assert_eq!(counted(&c, "han.hook.execution", "false"), 2);
     assert_eq!(counted(&c, "han.validation.run", "true"), 0);
@@ -346,14 +351,7 @@ fn a_run_is_bounded_and_the_rest_waits_for_the_next() {
     let second = second.json();
     assert_eq!(second["processes"], 1, "{second}");
     assert_eq!(second["left_over"], 0, "{second}");
-    c.wait_for_received("three hook results", WAIT, |r| {
-        let n = r
-            .logs
-            .iter()
-            .filter(|l| l.event_name.as_deref() == Some("han.hook_result"))
-            .count();
-        (n >= 3).then_some(())
-    });
+    wait_for_hook_results(&c, 3);
     assert_eq!(counted(&c, "han.hook.execution", "true"), 3);
 
     for bad in ["0", "-1", "many"] {

@@ -202,19 +202,23 @@ pub(crate) fn classify_export_error(error: &str, detail: Option<&str>) -> Explai
     }
 }
 
-/// Explains an export error in the terms an operator acts on, as one line:
-/// `<error>: <detail> (<cause>; <fix>)`.
-pub(crate) fn explain_export_error(error: &str, detail: Option<&str>) -> String {
-    let explained = classify_export_error(error, detail);
-    match explained.known {
-        Some(c) => format!("{} ({}; {})", explained.text, c.cause, c.fix),
-        None => format!("{} ({UNKNOWN_FIX})", explained.text),
+impl Explained {
+    /// `<error>: <detail> (<cause>; <fix>)`, one line.
+    pub(crate) fn line(&self) -> String {
+        match self.known {
+            Some(c) => format!("{} ({}; {})", self.text, c.cause, c.fix),
+            None => format!("{} ({UNKNOWN_FIX})", self.text),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn explain_export_error(error: &str, detail: Option<&str>) -> String {
+        classify_export_error(error, detail).line()
+    }
 
     #[test]
     fn explains_refused_connections_and_keeps_the_detail() {

@@ -562,17 +562,16 @@ fn send_events<'s>(config: &Config, processes: &[&Process<'s>]) -> (Sent, Vec<&'
         .logger_provider(provider.clone())
         .include(config.include)
         .build();
-    // Each process's events, in order: (process, first event, end).
-    let mut spans: Vec<(&'s str, usize, usize)> = Vec::new();
+    // Where each process's events end, in order.
+    let mut spans: Vec<(&'s str, usize)> = Vec::new();
     for p in processes {
-        let start = collect.0.records.lock().map_or(0, |r| r.len());
         for r in &p.records {
             as_recorded(&layer, r);
             *collect.0.at.lock().unwrap_or_else(PoisonError::into_inner) = Some(r.ts);
             replay_entry(layer.pipeline(), &r.entry);
         }
-        let end = collect.0.records.lock().map_or(start, |r| r.len());
-        spans.push((p.id, start, end));
+        let end = collect.0.records.lock().map_or(0, |r| r.len());
+        spans.push((p.id, end));
     }
     drop(layer);
     let events = std::mem::take(
@@ -588,7 +587,7 @@ fn send_events<'s>(config: &Config, processes: &[&Process<'s>]) -> (Sent, Vec<&'
     let mut batch_start = 0;
     let mut members: Vec<&'s str> = Vec::new();
     let mut outcome = Sent::Delivered;
-    for (i, (id, _, end)) in spans.iter().enumerate() {
+    for (i, (id, end)) in spans.iter().enumerate() {
         members.push(id);
         let last = i + 1 == spans.len();
         if !last && end - batch_start < EVENTS_PER_BATCH {

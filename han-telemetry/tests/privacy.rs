@@ -5,61 +5,19 @@
 //! A secret is put in every variable that can carry one (header lists, endpoint userinfo;
 //! a client key file's path is shown, its contents never read by the configuration), through
 //! the process environment and the settings files, then searched for as text, as a decimal
-//! byte list (`Vec<u8>`'s `Debug`) and as hex.
+//! byte list (`Vec<u8>`'s `Debug`), as hex and as base64.
+
+#[path = "../../examples/tests/support/secrets.rs"]
+mod secrets;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use han_telemetry::catalogue::metric;
 use han_telemetry::config::{Config, Source, Sources};
 use han_telemetry::{TelemetryBuilder, instrument_hook, instrument_validation};
 use han_telemetry_testing::{ConfigFixture, capture};
-
-/// A secret unique to this call, lowercase letters and digits (a valid header value and URL
-/// userinfo; lowercasing cannot hide it).
-fn secret(label: &str) -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    format!(
-        "s3cr3t{label}{nanos:08x}{:06x}{:02x}",
-        std::process::id() & 0xff_ffff,
-        NEXT.fetch_add(1, Ordering::Relaxed) & 0xff
-    )
-}
-
-/// Panics if `secret` appears in `text` as text (any case), as decimal bytes or as hex.
-fn assert_no_secret(what: &str, text: &str, secret: &str) {
-    let bytes = secret.as_bytes();
-    let decimal = bytes
-        .iter()
-        .map(u8::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let lower = text.to_ascii_lowercase();
-    for (form, needle) in [
-        ("as text", secret.to_ascii_lowercase()),
-        ("as decimal bytes", decimal),
-        ("as hex", hex),
-    ] {
-        if let Some(at) = lower.find(&needle) {
-            let start = lower[..at]
-                .char_indices()
-                .rev()
-                .nth(150)
-                .map_or(0, |(i, _)| i);
-            let end = (at + needle.len() + 150).min(text.len());
-            let around = text.get(start..end).unwrap_or(text);
-            panic!(
-                "the secret leaked ({form}) into {what}: ...{around}...\n--- all of it ---\n{text}"
-            );
-        }
-    }
-}
+use secrets::{assert_no_secret, secret};
 
 /// A scratch directory, removed on drop.
 struct TempDir(PathBuf);

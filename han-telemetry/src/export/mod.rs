@@ -247,8 +247,7 @@ impl Reporter {
                     Some(cause) => cause.cause.to_owned(),
                     None => explained.text.replace(&self.destination, ""),
                 };
-                let why = diagnostics::explain_export_error(&error, detail.as_deref());
-                (why, group, is_rejection(&error))
+                (explained.line(), group, is_rejection(&error))
             }
         };
         if rejected {
