@@ -407,3 +407,44 @@ fn a_host_name_that_does_not_resolve() {
         );
     }
 }
+
+/// A budget longer than the SDK's own shutdown waits (5 s): the SDK gives up on its own,
+/// with no answer from the collector, and that must come out `abandoned` with the budget
+/// line, never `delivered` (the data would be lost: replay goes by the receipt). The three
+/// protocols run at once to keep the test at one budget.
+#[test]
+fn a_collector_that_never_answers_past_the_sdks_own_wait_is_abandoned_not_delivered() {
+    const BUDGET_MS: u64 = 6000;
+    let cases: Vec<_> = PROTOCOLS
+        .into_iter()
+        .map(|protocol| {
+            std::thread::spawn(move || {
+                let collector = FaultyCollector::start(protocol.wire(), Fault::Silent);
+                let scratch = Scratch::new("faults-silent-long");
+                let ran = run_hook(&scratch, protocol, &collector.endpoint(), BUDGET_MS);
+                (protocol, scratch, ran, collector)
+            })
+        })
+        .collect();
+    for case in cases {
+        let (protocol, scratch, ran, _collector) = case.join().expect("case thread");
+        assert!(
+            ran.1 >= Duration::from_millis(BUDGET_MS),
+            "{}: the budget was not honoured: exit after {:?}",
+            protocol.name(),
+            ran.1
+        );
+        assert_host_unaffected(
+            protocol.name(),
+            &scratch,
+            &ran,
+            BUDGET_MS,
+            Some(&[
+                "gave up exporting metrics, logs and traces",
+                "6000 ms exit budget",
+                "han-telemetry replay",
+            ]),
+            &is(ExportOutcome::Abandoned),
+        );
+    }
+}

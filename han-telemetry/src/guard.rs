@@ -10,6 +10,7 @@
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -19,6 +20,9 @@ use crate::diagnostics;
 use crate::export::{Failure, Io};
 use crate::pipeline::Activation;
 use crate::store::{Entry, LocalStore};
+
+/// How long the SDK's meter shutdown waits for its final export, whatever it is told.
+const SDK_METER_SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
 /// The providers and runtime a guard shuts down.
 #[derive(Debug, Default)]
@@ -96,16 +100,15 @@ impl TelemetryGuard {
         let health = Arc::clone(&providers.io.health);
         // From here on, failures wait for the one line below instead of a line each.
         health.defer();
-        let (tx, rx) = mpsc::channel::<&'static str>();
+        let (tx, rx) = mpsc::channel::<(&'static str, OTelSdkResult)>();
         let mut pending: Vec<&'static str> = Vec::new();
-        let mut spawn = |signal: Signal, job: Box<dyn FnOnce() + Send>| {
+        let mut spawn = |signal: Signal, job: Box<dyn FnOnce() -> OTelSdkResult + Send>| {
             let tx = tx.clone();
             let name = signal.name();
             let spawned = std::thread::Builder::new()
                 .name(format!("han-telemetry-flush-{name}"))
                 .spawn(move || {
-                    job();
-                    let _ = tx.send(name);
+                    let _ = tx.send((name, job()));
                 });
             match spawned {
                 Ok(_) => pending.push(name),
@@ -115,30 +118,69 @@ impl TelemetryGuard {
                 ),
             }
         };
+        let budget = self.budget;
         if let Some(p) = providers.meter {
-            spawn(Signal::Metrics, Box::new(move || drop(p.shutdown())));
+            spawn(
+                Signal::Metrics,
+                Box::new(move || {
+                    // The SDK's meter shutdown waits at most 5 s for its export, whatever it
+                    // is told. A longer budget flushes first (a flush waits for the export's
+                    // answer); the shutdown's own collection then finds nothing new (delta)
+                    // or the same totals (cumulative).
+                    if budget > SDK_METER_SHUTDOWN_WAIT {
+                        let flushed = p.force_flush();
+                        flushed.and(p.shutdown())
+                    } else {
+                        p.shutdown()
+                    }
+                }),
+            );
         }
         if let Some(p) = providers.logger {
-            spawn(Signal::Logs, Box::new(move || drop(p.shutdown())));
+            spawn(
+                Signal::Logs,
+                Box::new(move || p.shutdown_with_timeout(budget)),
+            );
         }
         if let Some(p) = providers.tracer {
-            spawn(Signal::Traces, Box::new(move || drop(p.shutdown())));
+            spawn(
+                Signal::Traces,
+                Box::new(move || p.shutdown_with_timeout(budget)),
+            );
         }
         drop(tx);
         let deadline = start + self.budget;
         let mut finished: Vec<&'static str> = Vec::new();
+        // Signals whose shutdown gave up waiting for an export (the SDK's own timeouts):
+        // the collector never answered, so they are abandoned, not delivered.
+        let mut gave_up: Vec<&'static str> = Vec::new();
         while !pending.is_empty() {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
-                Ok(name) => {
+                Ok((name, result)) => {
                     pending.retain(|p| *p != name);
-                    finished.push(name);
+                    if matches!(result, Err(OTelSdkError::Timeout(_))) {
+                        gave_up.push(name);
+                    } else {
+                        finished.push(name);
+                    }
                 }
                 Err(_) => break,
             }
         }
+        // The verdict is taken now: what the exporters report from here on is our own
+        // abandoning them (stopping the I/O runtime fails in-flight gRPC calls), not an
+        // answer from the collector.
+        health.seal();
         providers.io.shutdown();
-        let unfinished = |s: Signal| pending.contains(&s.name());
+        let unfinished = |s: Signal| {
+            pending.contains(&s.name()) || gave_up.contains(&s.name()) || health.unanswered(s)
+        };
+        let cut_off: Vec<&'static str> = Signal::ALL
+            .into_iter()
+            .filter(|s| unfinished(*s) && !health.failed(*s))
+            .map(Signal::name)
+            .collect();
         let outcomes = Signal::ALL.map(|s| (s, health.outcome(s, unfinished(s))));
         let store = providers.store.as_ref();
         if let Some(store) = store
@@ -162,7 +204,7 @@ impl TelemetryGuard {
             );
             store.flush();
         }
-        if let Some(line) = exit_line(&health.take_failures(), &pending, self.budget, store) {
+        if let Some(line) = exit_line(&health.take_failures(), &cut_off, self.budget, store) {
             diagnostics::warn_once("exit", &line);
         }
         // Fixed signal order, whatever order the threads finished in.
@@ -175,7 +217,8 @@ impl TelemetryGuard {
         };
         let failed = in_order(&|s| health.failed(s));
         let abandoned = in_order(&|s| unfinished(s) && !health.failed(s));
-        let delivered = in_order(&|s| finished.contains(&s.name()) && !health.failed(s));
+        let delivered =
+            in_order(&|s| finished.contains(&s.name()) && !health.failed(s) && !unfinished(s));
         ShutdownReport {
             delivered,
             failed,

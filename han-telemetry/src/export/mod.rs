@@ -11,7 +11,7 @@ mod grpc;
 mod http;
 mod tls;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -62,10 +62,23 @@ pub(crate) struct ExportHealth {
     failed: [AtomicBool; 3],
     /// The collector answered that it cannot take the data (400, partial success).
     rejected: [AtomicBool; 3],
+    /// Exports started, and exports whose result came back: an export still waiting when
+    /// the guard seals the health never got an answer, so it is not delivered.
+    started: [AtomicUsize; 3],
+    answered: [AtomicUsize; 3],
     /// Set by the guard at exit: first failures are then kept for its one line instead of
     /// each being printed by itself.
     deferred: AtomicBool,
-    failures: Mutex<Vec<Failure>>,
+    /// Results, and the seal. Once sealed (the guard's verdict is taken), a late result is
+    /// ignored: it is the guard abandoning the export (stopping the I/O runtime fails
+    /// in-flight gRPC calls with "dispatch task is gone"), not the collector's answer.
+    failures: Mutex<Results>,
+}
+
+#[derive(Debug, Default)]
+struct Results {
+    sealed: bool,
+    first: Vec<Failure>,
 }
 
 /// One exporter's first failure, kept for the guard's line at exit.
@@ -107,12 +120,28 @@ impl ExportHealth {
         Self::set(&self.failed, signal);
     }
 
+    /// Whether an export of `signal` started and no result came back for it.
+    pub(crate) fn unanswered(&self, signal: Signal) -> bool {
+        let i = Self::index(signal);
+        self.answered[i].load(Ordering::Acquire) < self.started[i].load(Ordering::Acquire)
+    }
+
+    /// Takes the verdict: results that come back from now on are ignored.
+    pub(crate) fn seal(&self) {
+        if let Ok(mut results) = self.failures.lock() {
+            results.sealed = true;
+        }
+    }
+
     /// What the OTLP exports of `signal` came to; `None` without an OTLP exporter.
-    /// `unfinished`: the signal was still exporting when the exit budget ran out.
+    /// `unfinished`: the signal was still exporting when the exit budget ran out, or its
+    /// shutdown gave up waiting, or an export never got an answer. Only an answer from the
+    /// collector makes an export delivered.
     pub(crate) fn outcome(&self, signal: Signal, unfinished: bool) -> Option<ExportOutcome> {
         if !Self::flag(&self.otlp, signal) {
             return None;
         }
+        let unfinished = unfinished || self.unanswered(signal);
         let (ok, failed) = (
             Self::flag(&self.succeeded, signal),
             Self::flag(&self.failed, signal),
@@ -140,7 +169,7 @@ impl ExportHealth {
         let mut failures = self
             .failures
             .lock()
-            .map(|mut f| std::mem::take(&mut *f))
+            .map(|mut f| std::mem::take(&mut f.first))
             .unwrap_or_default();
         failures.sort_by_key(|f| Self::index(f.signal));
         failures
@@ -216,7 +245,26 @@ impl Reporter {
         })
     }
 
+    /// An export is about to start.
+    fn begin(&self) {
+        if self.otlp {
+            self.health.started[ExportHealth::index(self.signal)].fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// An export's result came back.
     fn observe(&self, result: &OTelSdkResult) {
+        // Held to the end, so that a result is either wholly taken before the seal or
+        // wholly ignored after it.
+        let Ok(mut results) = self.health.failures.lock() else {
+            return;
+        };
+        if results.sealed {
+            return;
+        }
+        if self.otlp {
+            self.health.answered[ExportHealth::index(self.signal)].fetch_add(1, Ordering::AcqRel);
+        }
         let partial = self
             .partial
             .as_ref()
@@ -258,10 +306,8 @@ impl Reporter {
         if self.reported.swap(true, Ordering::AcqRel) {
             return;
         }
-        if self.health.deferred.load(Ordering::Acquire)
-            && let Ok(mut failures) = self.health.failures.lock()
-        {
-            failures.push(Failure {
+        if self.health.deferred.load(Ordering::Acquire) {
+            results.first.push(Failure {
                 signal: self.signal,
                 destination: self.destination.clone(),
                 why,
@@ -270,6 +316,7 @@ impl Reporter {
             });
             return;
         }
+        drop(results);
         diagnostics::warn_once(
             &format!("export:{}:{}", self.signal.name(), self.destination),
             &format!(
@@ -299,6 +346,7 @@ pub(crate) struct MetricSink {
 
 impl PushMetricExporter for MetricSink {
     async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
+        self.reporter.begin();
         let result = match &self.target {
             MetricTarget::Otlp(e) => e.export(metrics).await,
             MetricTarget::Console(c) => c.export_metrics(metrics),
@@ -343,6 +391,7 @@ pub(crate) struct LogSink {
 
 impl LogExporter for LogSink {
     async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
+        self.reporter.begin();
         let result = match &self.target {
             LogTarget::Otlp(e) => e.export(batch).await,
             LogTarget::Console(c) => c.export_logs(&batch),
@@ -383,6 +432,7 @@ pub(crate) struct SpanSink {
 
 impl SpanExporter for SpanSink {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        self.reporter.begin();
         let result = match &self.target {
             SpanTarget::Otlp(e) => e.export(batch).await,
             SpanTarget::Console(c) => c.export_spans(&batch),
@@ -617,4 +667,56 @@ pub(crate) fn probe_target(
         (Signal::Traces, TransportKind::Http(h)) => ProbeExporter::Traces(h.span_exporter()?),
     };
     Ok(ProbeTarget { exporter, detail })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry_sdk::error::OTelSdkError;
+
+    fn otlp_reporter(health: &Arc<ExportHealth>) -> Arc<Reporter> {
+        let reporter = Reporter::new(Signal::Metrics, health, "grpc://c:4317".into(), None);
+        ExportHealth::set(&health.otlp, Signal::Metrics);
+        Arc::new(Reporter {
+            otlp: true,
+            ..Arc::try_unwrap(reporter).expect("sole owner")
+        })
+    }
+
+    #[test]
+    fn an_answer_delivers_and_a_missing_one_abandons() {
+        let health = Arc::new(ExportHealth::default());
+        let reporter = otlp_reporter(&health);
+        reporter.begin();
+        reporter.observe(&Ok(()));
+        assert_eq!(
+            health.outcome(Signal::Metrics, false),
+            Some(ExportOutcome::Delivered)
+        );
+        reporter.begin();
+        assert_eq!(
+            health.outcome(Signal::Metrics, false),
+            Some(ExportOutcome::Mixed),
+            "a second export without an answer"
+        );
+    }
+
+    #[test]
+    fn a_result_after_the_seal_is_the_guard_abandoning_not_the_collector() {
+        let health = Arc::new(ExportHealth::default());
+        health.defer();
+        let reporter = otlp_reporter(&health);
+        reporter.begin();
+        health.seal();
+        // What stopping the I/O runtime makes an in-flight gRPC call return.
+        reporter.observe(&Err(OTelSdkError::InternalFailure(
+            "dispatch task is gone: runtime dropped the dispatch task".into(),
+        )));
+        assert!(!health.failed(Signal::Metrics));
+        assert!(health.take_failures().is_empty());
+        assert_eq!(
+            health.outcome(Signal::Metrics, false),
+            Some(ExportOutcome::Abandoned)
+        );
+    }
 }
