@@ -407,19 +407,19 @@ fn signal_specific_endpoints_split_the_signals() {
 
 #[test]
 fn settings_file_env_block_configures_a_hook_without_otel_variables() {
-    // Claude Code no longer passes OTEL_* to hooks: the settings files must be enough.
+    // Claude Code no longer passes OTEL_* to hooks: the user's settings file must be enough.
     let c = Collector::start();
-    let project = scratch("settings-project");
-    std::fs::create_dir_all(project.join(".claude")).expect("mkdir");
+    let home = scratch("settings-home");
+    std::fs::create_dir_all(home.join(".claude")).expect("mkdir");
     let settings = format!(
         r#"{{"env": {{"CLAUDE_CODE_ENABLE_TELEMETRY": "1", "OTEL_EXPORTER_OTLP_ENDPOINT": "{}", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}}}}"#,
         c.grpc_endpoint()
     );
-    std::fs::write(project.join(".claude/settings.json"), settings).expect("write settings");
+    std::fs::write(home.join(".claude/settings.json"), settings).expect("write settings");
     let output = Command::new(env!("CARGO_BIN_EXE_han-demo"))
         .env_clear()
-        .env("HOME", scratch("settings-home"))
-        .env("CLAUDE_PROJECT_DIR", &project)
+        .env("HOME", &home)
+        .env("CLAUDE_PROJECT_DIR", scratch("settings-project"))
         .output()
         .expect("run han-demo");
     assert_eq!(output.status.code(), Some(0));

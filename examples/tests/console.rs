@@ -69,3 +69,43 @@ fn console_exporters_write_every_signal_to_stderr_and_nothing_to_stdout() {
         "no warnings expected:\n{stderr}"
     );
 }
+
+/// Each signal alone on the console: the others `none` must not switch it off (an absent
+/// layer once hinted `OFF` as the maximum level, and no span was created).
+#[test]
+fn each_signal_alone_on_the_console_is_written() {
+    let dir = std::env::temp_dir().join(format!("han-console-alone-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    for (alone, block, sample) in [
+        ("OTEL_TRACES_EXPORTER", "[han-telemetry] spans", "hook lint"),
+        (
+            "OTEL_LOGS_EXPORTER",
+            "[han-telemetry] events",
+            "han.hook_result",
+        ),
+        (
+            "OTEL_METRICS_EXPORTER",
+            "[han-telemetry] metrics",
+            "han.hook.execution",
+        ),
+    ] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_han-demo"));
+        command
+            .env_clear()
+            .env("HOME", &dir)
+            .env("CLAUDE_PROJECT_DIR", &dir)
+            .env("CLAUDE_CODE_ENABLE_TELEMETRY", "1");
+        for var in [
+            "OTEL_TRACES_EXPORTER",
+            "OTEL_LOGS_EXPORTER",
+            "OTEL_METRICS_EXPORTER",
+        ] {
+            command.env(var, if var == alone { "console" } else { "none" });
+        }
+        let output = command.output().expect("run han-demo");
+        assert_eq!(output.status.code(), Some(0), "{alone}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(block), "{alone}: no {block:?}:\n{stderr}");
+        assert!(stderr.contains(sample), "{alone}: no {sample:?}:\n{stderr}");
+    }
+}

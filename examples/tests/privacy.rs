@@ -480,6 +480,13 @@ fn header_values_from_a_settings_file_never_appear() {
             "OTEL_EXPORTER_OTLP_LOGS_HEADERS": format!("x-api-key {secret}"),
         }});
         let path = s.write(file, settings.to_string());
+        if file.starts_with("project/") {
+            // The user lets project files configure telemetry.
+            s.write(
+                "home/.claude/settings.json",
+                json!({"env": {"HAN_TELEMETRY_TRUST_PROJECT_SETTINGS": "1"}}).to_string(),
+            );
+        }
         let run = hook_on_clean_file(&s, &[]);
         assert_warned(&run, "OTEL_EXPORTER_OTLP_LOGS_HEADERS");
         e.run(label, &run).store(&store_dir(&s));
@@ -642,7 +649,7 @@ fn endpoint_credentials_never_appear_when_the_export_fails() {
         e.run(&format!("{target} over {protocol} via {variable}"), &run)
             .store(&store_dir(&s));
     }
-    // The same through a settings file.
+    // The same through the user's settings file.
     let s = Scratch::new("url-fail-file");
     let (url, _) = with_userinfo(&refused, &secret);
     let settings = json!({"env": {
@@ -651,7 +658,7 @@ fn endpoint_credentials_never_appear_when_the_export_fails() {
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
         "OTEL_EXPORTER_OTLP_ENDPOINT": url,
     }});
-    s.write("project/.claude/settings.json", settings.to_string());
+    s.write("home/.claude/settings.json", settings.to_string());
     let run = hook_on_clean_file(&s, &[]);
     assert!(!warnings(&run).is_empty(), "{}", run.show());
     e.run("settings file, refused", &run).store(&store_dir(&s));

@@ -434,7 +434,8 @@ fn secrets_in_the_endpoint_and_settings_files_are_masked() {
             .unwrap_or_else(|| panic!("{name} missing from {report:#}"))
     };
     let enable = find("CLAUDE_CODE_ENABLE_TELEMETRY");
-    assert_eq!(enable["source"]["kind"], "project_settings");
+    // The project is the home directory: its settings file is the user's own.
+    assert_eq!(enable["source"]["kind"], "user_settings");
     assert_eq!(
         enable["source"]["path"],
         Value::String(settings.display().to_string())
@@ -533,4 +534,146 @@ fn usage_errors_exit_2() {
         assert_eq!(out.code, Some(2), "{args:?}\n{}", out.all_output());
         assert!(out.stdout.is_empty(), "{args:?}\n{}", out.all_output());
     }
+}
+
+/// A repository's settings files configure nothing: `doctor` lists each value they set, with
+/// its file and why it is ignored, secrets masked.
+#[test]
+fn every_value_a_project_file_sets_is_listed_as_ignored_with_its_file_and_why() {
+    let home = TempDir::new("trust-ignored");
+    home.write(
+        ".claude/settings.json",
+        r#"{"env": {"CLAUDE_CODE_ENABLE_TELEMETRY": "1", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"}}"#,
+    );
+    let shared = home.write(
+        "repo/.claude/settings.json",
+        &format!(
+            r#"{{"env": {{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:47999", "OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer {SECRET}"}}}}"#
+        ),
+    );
+    let local = home.write(
+        "repo/.claude/settings.local.json",
+        r#"{"env": {"HAN_METRICS_DIR": "/tmp/planted"}}"#,
+    );
+    let repo = home.path().join("repo");
+    let repo = repo.to_str().expect("UTF-8 path");
+    let vars = [("CLAUDE_PROJECT_DIR", repo)];
+    let out = doctor(&home, &vars, &["--no-probe", "--json"]);
+    out.assert_code(0);
+    assert_no_secret(&out);
+    let report = out.json();
+    let trust = &report["trust"];
+    assert_eq!(trust["project_settings_trusted"], Value::Bool(false));
+    assert_eq!(trust["decided_by"]["kind"], "default");
+    let ignored: Vec<(&str, &str, &str)> = trust["ignored"]
+        .as_array()
+        .expect("ignored")
+        .iter()
+        .map(|i| {
+            (
+                str_of(i, "variable"),
+                str_of(i, "value"),
+                i["source"]["path"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    let (shared, local) = (shared.display().to_string(), local.display().to_string());
+    assert_eq!(
+        ignored,
+        vec![
+            ("HAN_METRICS_DIR", "/tmp/planted", local.as_str()),
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "http://127.0.0.1:47999",
+                shared.as_str()
+            ),
+            (
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "authorization=***",
+                shared.as_str()
+            ),
+        ]
+    );
+    for i in trust["ignored"].as_array().expect("ignored") {
+        assert!(
+            str_of(i, "reason").contains("comes with the repository")
+                && str_of(i, "reason").contains("HAN_TELEMETRY_TRUST_PROJECT_SETTINGS=1"),
+            "{i:#}"
+        );
+    }
+    for d in trust["destinations"].as_array().expect("destinations") {
+        assert_eq!(str_of(d, "endpoint"), "http://127.0.0.1:9", "{d:#}");
+        assert_eq!(str_of(d, "chosen_by"), "user", "{d:#}");
+    }
+
+    let text = doctor(&home, &vars, &["--no-probe"]);
+    assert_no_secret(&text);
+    assert!(text.stdout.contains("Ignored (3):"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains(
+            "- OTEL_EXPORTER_OTLP_ENDPOINT=\"http://127.0.0.1:47999\": .claude/settings.json"
+        ),
+        "{}",
+        text.stdout
+    );
+}
+
+/// Trusted from the user's settings, a project may choose the destination; the user's
+/// credentials are then withheld from it, and `doctor` says so per signal and as a problem.
+#[test]
+fn a_trusted_project_destination_shows_the_users_credentials_withheld() {
+    let home = TempDir::new("trust-withheld");
+    home.write(
+        ".claude/settings.json",
+        &format!(
+            r#"{{"env": {{"CLAUDE_CODE_ENABLE_TELEMETRY": "1", "HAN_TELEMETRY_TRUST_PROJECT_SETTINGS": "1", "OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer {SECRET}"}}}}"#
+        ),
+    );
+    home.write(
+        "repo/.claude/settings.json",
+        r#"{"env": {"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": "http://127.0.0.1:47999"}}"#,
+    );
+    let repo = home.path().join("repo");
+    let vars = [("CLAUDE_PROJECT_DIR", repo.to_str().expect("UTF-8 path"))];
+    let out = doctor(&home, &vars, &["--no-probe", "--json"]);
+    out.assert_code(1);
+    assert_no_secret(&out);
+    let report = out.json();
+    assert_eq!(
+        report["trust"]["project_settings_trusted"],
+        Value::Bool(true)
+    );
+    assert_eq!(report["trust"]["decided_by"]["kind"], "user_settings");
+    let destinations = report["trust"]["destinations"]
+        .as_array()
+        .expect("destinations");
+    let row = |signal: &str| {
+        destinations
+            .iter()
+            .find(|d| str_of(d, "signal") == signal)
+            .unwrap_or_else(|| panic!("no {signal} in {destinations:#?}"))
+    };
+    assert_eq!(str_of(row("metrics"), "chosen_by"), "project");
+    assert_eq!(
+        row("metrics")["withheld"],
+        serde_json::json!(["OTEL_EXPORTER_OTLP_HEADERS"])
+    );
+    assert_eq!(
+        str_of(row("logs"), "chosen_by"),
+        "managed",
+        "the default endpoint"
+    );
+    assert_eq!(row("logs")["withheld"], serde_json::json!([]));
+    let problems = report["problems"].as_array().expect("problems");
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(
+        str_of(&problems[0], "message").contains("project settings chose where metrics goes"),
+        "{problems:#?}"
+    );
+    let text = doctor(&home, &vars, &["--no-probe"]);
+    assert!(
+        text.stdout.contains("withheld: OTEL_EXPORTER_OTLP_HEADERS"),
+        "{}",
+        text.stdout
+    );
 }

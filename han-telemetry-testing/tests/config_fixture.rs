@@ -31,10 +31,17 @@ fn the_environment_is_the_given_one_only() {
 
 #[test]
 fn settings_files_follow_claude_codes_precedence() {
-    let fixture = ConfigFixture::new()
+    // Project files come with the repository: they configure nothing by default.
+    let untrusted = ConfigFixture::new()
         .user_settings(r#"{"env": {"OTEL_SERVICE_NAME": "user", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json", "CLAUDE_CODE_ENABLE_TELEMETRY": 1}}"#)
         .project_settings(r#"{"env": {"OTEL_SERVICE_NAME": "project"}}"#)
         .local_settings(r#"{"env": {"OTEL_SERVICE_NAME": "local"}}"#);
+    let c = untrusted.build();
+    assert_eq!(c.service_name, "user");
+    assert_eq!(c.ignored.len(), 2, "{:?}", c.ignored);
+
+    // Trusted from the user's side, they follow Claude Code's precedence.
+    let fixture = untrusted.env("HAN_TELEMETRY_TRUST_PROJECT_SETTINGS", "1");
     let c = fixture.build();
     assert!(c.enabled);
     assert_eq!(c.service_name, "local");

@@ -273,21 +273,28 @@ impl Telemetry {
                 self.guard,
             );
         };
-        let traces = parts.tracer.map(|provider| {
-            tracing_opentelemetry::layer()
-                .with_tracer(provider.tracer_with_scope(crate::pipeline::scope()))
-                // The span macro of an instrumented call sits in han-telemetry, not in the
-                // user's code: its source location would mislead.
-                .with_location(false)
-                .with_filter(filter_fn(|m| exported(m.target())))
-        });
-        let logs = parts.logger.map(|provider| {
-            OpenTelemetryTracingBridge::new(&provider).with_filter(filter_fn(|m| {
-                *m.level() <= tracing::Level::INFO && exported(m.target())
-            }))
-        });
-        let layer = parts.han.and_then(traces).and_then(logs);
-        (Box::new(layer), self.guard)
+        // A list rather than `Option` layers: an absent `Option` layer hints `OFF` as its
+        // maximum level, which switched every span off when events were not exported
+        // (`OTEL_TRACES_EXPORTER=console` with `OTEL_LOGS_EXPORTER=none` printed nothing).
+        let mut layers: Vec<Box<dyn Layer<S> + Send + Sync>> = vec![Box::new(parts.han)];
+        if let Some(provider) = parts.tracer {
+            layers.push(Box::new(
+                tracing_opentelemetry::layer()
+                    .with_tracer(provider.tracer_with_scope(crate::pipeline::scope()))
+                    // The span macro of an instrumented call sits in han-telemetry, not in
+                    // the user's code: its source location would mislead.
+                    .with_location(false)
+                    .with_filter(filter_fn(|m| exported(m.target()))),
+            ));
+        }
+        if let Some(provider) = parts.logger {
+            layers.push(Box::new(
+                OpenTelemetryTracingBridge::new(&provider).with_filter(filter_fn(|m| {
+                    *m.level() <= tracing::Level::INFO && exported(m.target())
+                })),
+            ));
+        }
+        (Box::new(layers), self.guard)
     }
 
     /// Installs as the global tracing subscriber and returns the guard. If another global

@@ -79,7 +79,8 @@ const OTLP_SETTINGS: [(&str, Kind); 9] = [
     ("INSECURE", Kind::OtelBool),
 ];
 
-const GENERAL: [(&str, Kind); 18] = [
+const GENERAL: [(&str, Kind); 19] = [
+    ("HAN_TELEMETRY_TRUST_PROJECT_SETTINGS", Kind::Enable),
     ("CLAUDE_CODE_ENABLE_TELEMETRY", Kind::Enable),
     ("OTEL_SDK_DISABLED", Kind::OtelBool),
     (
@@ -126,7 +127,8 @@ const GENERAL: [(&str, Kind); 18] = [
 ];
 
 /// Read by discovery to find the settings files, never parsed as values.
-const DISCOVERY: [&str; 4] = [
+const DISCOVERY: [&str; 5] = [
+    "CLAUDECODE",
     "CLAUDE_PROJECT_DIR",
     "CLAUDE_CONFIG_DIR",
     "HOME",
@@ -1258,6 +1260,7 @@ proptest! {
     fn broken_settings_files_are_named_and_good_layers_still_apply(
         bodies in proptest::collection::vec(body(), 4),
         env_present in any::<bool>(),
+        projects_trusted in any::<bool>(),
     ) {
         let scratch = Scratch::new("files");
         let dir = scratch.path();
@@ -1275,6 +1278,9 @@ proptest! {
             written.push(write_body(&paths[layer], body, name, own, value));
         }
         let mut env = vec![(OsString::from("PATH"), OsString::from("/bin"))];
+        if projects_trusted {
+            env.push(("HAN_TELEMETRY_TRUST_PROJECT_SETTINGS".into(), "1".into()));
+        }
         if env_present {
             let (name, own, value) = LAYERS[1];
             env.push((OsString::from("OTEL_SERVICE_NAME"), OsString::from(name)));
@@ -1322,6 +1328,17 @@ proptest! {
             }
         }
         prop_assert_eq!(c.diagnostics.len(), expected_diagnostics, "{:#?}", c.diagnostics);
+        // Untrusted project files are read (and their problems named) but configure nothing;
+        // what they set is listed as ignored.
+        if !projects_trusted {
+            for layer in [2, 3] {
+                let listed = c.ignored.iter().any(|i| i.source == source(layer));
+                prop_assert_eq!(listed, applies[layer], "{:?}", c.ignored);
+                applies[layer] = false;
+            }
+        } else {
+            prop_assert!(c.ignored.is_empty(), "{:?}", c.ignored);
+        }
 
         // Every layer that applies sets its own variable; the others leave it at its default.
         let own = |layer: usize| applies[layer];
@@ -1417,10 +1434,10 @@ proptest! {
     ) {
         let scratch = Scratch::new("utf8");
         let dir = scratch.path();
-        let project = dir.join("project/.claude/settings.json");
-        std::fs::create_dir_all(dir.join("project/.claude")).expect("project dir");
-        std::fs::write(&project, r#"{"env": {"OTEL_SERVICE_NAME": "from-project"}}"#)
-            .expect("project settings");
+        let user = dir.join("home/.claude/settings.json");
+        std::fs::create_dir_all(dir.join("home/.claude")).expect("user settings dir");
+        std::fs::write(&user, r#"{"env": {"OTEL_SERVICE_NAME": "from-user"}}"#)
+            .expect("user settings");
         let mut env: Vec<(OsString, OsString)> = entries
             .iter()
             .map(|(n, v)| (OsString::from_vec(n.clone()), OsString::from_vec(v.clone())))
@@ -1459,9 +1476,9 @@ proptest! {
         let resource_set = last("OTEL_RESOURCE_ATTRIBUTES")
             .is_some_and(|v| std::str::from_utf8(v).is_ok_and(|t| !is_blank(t)));
         let service = match last("OTEL_SERVICE_NAME").map(|v| std::str::from_utf8(v)) {
-            None | Some(Err(_)) => Some("from-project".to_owned()),
+            None | Some(Err(_)) => Some("from-user".to_owned()),
             Some(Ok(text)) if !is_blank(text) => Some(text.trim().to_owned()),
-            // Blank shadows the project file; the resource attributes may then name it.
+            // Blank shadows the user's file; the resource attributes may then name it.
             Some(Ok(_)) => (!resource_set).then(|| "han".to_owned()),
         };
         if let Some(service) = service {

@@ -214,36 +214,52 @@ fn settings_files_with_secrets_never_show_them() {
             "OTEL_EXPORTER_OTLP_TRACES_HEADERS": {{"x-api-key": "{secret}"}}
         }}}}"#
     );
-    let fixture = ConfigFixture::new()
-        .project_settings(settings.clone())
-        // A broken file, a string env block, a bad escape: the file is rejected as a whole.
-        .local_settings(format!(
-            r#"{{"env": {{"OTEL_EXPORTER_OTLP_HEADERS": "x={secret}""#
-        ))
-        .user_settings(format!(r#"{{"env": "Authorization=Bearer {secret}"}}"#))
-        .managed_settings(format!(
-            r#"{{"env": {{"OTEL_EXPORTER_OTLP_HEADERS": "x={secret}\q"}}}}"#
-        ));
-    let config = fixture.build();
-    let sources = fixture.try_sources().expect("sources");
-    assert!(
-        config
+    // Trusted, the project's values are used; untrusted, they are listed as ignored: shown
+    // either way, and masked either way.
+    for trusted in [true, false] {
+        let fixture = ConfigFixture::new()
+            .env(
+                "HAN_TELEMETRY_TRUST_PROJECT_SETTINGS",
+                if trusted { "1" } else { "0" },
+            )
+            .project_settings(settings.clone())
+            // A broken file, a string env block, a bad escape: the file is rejected as a whole.
+            .local_settings(format!(
+                r#"{{"env": {{"OTEL_EXPORTER_OTLP_HEADERS": "x={secret}""#
+            ))
+            .user_settings(format!(r#"{{"env": "Authorization=Bearer {secret}"}}"#))
+            .managed_settings(format!(
+                r#"{{"env": {{"OTEL_EXPORTER_OTLP_HEADERS": "x={secret}\q"}}}}"#
+            ));
+        let config = fixture.build();
+        let sources = fixture.try_sources().expect("sources");
+        let read = config
             .metrics
             .otlp
             .headers
             .iter()
-            .any(|(_, v)| v.contains(&secret)),
-        "the project settings were read"
-    );
-    assert!(
-        sources.diagnostics().len() >= 3,
-        "the broken files were reported: {:#?}",
-        sources.diagnostics()
-    );
-    for (what, text) in everything_shown(&config, &sources) {
-        assert_no_secret(&what, &text, &secret);
+            .any(|(_, v)| v.contains(&secret));
+        assert_eq!(read, trusted, "the project settings were read when trusted");
+        assert_eq!(
+            config.ignored.len() >= 3,
+            !trusted,
+            "the project's values were listed when untrusted: {:?}",
+            config.ignored
+        );
+        assert!(
+            sources.diagnostics().len() >= 3,
+            "the broken files were reported: {:#?}",
+            sources.diagnostics()
+        );
+        let mut shown = everything_shown(&config, &sources);
+        for i in &config.ignored {
+            shown.push((format!("ignored {}", i.variable), i.reason()));
+        }
+        for (what, text) in shown {
+            assert_no_secret(&what, &text, &secret);
+        }
+        assert_no_secret("ConfigFixture {:?}", &format!("{fixture:?}"), &secret);
     }
-    assert_no_secret("ConfigFixture {:?}", &format!("{fixture:?}"), &secret);
 }
 
 /// `Authorization: Basic <token>==` (a header pasted from curl, base64 padding included) and

@@ -44,20 +44,28 @@ pub struct FaultyCollector {
     port: u16,
     wire: Wire,
     requests: Arc<Mutex<HashMap<String, usize>>>,
+    headers: Arc<Mutex<Vec<Headers>>>,
 }
+
+/// One request's header names (lowercase) and values.
+pub type Headers = Vec<(String, String)>;
 
 impl FaultyCollector {
     pub fn start(wire: Wire, fault: Fault) -> FaultyCollector {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let port = listener.local_addr().expect("local address").port();
         let requests = Arc::new(Mutex::new(HashMap::new()));
-        let counts = Arc::clone(&requests);
+        let headers = Arc::new(Mutex::new(Vec::new()));
+        let seen = Seen {
+            counts: Arc::clone(&requests),
+            headers: Arc::clone(&headers),
+        };
         match wire {
             Wire::Http => {
                 thread::spawn(move || {
                     for stream in listener.incoming().flatten() {
-                        let counts = Arc::clone(&counts);
-                        thread::spawn(move || serve_http(stream, fault, &counts));
+                        let seen = seen.clone();
+                        thread::spawn(move || serve_http(stream, fault, &seen));
                     }
                 });
             }
@@ -65,14 +73,23 @@ impl FaultyCollector {
                 listener
                     .set_nonblocking(true)
                     .expect("non-blocking listener");
-                thread::spawn(move || serve_grpc(listener, fault, counts));
+                thread::spawn(move || serve_grpc(listener, fault, seen));
             }
         }
         FaultyCollector {
             port,
             wire,
             requests,
+            headers,
         }
+    }
+
+    /// The headers (gRPC: metadata) of every request so far, in arrival order.
+    pub fn headers(&self) -> Vec<Headers> {
+        self.headers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The endpoint to give `OTEL_EXPORTER_OTLP_ENDPOINT`.
@@ -108,12 +125,25 @@ impl FaultyCollector {
     }
 }
 
-/// Counts a request to `path` and returns how many came before it.
-fn count(counts: &Mutex<HashMap<String, usize>>, path: &str) -> usize {
-    let mut counts = counts.lock().unwrap_or_else(PoisonError::into_inner);
-    let n = counts.entry(path.to_owned()).or_default();
-    *n += 1;
-    *n - 1
+/// What the collector keeps of the requests it gets.
+#[derive(Debug, Clone)]
+struct Seen {
+    counts: Arc<Mutex<HashMap<String, usize>>>,
+    headers: Arc<Mutex<Vec<Headers>>>,
+}
+
+impl Seen {
+    /// Notes a request to `path` with `headers` and returns how many came before it.
+    fn count(&self, path: &str, headers: Headers) -> usize {
+        self.headers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(headers);
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = counts.entry(path.to_owned()).or_default();
+        *n += 1;
+        *n - 1
+    }
 }
 
 /// `ExportXServiceResponse { partial_success { rejected_* = 2, error_message } }`, encoded
@@ -144,7 +174,7 @@ fn partial_success_json(path: &str) -> String {
 // ---------------------------------------------------------------------------------------
 // OTLP/HTTP
 
-fn serve_http(stream: TcpStream, fault: Fault, counts: &Mutex<HashMap<String, usize>>) {
+fn serve_http(stream: TcpStream, fault: Fault, seen: &Seen) {
     let Ok(mut writer) = stream.try_clone() else {
         return;
     };
@@ -161,6 +191,7 @@ fn serve_http(stream: TcpStream, fault: Fault, counts: &Mutex<HashMap<String, us
             .unwrap_or_default()
             .to_owned();
         let (mut length, mut json) = (0usize, false);
+        let mut headers = Headers::new();
         loop {
             let mut header = String::new();
             if reader.read_line(&mut header).unwrap_or(0) == 0 {
@@ -177,8 +208,11 @@ fn serve_http(stream: TcpStream, fault: Fault, counts: &Mutex<HashMap<String, us
             if lower.starts_with("content-type:") && lower.contains("json") {
                 json = true;
             }
+            if let Some((name, value)) = header.split_once(':') {
+                headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+            }
         }
-        let before = count(counts, &path);
+        let before = seen.count(&path, headers);
         if fault == Fault::DropMidRequest {
             let mut some = vec![0u8; length.min(16)];
             let _ = reader.read_exact(&mut some);
@@ -220,7 +254,7 @@ fn serve_http(stream: TcpStream, fault: Fault, counts: &Mutex<HashMap<String, us
 // ---------------------------------------------------------------------------------------
 // OTLP/gRPC
 
-fn serve_grpc(listener: TcpListener, fault: Fault, counts: Arc<Mutex<HashMap<String, usize>>>) {
+fn serve_grpc(listener: TcpListener, fault: Fault, seen: Seen) {
     let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -233,14 +267,22 @@ fn serve_grpc(listener: TcpListener, fault: Fault, counts: Arc<Mutex<HashMap<Str
             return;
         };
         while let Ok((socket, _)) = listener.accept().await {
-            let counts = Arc::clone(&counts);
+            let seen = seen.clone();
             tokio::spawn(async move {
                 let Ok(mut connection) = h2::server::handshake(socket).await else {
                     return;
                 };
                 while let Some(Ok((request, respond))) = connection.accept().await {
                     let path = request.uri().path().to_owned();
-                    let before = count(&counts, &path);
+                    let headers = request
+                        .headers()
+                        .iter()
+                        .map(|(name, value)| {
+                            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                            (name.as_str().to_owned(), value)
+                        })
+                        .collect();
+                    let before = seen.count(&path, headers);
                     if fault == Fault::DropMidRequest {
                         // Returning drops the connection: the TCP stream closes mid-request.
                         return;

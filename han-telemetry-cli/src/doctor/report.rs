@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use han_telemetry::config::{Config, Diagnostic, Exporter, Signal, Source};
+use han_telemetry::config::{
+    Config, Diagnostic, Exporter, Signal, Source, TRUST_PROJECT_SETTINGS, Trust,
+};
 use han_telemetry::probe::{self, Outcome, ProbeResult};
 use serde::Serialize;
 
@@ -21,6 +23,9 @@ pub(crate) struct Report {
     pub(crate) variables: Vec<Variable>,
     /// Values han-telemetry could not use, and what it did instead.
     pub(crate) problems: Vec<Problem>,
+    /// Which sources may configure telemetry, what that left unused, and where each
+    /// signal's credentials may go.
+    pub(crate) trust: TrustSection,
     /// Each signal's exporters (empty: `none`).
     pub(crate) signals: Vec<SignalExporters>,
     /// The test exports; absent with `--no-probe`.
@@ -66,6 +71,51 @@ pub(crate) struct Problem {
     /// The whole line, as a hook prints it on stderr.
     pub(crate) message: String,
 }
+
+#[derive(Debug, Serialize)]
+pub(crate) struct TrustSection {
+    /// Whether the project's settings files configure telemetry.
+    pub(crate) project_settings_trusted: bool,
+    /// What decided it: the source of the switch, or `default`.
+    pub(crate) decided_by: SourceInfo,
+    /// The switch and what it does, as a sentence.
+    pub(crate) project_settings: String,
+    /// The credential rule, as a sentence.
+    pub(crate) rule: &'static str,
+    /// Values set in project files that are not used.
+    pub(crate) ignored: Vec<IgnoredValue>,
+    /// Per signal: who chose the destination, and whether credentials go there.
+    pub(crate) destinations: Vec<Destination>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct IgnoredValue {
+    pub(crate) variable: String,
+    /// Masked.
+    pub(crate) value: String,
+    pub(crate) source: SourceInfo,
+    /// Claude Code copied it from that file into the process environment.
+    pub(crate) copied_to_env: bool,
+    pub(crate) reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Destination {
+    pub(crate) signal: &'static str,
+    /// Masked.
+    pub(crate) endpoint: String,
+    /// `managed`, `user` or `project`: the least trusted source among those that chose the
+    /// endpoint, the CA file and plaintext.
+    pub(crate) chosen_by: &'static str,
+    /// Credential variables not sent there, because a more trusted source set them.
+    pub(crate) withheld: Vec<String>,
+}
+
+/// The rule, once, in the words `doctor` and the README use.
+pub(crate) const CREDENTIAL_RULE: &str = "credentials (headers, client certificate and key) \
+    are only sent to a destination (endpoint, CA file, plaintext switch) chosen by a source at \
+    least as trusted as their own: managed settings, then your environment and user settings, \
+    then project settings";
 
 #[derive(Debug, Serialize)]
 pub(crate) struct SignalExporters {
@@ -138,6 +188,7 @@ impl Report {
         let verdict = verdict(config, &telemetry, &problems, probe.as_ref());
         Report {
             version: env!("CARGO_PKG_VERSION"),
+            trust: trust(config),
             telemetry,
             variables: config
                 .provenance
@@ -153,6 +204,63 @@ impl Report {
             probe,
             verdict,
         }
+    }
+}
+
+fn trust(config: &Config) -> TrustSection {
+    let decided = &config.project_trust.decided_by;
+    let project_settings = match (config.project_trust.trusted, decided) {
+        (true, by) => format!(
+            "project settings (.claude/settings.json, .claude/settings.local.json) configure \
+             telemetry: {TRUST_PROJECT_SETTINGS} is on in {by}"
+        ),
+        (false, Source::Default) => format!(
+            "project settings (.claude/settings.json, .claude/settings.local.json) come with \
+             the repository and do not configure telemetry; set {TRUST_PROJECT_SETTINGS}=1 in \
+             your user settings (or managed settings) to let them"
+        ),
+        (false, by) => format!(
+            "project settings (.claude/settings.json, .claude/settings.local.json) do not \
+             configure telemetry: {TRUST_PROJECT_SETTINGS} is off in {by}"
+        ),
+    };
+    TrustSection {
+        project_settings_trusted: config.project_trust.trusted,
+        decided_by: source_info(decided),
+        project_settings,
+        rule: CREDENTIAL_RULE,
+        ignored: config
+            .ignored
+            .iter()
+            .map(|i| IgnoredValue {
+                variable: i.variable.clone(),
+                value: i.value.clone(),
+                source: source_info(&i.source),
+                copied_to_env: i.copied_to_env,
+                reason: i.reason(),
+            })
+            .collect(),
+        destinations: Signal::ALL
+            .iter()
+            .filter(|&&s| config.signal(s).uses(Exporter::Otlp))
+            .map(|&s| {
+                let otlp = &config.signal(s).otlp;
+                Destination {
+                    signal: s.name(),
+                    endpoint: han_telemetry::config::mask_url_userinfo(&otlp.endpoint),
+                    chosen_by: trust_name(otlp.chosen_by),
+                    withheld: otlp.withheld.clone(),
+                }
+            })
+            .collect(),
+    }
+}
+
+fn trust_name(trust: Trust) -> &'static str {
+    match trust {
+        Trust::Managed => "managed",
+        Trust::User => "user",
+        Trust::Project => "project",
     }
 }
 

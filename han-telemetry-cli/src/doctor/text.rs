@@ -39,6 +39,44 @@ pub(crate) fn render(report: &Report) -> String {
         out.push('\n');
     }
 
+    let trust = &report.trust;
+    let _ = writeln!(
+        out,
+        "Trust (where configuration is honoured)\n  {}\n  {}",
+        printable(&trust.project_settings),
+        printable(trust.rule)
+    );
+    if !trust.ignored.is_empty() {
+        let _ = writeln!(out, "  Ignored ({}):", trust.ignored.len());
+        for i in &trust.ignored {
+            let _ = writeln!(
+                out,
+                "    - {}={:?}: {}",
+                printable(&i.variable),
+                i.value,
+                printable(&i.reason)
+            );
+        }
+    }
+    if !trust.destinations.is_empty() {
+        let mut table = Table::new(&["SIGNAL", "DESTINATION", "CHOSEN BY", "CREDENTIALS"]);
+        for d in &trust.destinations {
+            let credentials = if d.withheld.is_empty() {
+                "sent, if set".to_owned()
+            } else {
+                format!("withheld: {}", d.withheld.join(", "))
+            };
+            table.row(vec![
+                d.signal.to_owned(),
+                d.endpoint.clone(),
+                d.chosen_by.to_owned(),
+                credentials,
+            ]);
+        }
+        out.push_str(&table.render("  "));
+    }
+    out.push('\n');
+
     match &report.probe {
         None => out.push_str("Test export: skipped (--no-probe)\n\n"),
         Some(probe) => {

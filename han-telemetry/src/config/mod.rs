@@ -18,7 +18,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use diagnostic::{Diagnostic, mask_header_list, mask_url_userinfo, mask_value};
-pub use sources::{DiscoverOptions, Source, Sources, default_managed_settings};
+pub use sources::{
+    DiscoverOptions, Ignored, ProjectTrust, Source, Sources, TRUST_PROJECT_SETTINGS, Trust,
+    default_managed_settings,
+};
 
 /// Everything han-telemetry needs to set up export, plus where each value came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +61,10 @@ pub struct Config {
     pub provenance: Vec<Provenance>,
     /// Problems from reading the sources first, then from parsing values.
     pub diagnostics: Vec<Diagnostic>,
+    /// Whether the project's settings files configure telemetry ([`TRUST_PROJECT_SETTINGS`]).
+    pub project_trust: ProjectTrust,
+    /// Values set in project files that are not used, and why.
+    pub ignored: Vec<Ignored>,
 }
 
 impl Config {
@@ -197,6 +204,12 @@ pub struct OtlpConfig {
     pub compression: Compression,
     /// Private CA and client identity files.
     pub tls: TlsFiles,
+    /// The least trusted source among those that chose where this signal goes (endpoint, CA
+    /// file, plaintext). Headers and the client identity come only from sources at least as
+    /// trusted; others are left out, with a diagnostic.
+    pub chosen_by: Trust,
+    /// The credential variables left out for that reason.
+    pub withheld: Vec<String>,
 }
 
 impl fmt::Debug for OtlpConfig {
@@ -214,6 +227,8 @@ impl fmt::Debug for OtlpConfig {
             .field("timeout", &self.timeout)
             .field("compression", &self.compression)
             .field("tls", &self.tls)
+            .field("chosen_by", &self.chosen_by)
+            .field("withheld", &self.withheld)
             .finish()
     }
 }
@@ -457,6 +472,8 @@ mod tests {
             timeout: Duration::from_secs(10),
             compression: Compression::Gzip,
             tls: TlsFiles::default(),
+            chosen_by: Trust::User,
+            withheld: Vec::new(),
         };
         let shown = format!("{otlp:?}");
         assert!(!shown.contains("s3cret"), "{shown}");

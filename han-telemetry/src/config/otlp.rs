@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::diagnostic::mask_url_userinfo;
 use super::parse;
 use super::resolve::{Found, Resolver};
+use super::sources::Trust;
 use super::{Compression, OtlpConfig, Protocol, Signal, TlsFiles};
 
 const DEFAULT_TIMEOUT_MS: u64 = 10_000;
@@ -37,9 +38,10 @@ pub(crate) fn default_endpoint(protocol: Protocol, signal: Signal) -> String {
 /// The generic variables, resolved once and inherited by every signal.
 struct Generic<'a> {
     protocol: Protocol,
-    /// The validated base URL; per-signal paths are added later because protocol is per signal.
-    endpoint: Option<String>,
-    headers: Vec<(String, String)>,
+    /// The validated base URL and who chose it; per-signal paths are added later because
+    /// protocol is per signal.
+    endpoint: Option<(String, Trust)>,
+    headers: Option<Headers<'a>>,
     timeout_ms: u64,
     compression: Compression,
     certificate: Option<Found<'a>>,
@@ -47,12 +49,69 @@ struct Generic<'a> {
     client_certificate: Option<Found<'a>>,
     client_key: Option<Found<'a>>,
     insecure: bool,
+    insecure_set_by: Option<Trust>,
+}
+
+/// Parsed headers and the variable they came from.
+#[derive(Clone)]
+struct Headers<'a> {
+    list: Vec<(String, String)>,
+    found: Found<'a>,
+}
+
+/// A credential left out of a signal's export because a less trusted source chose where it
+/// would go.
+struct Withheld<'a> {
+    found: Found<'a>,
+    signal: Signal,
+    destination: String,
+    chosen_by: Trust,
 }
 
 /// Metrics, logs and traces, in that order.
 pub(crate) fn resolve_all(r: &mut Resolver<'_>) -> [OtlpConfig; 3] {
     let generic = generic(r);
-    Signal::ALL.map(|signal| for_signal(r, &generic, signal))
+    let mut withheld = Vec::new();
+    let configs = Signal::ALL.map(|signal| for_signal(r, &generic, signal, &mut withheld));
+    report_withheld(r, &withheld);
+    configs
+}
+
+/// One diagnostic per credential variable that was withheld, naming every signal it was
+/// withheld from.
+fn report_withheld(r: &mut Resolver<'_>, withheld: &[Withheld<'_>]) {
+    let mut names: Vec<&str> = Vec::new();
+    for w in withheld {
+        if !names.contains(&w.found.name.as_str()) {
+            names.push(&w.found.name);
+        }
+    }
+    for name in names {
+        let of_name: Vec<&Withheld<'_>> =
+            withheld.iter().filter(|w| w.found.name == name).collect();
+        let first = of_name[0];
+        let signals: Vec<&str> = of_name.iter().map(|w| w.signal.name()).collect();
+        let destinations: Vec<String> = of_name.iter().fold(Vec::new(), |mut all, w| {
+            if !all.contains(&w.destination) {
+                all.push(w.destination.clone());
+            }
+            all
+        });
+        r.report(
+            &first.found,
+            format!(
+                "is a credential from {}, but {} chose where {} goes ({}); a credential is \
+                 only sent to a destination chosen by a source at least as trusted as its own \
+                 (managed settings, then the user's environment and settings, then project \
+                 settings)",
+                first.found.source.trust().describe(),
+                first.chosen_by.describe(),
+                signals.join(", "),
+                destinations.join(", "),
+            ),
+            format!("{} is sent without it", signals.join(", ")),
+        );
+    }
 }
 
 fn generic<'a>(r: &mut Resolver<'a>) -> Generic<'a> {
@@ -63,7 +122,7 @@ fn generic<'a>(r: &mut Resolver<'a>) -> Generic<'a> {
         true,
     );
     let endpoint = generic_endpoint(r, protocol);
-    let headers = headers(r, None).unwrap_or_default();
+    let headers = headers(r, None);
     let timeout_ms = r.millis(
         &var(None, "TIMEOUT"),
         1,
@@ -81,6 +140,7 @@ fn generic<'a>(r: &mut Resolver<'a>) -> Generic<'a> {
     let client_certificate = path(r, None, "CLIENT_CERTIFICATE");
     let client_key = path(r, None, "CLIENT_KEY");
     let insecure = r.setting(&var(None, "INSECURE"), parse::otel_bool, false, false);
+    let insecure_set_by = r.lookup(&var(None, "INSECURE")).map(|f| f.source.trust());
     report_unpaired(r, None, client_certificate.as_ref(), client_key.as_ref());
     Generic {
         protocol,
@@ -92,10 +152,11 @@ fn generic<'a>(r: &mut Resolver<'a>) -> Generic<'a> {
         client_certificate,
         client_key,
         insecure,
+        insecure_set_by,
     }
 }
 
-fn generic_endpoint(r: &mut Resolver<'_>, protocol: Protocol) -> Option<String> {
+fn generic_endpoint(r: &mut Resolver<'_>, protocol: Protocol) -> Option<(String, Trust)> {
     let found = r.lookup(&var(None, "ENDPOINT"))?;
     match parse::endpoint(found.value) {
         Ok(endpoint) => {
@@ -103,7 +164,7 @@ fn generic_endpoint(r: &mut Resolver<'_>, protocol: Protocol) -> Option<String> 
             if endpoint.scheme_added {
                 report_scheme_added(r, &found, &endpoint.url);
             }
-            Some(endpoint.url)
+            Some((endpoint.url, found.source.trust()))
         }
         Err(problem) => {
             let default = if protocol.is_http() {
@@ -117,7 +178,12 @@ fn generic_endpoint(r: &mut Resolver<'_>, protocol: Protocol) -> Option<String> 
     }
 }
 
-fn for_signal(r: &mut Resolver<'_>, generic: &Generic<'_>, signal: Signal) -> OtlpConfig {
+fn for_signal<'a>(
+    r: &mut Resolver<'a>,
+    generic: &Generic<'a>,
+    signal: Signal,
+    withheld: &mut Vec<Withheld<'a>>,
+) -> OtlpConfig {
     let some = Some(signal);
     let protocol = r.setting(
         &var(some, "PROTOCOL"),
@@ -125,10 +191,10 @@ fn for_signal(r: &mut Resolver<'_>, generic: &Generic<'_>, signal: Signal) -> Ot
         generic.protocol,
         false,
     );
-    let endpoint = signal_endpoint(r, generic, signal, protocol);
+    let (endpoint, endpoint_chosen_by) = signal_endpoint(r, generic, signal, protocol);
     // A signal's headers replace the generic ones entirely: merging could send one backend's
     // credentials to another.
-    let headers = headers(r, some).unwrap_or_else(|| generic.headers.clone());
+    let headers = headers(r, some).or_else(|| generic.headers.clone());
     let timeout_ms = r.millis(
         &var(some, "TIMEOUT"),
         1,
@@ -142,7 +208,38 @@ fn for_signal(r: &mut Resolver<'_>, generic: &Generic<'_>, signal: Signal) -> Ot
         generic.compression,
         false,
     );
-    let tls = tls(r, generic, signal);
+    let (mut tls, tls_chosen_by, client_found) = tls(r, generic, signal);
+    // Where the data goes is chosen by the endpoint and by what decides whom the connection
+    // trusts (the CA file, plaintext): the least trusted of the sources that set them.
+    let chosen_by = endpoint_chosen_by.min(tls_chosen_by);
+    let destination = mask_url_userinfo(&endpoint);
+    let mut left_out = Vec::new();
+    let mut withhold = |found: &Found<'a>| {
+        let keep = found.source.trust() <= chosen_by;
+        if !keep {
+            left_out.push(found.name.clone());
+            withheld.push(Withheld {
+                found: found.clone(),
+                signal,
+                destination: destination.clone(),
+                chosen_by,
+            });
+        }
+        !keep
+    };
+    let headers = match headers {
+        Some(h) if withhold(&h.found) => Vec::new(),
+        Some(h) => h.list,
+        None => Vec::new(),
+    };
+    // Both halves are looked at, so each one withheld is named.
+    if client_found
+        .iter()
+        .fold(false, |any, found| withhold(found) | any)
+    {
+        tls.client_certificate = None;
+        tls.client_key = None;
+    }
     OtlpConfig {
         endpoint,
         protocol,
@@ -150,21 +247,26 @@ fn for_signal(r: &mut Resolver<'_>, generic: &Generic<'_>, signal: Signal) -> Ot
         timeout: Duration::from_millis(timeout_ms),
         compression,
         tls,
+        chosen_by,
+        withheld: left_out,
     }
 }
 
 /// A signal-specific endpoint is used as given; a generic one gets `/v1/<signal>` for HTTP.
+/// Also says who chose it (a default was chosen by nobody less trusted than anyone).
 fn signal_endpoint(
     r: &mut Resolver<'_>,
     generic: &Generic<'_>,
     signal: Signal,
     protocol: Protocol,
-) -> String {
+) -> (String, Trust) {
     let name = var(Some(signal), "ENDPOINT");
-    let inherited = match &generic.endpoint {
-        Some(base) if protocol.is_http() => parse::with_signal_path(base, signal),
-        Some(base) => base.clone(),
-        None => default_endpoint(protocol, signal),
+    let (inherited, inherited_from) = match &generic.endpoint {
+        Some((base, trust)) if protocol.is_http() => {
+            (parse::with_signal_path(base, signal), *trust)
+        }
+        Some((base, trust)) => (base.clone(), *trust),
+        None => (default_endpoint(protocol, signal), Trust::Managed),
     };
     if let Some(found) = r.lookup(&name) {
         match parse::endpoint(found.value) {
@@ -173,7 +275,7 @@ fn signal_endpoint(
                 if endpoint.scheme_added {
                     report_scheme_added(r, &found, &endpoint.url);
                 }
-                return endpoint.url;
+                return (endpoint.url, found.source.trust());
             }
             Err(problem) => r.report(
                 &found,
@@ -185,7 +287,7 @@ fn signal_endpoint(
     if generic.endpoint.is_none() {
         r.defaulted(&name, &inherited);
     }
-    inherited
+    (inherited, inherited_from)
 }
 
 fn report_scheme_added(r: &mut Resolver<'_>, found: &Found<'_>, url: &str) {
@@ -197,14 +299,14 @@ fn report_scheme_added(r: &mut Resolver<'_>, found: &Found<'_>, url: &str) {
 }
 
 /// Parsed headers of the generic (`None`) or a signal's variable; `None` when it is unset.
-fn headers(r: &mut Resolver<'_>, signal: Option<Signal>) -> Option<Vec<(String, String)>> {
+fn headers<'a>(r: &mut Resolver<'a>, signal: Option<Signal>) -> Option<Headers<'a>> {
     let found = r.lookup(&var(signal, "HEADERS"))?;
-    let (headers, problems) = parse::headers(found.value);
+    let (list, problems) = parse::headers(found.value);
     for problem in problems {
         r.report(&found, problem, "that header is skipped");
     }
     r.used(&found);
-    Some(headers)
+    Some(Headers { list, found })
 }
 
 /// A TLS file path variable; blank means unset. Paths are not opened here.
@@ -218,7 +320,13 @@ fn to_path(found: Option<Found<'_>>) -> Option<PathBuf> {
     found.map(|found| PathBuf::from(found.value.trim()))
 }
 
-fn tls(r: &mut Resolver<'_>, generic: &Generic<'_>, signal: Signal) -> TlsFiles {
+/// The signal's TLS files; who chose whom the connection trusts (the CA file and
+/// plaintext); and the client certificate and key variables in use, which are credentials.
+fn tls<'a>(
+    r: &mut Resolver<'a>,
+    generic: &Generic<'a>,
+    signal: Signal,
+) -> (TlsFiles, Trust, Vec<Found<'a>>) {
     let some = Some(signal);
     let certificate = path(r, some, "CERTIFICATE").or_else(|| generic.certificate.clone());
     let own_certificate = path(r, some, "CLIENT_CERTIFICATE");
@@ -229,6 +337,18 @@ fn tls(r: &mut Resolver<'_>, generic: &Generic<'_>, signal: Signal) -> TlsFiles 
         generic.insecure,
         false,
     );
+    let insecure_set_by = r
+        .lookup(&var(some, "INSECURE"))
+        .map(|f| f.source.trust())
+        .or(generic.insecure_set_by);
+    let chosen_by = [
+        certificate.as_ref().map(|f| f.source.trust()),
+        insecure_set_by,
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(Trust::Managed);
 
     let own_pair_part = own_certificate.is_some() || own_key.is_some();
     let client_certificate = own_certificate.or_else(|| generic.client_certificate.clone());
@@ -238,17 +358,23 @@ fn tls(r: &mut Resolver<'_>, generic: &Generic<'_>, signal: Signal) -> TlsFiles 
         // Only this signal's variables are new; a generic-only mismatch was reported once already.
         report_unpaired(r, some, client_certificate.as_ref(), client_key.as_ref());
     }
-    let (client_certificate, client_key) = if paired {
-        (to_path(client_certificate), to_path(client_key))
+    let (client_found, client_certificate, client_key) = if paired {
+        let found: Vec<Found<'a>> = client_certificate
+            .iter()
+            .chain(client_key.iter())
+            .cloned()
+            .collect();
+        (found, to_path(client_certificate), to_path(client_key))
     } else {
-        (None, None)
+        (Vec::new(), None, None)
     };
-    TlsFiles {
+    let files = TlsFiles {
         certificate: to_path(certificate),
         client_certificate,
         client_key,
         insecure,
-    }
+    };
+    (files, chosen_by, client_found)
 }
 
 /// mTLS needs both halves; one without the other is reported on the half that is set.
@@ -676,5 +802,178 @@ mod tests {
             c.source_of("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"),
             Some(&Source::ProcessEnv)
         );
+    }
+
+    /// Layers in Claude Code's precedence: managed, a project trusted by the user's
+    /// settings, the user's settings.
+    fn trusted_project(
+        managed: &[(&str, &str)],
+        user: &[(&str, &str)],
+        project: &[(&str, &str)],
+    ) -> Config {
+        let mut user = user.to_vec();
+        user.push((super::super::TRUST_PROJECT_SETTINGS, "1"));
+        Config::from_sources(
+            &Sources::new()
+                .with_layer(
+                    Source::Managed(PathBuf::from("/m")),
+                    managed.iter().copied(),
+                )
+                .with_layer(
+                    Source::ProjectSettings(PathBuf::from("/p")),
+                    project.iter().copied(),
+                )
+                .with_layer(Source::UserSettings(PathBuf::from("/u")), user),
+        )
+    }
+
+    const HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
+    const ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+    fn pair(k: &str, v: &str) -> (String, String) {
+        (k.to_owned(), v.to_owned())
+    }
+
+    #[test]
+    fn credentials_never_go_where_a_less_trusted_source_points() {
+        let c = trusted_project(
+            &[],
+            &[
+                (ENDPOINT, "https://collector.example"),
+                (HEADERS, "authorization=Bearer s3cret"),
+            ],
+            &[(ENDPOINT, "http://127.0.0.1:47999")],
+        );
+        for signal in Signal::ALL {
+            let otlp = &c.signal(signal).otlp;
+            assert_eq!(otlp.endpoint, "http://127.0.0.1:47999");
+            assert!(otlp.headers.is_empty(), "{signal:?}");
+            assert_eq!(otlp.chosen_by, Trust::Project);
+        }
+        let about = about(&c, HEADERS);
+        assert_eq!(about.len(), 1, "one diagnostic for all signals: {about:?}");
+        let line = about[0].to_string();
+        assert!(
+            line.starts_with("OTEL_EXPORTER_OTLP_HEADERS=\"authorization=***\" (user settings (/u)) is a credential from the user's environment and settings, but project settings chose where metrics, logs, traces goes (http://127.0.0.1:47999)"),
+            "{line}"
+        );
+        assert!(
+            line.ends_with("; metrics, logs, traces is sent without it"),
+            "{line}"
+        );
+        assert!(!line.contains("s3cret"));
+    }
+
+    #[test]
+    fn credentials_from_the_source_that_chose_the_destination_or_below_are_sent() {
+        // The project's own headers to the project's endpoint.
+        let c = trusted_project(
+            &[],
+            &[(HEADERS, "authorization=user")],
+            &[
+                (ENDPOINT, "http://team:4317"),
+                (HEADERS, "authorization=team"),
+            ],
+        );
+        assert_eq!(c.metrics.otlp.headers, vec![pair("authorization", "team")]);
+        // The user's headers to a managed endpoint, or to the default one.
+        let c = trusted_project(
+            &[(ENDPOINT, "http://corp:4317")],
+            &[(HEADERS, "authorization=user")],
+            &[],
+        );
+        assert_eq!(c.metrics.otlp.headers, vec![pair("authorization", "user")]);
+        assert_eq!(c.metrics.otlp.chosen_by, Trust::Managed);
+        let c = trusted_project(&[], &[(HEADERS, "authorization=user")], &[]);
+        assert_eq!(c.logs.otlp.headers, vec![pair("authorization", "user")]);
+        assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
+    }
+
+    #[test]
+    fn managed_credentials_do_not_follow_a_users_endpoint() {
+        let c = trusted_project(
+            &[(HEADERS, "authorization=corp")],
+            &[(ENDPOINT, "http://mine:4317")],
+            &[],
+        );
+        assert!(c.traces.otlp.headers.is_empty());
+        assert_eq!(c.traces.otlp.chosen_by, Trust::User);
+        assert_eq!(about(&c, HEADERS).len(), 1);
+    }
+
+    #[test]
+    fn a_signal_endpoint_from_the_project_withholds_credentials_from_that_signal_only() {
+        let c = trusted_project(
+            &[],
+            &[
+                (ENDPOINT, "http://mine:4317"),
+                (HEADERS, "authorization=user"),
+            ],
+            &[("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://evil:4317")],
+        );
+        assert!(c.metrics.otlp.headers.is_empty());
+        assert_eq!(c.logs.otlp.headers, vec![pair("authorization", "user")]);
+        assert_eq!(c.traces.otlp.headers, vec![pair("authorization", "user")]);
+        let line = about(&c, HEADERS)[0].to_string();
+        assert!(
+            line.contains("chose where metrics goes (http://evil:4317)"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn a_project_ca_or_plaintext_switch_withholds_the_users_credentials() {
+        let client = [
+            ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/u/cert.pem"),
+            ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "/u/key.pem"),
+            (HEADERS, "authorization=user"),
+            (ENDPOINT, "https://mine:4317"),
+        ];
+        for project in [
+            ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/p/ca.pem"),
+            ("OTEL_EXPORTER_OTLP_INSECURE", "true"),
+        ] {
+            let c = trusted_project(&[], &client, &[project]);
+            for signal in Signal::ALL {
+                let otlp = &c.signal(signal).otlp;
+                assert_eq!(otlp.chosen_by, Trust::Project, "{project:?}");
+                assert!(otlp.headers.is_empty(), "{project:?}");
+                assert_eq!(otlp.tls.client_certificate, None, "{project:?}");
+                assert_eq!(otlp.tls.client_key, None, "{project:?}");
+            }
+            for var in [
+                HEADERS,
+                "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+                "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+            ] {
+                assert_eq!(about(&c, var).len(), 1, "{project:?} {var}");
+            }
+        }
+    }
+
+    #[test]
+    fn untrusted_project_files_change_nothing() {
+        let c = Config::from_sources(
+            &Sources::new()
+                .with_layer(
+                    Source::UserSettings(PathBuf::from("/u")),
+                    [
+                        (ENDPOINT, "http://mine:4317"),
+                        (HEADERS, "authorization=user"),
+                    ],
+                )
+                .with_layer(
+                    Source::LocalSettings(PathBuf::from("/p/l")),
+                    [
+                        (ENDPOINT, "http://evil:4317"),
+                        ("OTEL_EXPORTER_OTLP_INSECURE", "true"),
+                    ],
+                ),
+        );
+        assert_eq!(c.metrics.otlp.endpoint, "http://mine:4317");
+        assert_eq!(c.metrics.otlp.headers, vec![pair("authorization", "user")]);
+        assert_eq!(c.metrics.otlp.chosen_by, Trust::User);
+        assert_eq!(c.ignored.len(), 2);
+        assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
     }
 }

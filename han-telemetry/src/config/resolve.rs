@@ -14,6 +14,9 @@ use super::{
     Temporality, otlp,
 };
 
+/// The switch, honoured from managed settings, the process environment and the user's settings
+/// only, that lets a project's settings files configure telemetry.
+pub const TRUST_PROJECT_SETTINGS: &str = "HAN_TELEMETRY_TRUST_PROJECT_SETTINGS";
 pub(crate) const ENABLE_TELEMETRY: &str = "CLAUDE_CODE_ENABLE_TELEMETRY";
 pub(crate) const SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
 pub(crate) const TEMPORALITY: &str = "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE";
@@ -45,6 +48,8 @@ const DEFAULT_RETENTION_DAYS: u64 = 30;
 pub(crate) fn resolve(sources: &Sources) -> Config {
     let mut r = Resolver::new(sources);
 
+    // Read for its provenance and diagnostics; `Sources` has already applied it.
+    r.setting(TRUST_PROJECT_SETTINGS, parse::enable_flag, false, true);
     let telemetry_on = r.setting(ENABLE_TELEMETRY, parse::enable_flag, false, true);
     let sdk_disabled = r.setting(SDK_DISABLED, parse::otel_bool, false, false);
 
@@ -95,6 +100,8 @@ pub(crate) fn resolve(sources: &Sources) -> Config {
         tracestate,
         provenance: r.provenance,
         diagnostics,
+        project_trust: sources.project_trust().clone(),
+        ignored: sources.ignored().to_vec(),
     }
 }
 
@@ -567,7 +574,13 @@ mod tests {
     fn used_values_record_their_source() {
         let path = PathBuf::from("/p/.claude/settings.json");
         let sources = Sources::new()
-            .with_layer(Source::ProcessEnv, [(ENABLE_TELEMETRY, "1")])
+            .with_layer(
+                Source::ProcessEnv,
+                [
+                    (ENABLE_TELEMETRY, "1"),
+                    (super::super::TRUST_PROJECT_SETTINGS, "1"),
+                ],
+            )
             .with_layer(
                 Source::ProjectSettings(path.clone()),
                 [(SERVICE_NAME, "svc"), (ENABLE_TELEMETRY, "0")],

@@ -1,8 +1,15 @@
-//! Where configuration values come from, and in which order they win.
+//! Where configuration values come from, in which order they win, and which are trusted.
 //!
 //! Hooks no longer inherit `OTEL_*` from Claude Code, so the same variables are also read from the
 //! `env` blocks of Claude Code's settings files, in Claude Code's own precedence: managed settings,
 //! then the process environment, then local, project and user settings.
+//!
+//! A project's files (`.claude/settings.json`, `.claude/settings.local.json`) come with the
+//! repository, which the user did not necessarily write: as in Claude Code, nothing in them
+//! routes or authenticates telemetry unless a trusted source (managed settings, the process
+//! environment or the user's settings) sets [`TRUST_PROJECT_SETTINGS`]. Claude Code also copies
+//! a project's `env` values into a hook's environment, so under Claude Code a process-environment
+//! value that only a project file explains is that file's, not the user's.
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
@@ -10,6 +17,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::diagnostic::{Diagnostic, mask_value};
+pub use super::resolve::TRUST_PROJECT_SETTINGS;
 use super::settings_file::{self, Loaded};
 
 /// Where a value came from, for diagnostics and `doctor`.
@@ -58,6 +66,100 @@ impl fmt::Display for Source {
     }
 }
 
+/// How far a source is trusted to route and authenticate telemetry, least trusted first.
+///
+/// A credential (headers, a client certificate and key) is only sent to a destination that a
+/// source at least as trusted as the credential's own chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Trust {
+    /// A project's `.claude/settings.json` or `.claude/settings.local.json`: a repository can
+    /// ship either.
+    Project,
+    /// The user's own: the process environment and the user's settings.
+    User,
+    /// The organisation's managed settings, and han-telemetry's defaults (nobody less trusted
+    /// chose them).
+    Managed,
+}
+
+impl Trust {
+    /// As people read it, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Trust::Project => "project settings",
+            Trust::User => "the user's environment and settings",
+            Trust::Managed => "managed settings",
+        }
+    }
+}
+
+impl Source {
+    /// How far this source is trusted to route and authenticate telemetry.
+    pub fn trust(&self) -> Trust {
+        match self {
+            Source::Managed(_) | Source::Default => Trust::Managed,
+            Source::ProcessEnv | Source::UserSettings(_) => Trust::User,
+            Source::LocalSettings(_) | Source::ProjectSettings(_) => Trust::Project,
+        }
+    }
+}
+
+/// A value that was set but not used because of where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignored {
+    /// The variable.
+    pub variable: String,
+    /// Its value, masked.
+    pub value: String,
+    /// The project file it came from.
+    pub source: Source,
+    /// It reached the process environment because Claude Code copies a project's `env`
+    /// values into the hooks it starts.
+    pub copied_to_env: bool,
+}
+
+impl Ignored {
+    /// Why it was not used, one sentence.
+    pub fn reason(&self) -> String {
+        let via = if self.copied_to_env {
+            " (Claude Code copied it into the process environment)"
+        } else {
+            ""
+        };
+        if self.variable == TRUST_PROJECT_SETTINGS {
+            format!(
+                "{}{via} cannot trust itself: {TRUST_PROJECT_SETTINGS} is honoured only from \
+                 managed settings, the process environment or the user's settings",
+                self.source
+            )
+        } else {
+            format!(
+                "{}{via} comes with the repository, so it does not configure telemetry; set \
+                 {TRUST_PROJECT_SETTINGS}=1 in your user settings to let project files do so",
+                self.source
+            )
+        }
+    }
+}
+
+/// Whether the project's settings files may configure telemetry, and what decided it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectTrust {
+    /// Project files configure telemetry.
+    pub trusted: bool,
+    /// The source of [`TRUST_PROJECT_SETTINGS`], or [`Source::Default`] when it is unset.
+    pub decided_by: Source,
+}
+
+impl Default for ProjectTrust {
+    fn default() -> Self {
+        ProjectTrust {
+            trusted: false,
+            decided_by: Source::Default,
+        }
+    }
+}
+
 /// Whether han-telemetry reads a variable; everything else in the environment is left alone so
 /// unrelated secrets never enter our data structures.
 pub(crate) fn is_relevant(name: &str) -> bool {
@@ -74,6 +176,12 @@ pub struct Sources {
     layers: Vec<(Source, BTreeMap<String, String>)>,
     diagnostics: Vec<Diagnostic>,
     claude_dir: Option<PathBuf>,
+    project: ProjectTrust,
+    /// Process-environment values that only a project file explains, taken out of the
+    /// environment layer (their file's layer still has them).
+    copied: Vec<Ignored>,
+    /// What trust leaves unused, recomputed whenever layers change.
+    ignored: Vec<Ignored>,
 }
 
 impl Sources {
@@ -94,6 +202,7 @@ impl Sources {
             .map(|(name, value)| (name.into(), value.into()))
             .collect();
         self.layers.push((source, vars));
+        self.apply_trust();
         self
     }
 
@@ -128,34 +237,134 @@ impl Sources {
 
         sources.add_process_env(&opts.env);
 
-        let project_settings = opts.project_dir().map(|project| {
+        let user = opts.user_settings();
+        if let Some(project) = opts.project_dir() {
             let dir = project.join(".claude");
             let local = dir.join("settings.local.json");
             sources.add_file(Source::LocalSettings(local.clone()), &local);
             let shared = dir.join("settings.json");
-            sources.add_file(Source::ProjectSettings(shared.clone()), &shared);
-            shared
-        });
-
-        if let Some(user) = opts.user_settings() {
-            // With the project at $HOME both names point at one file; it counts once, as project.
-            let already_read = project_settings
-                .as_deref()
-                .is_some_and(|project| same_file(project, &user));
-            if !already_read {
-                sources.add_file(Source::UserSettings(user.clone()), &user);
+            // With the project at $HOME both names point at one file; it counts once, as the
+            // user's: it is the user's own file, whatever directory the hook runs in.
+            if !user.as_deref().is_some_and(|user| same_file(&shared, user)) {
+                sources.add_file(Source::ProjectSettings(shared.clone()), &shared);
             }
         }
+        if let Some(user) = user {
+            sources.add_file(Source::UserSettings(user.clone()), &user);
+        }
+        if opts.env_var("CLAUDECODE").is_some() {
+            sources.take_copied_values();
+        }
+        sources.apply_trust();
         sources
     }
 
-    /// The value from the highest layer that has `var`, with that layer's source.
+    /// Under Claude Code, a process-environment value equal to a project file's value of the
+    /// same variable, which no trusted file sets to that value, was copied there from the
+    /// project file by Claude Code: it is moved out of the environment layer, so that it
+    /// counts as the file's.
+    fn take_copied_values(&mut self) {
+        let mut copied = Vec::new();
+        if let Some(env_index) = self
+            .layers
+            .iter()
+            .position(|(source, _)| *source == Source::ProcessEnv)
+        {
+            let env = &self.layers[env_index].1;
+            let file_with = |name: &str, value: &str, project: bool| {
+                self.layers.iter().find(|(source, vars)| {
+                    *source != Source::ProcessEnv
+                        && (source.trust() == Trust::Project) == project
+                        && vars.get(name).is_some_and(|v| v == value)
+                })
+            };
+            for (name, value) in env {
+                if file_with(name, value, false).is_some() {
+                    continue;
+                }
+                if let Some((project, _)) = file_with(name, value, true) {
+                    copied.push(Ignored {
+                        variable: name.clone(),
+                        value: mask_value(name, value),
+                        source: project.clone(),
+                        copied_to_env: true,
+                    });
+                }
+            }
+            let env = &mut self.layers[env_index].1;
+            for c in &copied {
+                env.remove(&c.variable);
+            }
+        }
+        self.copied = copied;
+    }
+
+    /// Decides whether project files are trusted and lists what is ignored.
+    fn apply_trust(&mut self) {
+        self.project = self
+            .layers
+            .iter()
+            .filter(|(source, _)| source.trust() > Trust::Project)
+            .find_map(|(source, vars)| {
+                let value = vars.get(TRUST_PROJECT_SETTINGS)?;
+                (!value.trim().is_empty()).then(|| ProjectTrust {
+                    // A bad value is reported by the resolver; until fixed, nothing is trusted.
+                    trusted: super::parse::enable_flag(value).unwrap_or(false),
+                    decided_by: source.clone(),
+                })
+            })
+            .unwrap_or_default();
+        let trusted = self.project.trusted;
+        let mut ignored: Vec<Ignored> = if trusted {
+            Vec::new()
+        } else {
+            self.copied.clone()
+        };
+        for (source, vars) in &self.layers {
+            if source.trust() != Trust::Project {
+                continue;
+            }
+            for (name, value) in vars {
+                if (trusted && name != TRUST_PROJECT_SETTINGS)
+                    || ignored
+                        .iter()
+                        .any(|i| i.variable == *name && i.source == *source)
+                {
+                    continue;
+                }
+                ignored.push(Ignored {
+                    variable: name.clone(),
+                    value: mask_value(name, value),
+                    source: source.clone(),
+                    copied_to_env: false,
+                });
+            }
+        }
+        self.ignored = ignored;
+    }
+
+    /// Whether project files configure telemetry, and what decided it.
+    pub fn project_trust(&self) -> &ProjectTrust {
+        &self.project
+    }
+
+    /// Values set in project files (or copied from them into the environment) that are not
+    /// used, in layer order.
+    pub fn ignored(&self) -> &[Ignored] {
+        &self.ignored
+    }
+
+    /// The value from the highest layer that has `var` and may set it, with that layer's
+    /// source. Project files may set nothing unless [`Sources::project_trust`] says so, and
+    /// never [`TRUST_PROJECT_SETTINGS`] itself.
     ///
     /// An empty value still counts as set, as it would in a real environment: it shadows lower
     /// layers, and the parser for that variable decides what empty means.
     pub fn get(&self, var: &str) -> Option<(&str, &Source)> {
+        let project_may = self.project.trusted && var != TRUST_PROJECT_SETTINGS;
         self.layers
             .iter()
+            .filter(|(source, _)| project_may || source.trust() != Trust::Project)
             .find_map(|(source, vars)| vars.get(var).map(|value| (value.as_str(), source)))
     }
 
@@ -164,7 +373,8 @@ impl Sources {
         &self.diagnostics
     }
 
-    /// The layers, highest precedence first (for `doctor`; values are unmasked).
+    /// The layers, highest precedence first, including project layers that are not trusted
+    /// (values are unmasked).
     pub fn layers(&self) -> impl Iterator<Item = (&Source, &BTreeMap<String, String>)> {
         self.layers.iter().map(|(source, vars)| (source, vars))
     }
@@ -235,6 +445,8 @@ impl fmt::Debug for Sources {
             )
             .field("diagnostics", &self.diagnostics)
             .field("claude_dir", &self.claude_dir)
+            .field("project", &self.project)
+            .field("ignored", &self.ignored)
             .finish()
     }
 }
@@ -366,6 +578,11 @@ mod tests {
         format!(r#"{{"env": {{"{var}": "{value}"}}}}"#)
     }
 
+    /// The user's settings with `var` and the switch that lets project files configure.
+    fn trusting_settings(var: &str, value: &str) -> String {
+        format!(r#"{{"env": {{"{var}": "{value}", "{TRUST_PROJECT_SETTINGS}": "1"}}}}"#)
+    }
+
     /// A home, a project and a managed file that may or may not be written.
     struct World {
         dir: TempDir,
@@ -410,7 +627,10 @@ mod tests {
             &settings(VAR, "local"),
         );
         let project = world.write("project/.claude/settings.json", &settings(VAR, "project"));
-        let user = world.write("home/.claude/settings.json", &settings(VAR, "user"));
+        let user = world.write(
+            "home/.claude/settings.json",
+            &trusting_settings(VAR, "user"),
+        );
         let process = env(&[(VAR, "env")]);
 
         let check = |opts: &DiscoverOptions, value: &str, source: Source| {
@@ -461,6 +681,10 @@ mod tests {
     #[test]
     fn claude_project_dir_beats_cwd() {
         let world = World::new("projectdir");
+        world.write(
+            "home/.claude/settings.json",
+            &trusting_settings("OTEL_B", "b"),
+        );
         world.write("project/.claude/settings.json", &settings(VAR, "cwd"));
         let other = world.write("other/.claude/settings.json", &settings(VAR, "other"));
         let dir = world.dir.path().join("other");
@@ -475,6 +699,10 @@ mod tests {
     #[test]
     fn relative_claude_project_dir_is_resolved_against_cwd() {
         let world = World::new("relproject");
+        world.write(
+            "home/.claude/settings.json",
+            &trusting_settings("OTEL_B", "b"),
+        );
         let nested = world.write(
             "project/sub/.claude/settings.json",
             &settings(VAR, "nested"),
@@ -490,6 +718,10 @@ mod tests {
     #[test]
     fn empty_claude_project_dir_falls_back_to_cwd() {
         let world = World::new("emptyproject");
+        world.write(
+            "home/.claude/settings.json",
+            &trusting_settings("OTEL_B", "b"),
+        );
         let shared = world.write("project/.claude/settings.json", &settings(VAR, "cwd"));
         let sources = Sources::discover_with(&world.options(env(&[("CLAUDE_PROJECT_DIR", "")])));
         assert_eq!(
@@ -527,7 +759,7 @@ mod tests {
     }
 
     #[test]
-    fn project_at_home_reads_the_shared_file_once_as_project() {
+    fn project_at_home_reads_the_shared_file_once_as_the_users() {
         let world = World::new("samefile");
         let path = world.write("home/.claude/settings.json", &settings(VAR, "x"));
         let mut opts = world.options(vec![]);
@@ -536,9 +768,10 @@ mod tests {
         let kinds: Vec<_> = sources.layers().map(|(source, _)| source.clone()).collect();
         assert_eq!(
             kinds,
-            vec![Source::ProcessEnv, Source::ProjectSettings(path)],
-            "only the env layer and the project layer"
+            vec![Source::ProcessEnv, Source::UserSettings(path.clone())],
+            "only the env layer and the user's file"
         );
+        assert_eq!(sources.get(VAR), Some(("x", &Source::UserSettings(path))));
     }
 
     #[test]
@@ -673,6 +906,190 @@ mod tests {
             "user settings (/h/.claude/settings.json)"
         );
         assert_eq!(Source::Default.to_string(), "default");
+    }
+
+    #[test]
+    fn project_files_configure_nothing_by_default_and_each_value_is_listed() {
+        let world = World::new("untrusted");
+        let local = world.write(
+            "project/.claude/settings.local.json",
+            &settings("OTEL_EXPORTER_OTLP_ENDPOINT", "http://evil:4317"),
+        );
+        let project = world.write(
+            "project/.claude/settings.json",
+            r#"{"env": {"OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer s3cret", "OTEL_SERVICE_NAME": "p"}}"#,
+        );
+        let user = world.write("home/.claude/settings.json", &settings(VAR, "user"));
+        let sources = Sources::discover_with(&world.options(vec![]));
+        assert_eq!(
+            sources.get(VAR),
+            Some(("user", &Source::UserSettings(user)))
+        );
+        assert_eq!(sources.get("OTEL_EXPORTER_OTLP_ENDPOINT"), None);
+        assert_eq!(sources.get("OTEL_EXPORTER_OTLP_HEADERS"), None);
+        assert!(!sources.project_trust().trusted);
+        let ignored: Vec<(&str, &str, &Source)> = sources
+            .ignored()
+            .iter()
+            .map(|i| (i.variable.as_str(), i.value.as_str(), &i.source))
+            .collect();
+        assert_eq!(
+            ignored,
+            vec![
+                (
+                    "OTEL_EXPORTER_OTLP_ENDPOINT",
+                    "http://evil:4317",
+                    &Source::LocalSettings(local)
+                ),
+                (
+                    "OTEL_EXPORTER_OTLP_HEADERS",
+                    "authorization=***",
+                    &Source::ProjectSettings(project.clone())
+                ),
+                ("OTEL_SERVICE_NAME", "p", &Source::ProjectSettings(project)),
+            ]
+        );
+        assert!(
+            sources.ignored()[0]
+                .reason()
+                .contains("set HAN_TELEMETRY_TRUST_PROJECT_SETTINGS=1 in your user settings"),
+            "{}",
+            sources.ignored()[0].reason()
+        );
+    }
+
+    #[test]
+    fn trust_comes_from_managed_env_or_user_only_and_the_highest_decides() {
+        let world = World::new("trusted");
+        let project = world.write("project/.claude/settings.json", &settings(VAR, "project"));
+        let user = world.write(
+            "home/.claude/settings.json",
+            &trusting_settings("OTEL_B", "b"),
+        );
+        let sources = Sources::discover_with(&world.options(vec![]));
+        assert!(sources.project_trust().trusted);
+        assert_eq!(
+            sources.project_trust().decided_by,
+            Source::UserSettings(user.clone())
+        );
+        assert_eq!(
+            sources.get(VAR),
+            Some(("project", &Source::ProjectSettings(project.clone())))
+        );
+        assert!(sources.ignored().is_empty(), "{:?}", sources.ignored());
+
+        // The process environment turns it off again.
+        let sources = Sources::discover_with(&world.options(env(&[(TRUST_PROJECT_SETTINGS, "0")])));
+        assert!(!sources.project_trust().trusted);
+        assert_eq!(sources.project_trust().decided_by, Source::ProcessEnv);
+        assert_eq!(sources.get(VAR), None);
+
+        // Managed settings beat everything.
+        let managed = world.write(
+            "managed-settings.json",
+            &settings(TRUST_PROJECT_SETTINGS, "off"),
+        );
+        let sources = Sources::discover_with(&world.options(env(&[(TRUST_PROJECT_SETTINGS, "1")])));
+        assert!(!sources.project_trust().trusted);
+        assert_eq!(sources.project_trust().decided_by, Source::Managed(managed));
+    }
+
+    #[test]
+    fn a_project_file_cannot_trust_itself() {
+        let world = World::new("selftrust");
+        let project = world.write(
+            "project/.claude/settings.json",
+            &trusting_settings(VAR, "project"),
+        );
+        let sources = Sources::discover_with(&world.options(vec![]));
+        assert!(!sources.project_trust().trusted);
+        assert_eq!(sources.get(VAR), None);
+        assert_eq!(sources.get(TRUST_PROJECT_SETTINGS), None);
+        let reason = sources
+            .ignored()
+            .iter()
+            .find(|i| i.variable == TRUST_PROJECT_SETTINGS)
+            .map(Ignored::reason)
+            .unwrap_or_default();
+        assert!(reason.contains("cannot trust itself"), "{reason}");
+
+        // Even when another file trusts projects, the switch is read from trusted files only.
+        let _ = project;
+        world.write(
+            "home/.claude/settings.json",
+            &settings(TRUST_PROJECT_SETTINGS, "0"),
+        );
+        let sources = Sources::discover_with(&world.options(vec![]));
+        assert!(!sources.project_trust().trusted);
+    }
+
+    #[test]
+    fn under_claude_code_an_environment_value_only_a_project_file_explains_is_the_files() {
+        let world = World::new("copied");
+        let project = world.write(
+            "project/.claude/settings.json",
+            r#"{"env": {"HAN_METRICS_DIR": "/planted", "OTEL_SERVICE_NAME": "shared", "HAN_TELEMETRY_TRUST_PROJECT_SETTINGS": "1"}}"#,
+        );
+        world.write(
+            "home/.claude/settings.json",
+            &settings("OTEL_SERVICE_NAME", "shared"),
+        );
+        let vars = [
+            ("HAN_METRICS_DIR", "/planted"),
+            ("OTEL_SERVICE_NAME", "shared"),
+            (TRUST_PROJECT_SETTINGS, "1"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "5"),
+        ];
+        let mut with_claude = vars.to_vec();
+        with_claude.push(("CLAUDECODE", "1"));
+        let sources = Sources::discover_with(&world.options(env(&with_claude)));
+        assert_eq!(sources.get("HAN_METRICS_DIR"), None);
+        assert!(
+            !sources.project_trust().trusted,
+            "copied switch is the project's"
+        );
+        assert_eq!(
+            sources.get("OTEL_SERVICE_NAME"),
+            Some(("shared", &Source::ProcessEnv)),
+            "the user's file explains it too"
+        );
+        assert_eq!(
+            sources.get("OTEL_EXPORTER_OTLP_TIMEOUT"),
+            Some(("5", &Source::ProcessEnv)),
+            "no file explains it"
+        );
+        let copied: Vec<_> = sources
+            .ignored()
+            .iter()
+            .filter(|i| i.copied_to_env)
+            .map(|i| (i.variable.as_str(), &i.source))
+            .collect();
+        assert_eq!(
+            copied,
+            vec![
+                ("HAN_METRICS_DIR", &Source::ProjectSettings(project.clone())),
+                (TRUST_PROJECT_SETTINGS, &Source::ProjectSettings(project)),
+            ]
+        );
+
+        // Outside Claude Code nothing copies: the environment is the user's.
+        let sources = Sources::discover_with(&world.options(env(&vars)));
+        assert_eq!(
+            sources.get("HAN_METRICS_DIR"),
+            Some(("/planted", &Source::ProcessEnv))
+        );
+        assert!(sources.project_trust().trusted);
+    }
+
+    #[test]
+    fn trust_levels_order_project_user_managed() {
+        assert!(Trust::Project < Trust::User && Trust::User < Trust::Managed);
+        assert_eq!(Source::Default.trust(), Trust::Managed);
+        assert_eq!(Source::ProcessEnv.trust(), Trust::User);
+        assert_eq!(
+            Source::LocalSettings(PathBuf::from("/p")).trust(),
+            Trust::Project
+        );
     }
 
     #[test]
