@@ -241,6 +241,14 @@ fn a_collector_refusing_connections() {
             ]),
             &is(ExportOutcome::Failed),
         );
+        // No layer of the error chain is said twice ("tcp connect error: tcp connect error").
+        let parts: Vec<&str> = ran.0.stderr.split(": ").collect();
+        assert!(
+            parts.windows(2).all(|w| w[0] != w[1]),
+            "{}: {}",
+            protocol.name(),
+            ran.0.stderr
+        );
     }
 }
 

@@ -649,6 +649,29 @@ fn endpoint_credentials_never_appear_when_the_export_fails() {
         e.run(&format!("{target} over {protocol} via {variable}"), &run)
             .store(&store_dir(&s));
     }
+    // A token in the endpoint's query string, on every protocol, refused and answered 401.
+    for (target, endpoint, protocol) in [
+        ("refused", refused.as_str(), "grpc"),
+        ("refused", refused.as_str(), "http/protobuf"),
+        ("refused", refused.as_str(), "http/json"),
+        (
+            "401 echoing",
+            unauthorized.endpoint.as_str(),
+            "http/protobuf",
+        ),
+    ] {
+        let s = Scratch::new("url-fail-query");
+        let url = format!("{endpoint}/?key={secret}&team=core");
+        let mut v = export_vars(protocol, endpoint);
+        v.push(("OTEL_EXPORTER_OTLP_ENDPOINT".to_owned(), url));
+        let run = hook_on_clean_file(&s, &v);
+        assert!(!warnings(&run).is_empty(), "{}", run.show());
+        e.run(
+            &format!("{target} over {protocol}, token in the query"),
+            &run,
+        )
+        .store(&store_dir(&s));
+    }
     // The same through the user's settings file.
     let s = Scratch::new("url-fail-file");
     let (url, _) = with_userinfo(&refused, &secret);

@@ -677,3 +677,24 @@ fn a_trusted_project_destination_shows_the_users_credentials_withheld() {
         text.stdout
     );
 }
+
+/// A token in the endpoint's query string is masked in every line `doctor` prints, its key
+/// kept, over every protocol, in text and JSON, with the probe failing.
+#[test]
+fn a_token_in_the_endpoint_query_is_never_shown() {
+    let home = TempDir::new("query-token");
+    for protocol in ["grpc", "http/protobuf", "http/json"] {
+        let endpoint = format!("http://127.0.0.1:9/?key={SECRET}");
+        let vars = [
+            ("CLAUDE_CODE_ENABLE_TELEMETRY", "1"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ];
+        for format in [&[][..], &["--json"][..]] {
+            let out = doctor(&home, &vars, format);
+            out.assert_code(1);
+            assert_no_secret(&out);
+            assert!(out.stdout.contains("key=***"), "{protocol}: {}", out.stdout);
+        }
+    }
+}

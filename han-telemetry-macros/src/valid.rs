@@ -73,6 +73,35 @@ fn list(items: &[&str]) -> String {
         .join(", ")
 }
 
+/// The candidate closest to `typed` if it is near enough to be a typo (at most a third of
+/// its letters differ, and at least one is right).
+fn did_you_mean<'a>(typed: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(typed, c), *c))
+        .filter(|(d, c)| *d > 0 && *d * 3 <= c.len().max(typed.len()))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance over bytes (argument names are ASCII identifiers).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b = b.as_bytes();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.bytes().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != cb))
+                .min(above + 1)
+                .min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 /// Names of the function's parameters that can be referred to (simple identifiers).
 fn parameter_names(item: &ItemFn) -> Vec<String> {
     item.sig
@@ -107,17 +136,27 @@ pub(crate) fn validate(family: Family, args: &Args, item: &ItemFn) -> syn::Resul
         .copied()
         .chain(["success", "crate"])
         .collect();
+    // Arguments a typo stood for: they are not reported missing as well, so one mistake
+    // gives one error, at the typo.
+    let mut meant: Vec<&str> = Vec::new();
     for pair in &args.pairs {
         let key = pair.key.to_string();
         if !allowed_keys.contains(&key.as_str()) {
-            errors.push(syn::Error::new(
-                pair.key.span(),
-                format!(
+            let message = match did_you_mean(&key, &allowed_keys) {
+                Some(close) => {
+                    meant.push(close);
+                    format!(
+                        "unknown argument `{key}` for `#[{}]`; did you mean `{close}`?",
+                        family.attribute()
+                    )
+                }
+                None => format!(
                     "unknown argument `{key}` for `#[{}]`; expected one of {}",
                     family.attribute(),
                     list(&allowed_keys)
                 ),
-            ));
+            };
+            errors.push(syn::Error::new(pair.key.span(), message));
             continue;
         }
         match &pair.value {
@@ -152,6 +191,12 @@ pub(crate) fn validate(family: Family, args: &Args, item: &ItemFn) -> syn::Resul
         if !family.flags().contains(&name.as_str()) {
             let hint = if family.string_keys().contains(&name.as_str()) || name == "success" {
                 format!("`{name}` needs a value: `{name} = ...`")
+            } else if let Some(close) = did_you_mean(&name, family.flags()) {
+                meant.push(close);
+                format!(
+                    "unknown argument `{name}` for `#[{}]`; did you mean `{close}`?",
+                    family.attribute()
+                )
             } else if family.flags().is_empty() {
                 format!("unknown argument `{name}` for `#[{}]`", family.attribute())
             } else {
@@ -181,13 +226,14 @@ pub(crate) fn validate(family: Family, args: &Args, item: &ItemFn) -> syn::Resul
         .required_keys()
         .iter()
         .copied()
-        .filter(|k| args.get(k).is_none())
+        .filter(|k| args.get(k).is_none() && !meant.contains(k))
         .collect();
     if family == Family::Plugin
         && !args
             .flags
             .iter()
             .any(|f| f == "install" || f == "uninstall")
+        && !meant.iter().any(|k| *k == "install" || *k == "uninstall")
     {
         missing.insert(0, "install` or `uninstall");
     }
@@ -210,5 +256,27 @@ pub(crate) fn validate(family: Family, args: &Args, item: &ItemFn) -> syn::Resul
             first.extend(errors);
             Err(first)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_find_their_argument_and_strangers_find_none() {
+        let keys = ["hook_name", "hook_type", "success", "crate"];
+        assert_eq!(did_you_mean("hook_typ", &keys), Some("hook_type"));
+        assert_eq!(did_you_mean("hooktype", &keys), Some("hook_type"));
+        assert_eq!(did_you_mean("sucess", &keys), Some("success"));
+        assert_eq!(did_you_mean("hook_nam", &keys), Some("hook_name"));
+        assert_eq!(did_you_mean("hook_kind", &keys), None);
+        assert_eq!(did_you_mean("level", &keys), None);
+        assert_eq!(
+            did_you_mean("instal", &["install", "uninstall"]),
+            Some("install")
+        );
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

@@ -187,6 +187,7 @@ pub(crate) fn classify_export_error(error: &str, detail: Option<&str>) -> Explai
         Some(d) if !d.is_empty() => format!("{error}: {d}"),
         _ => error.to_owned(),
     };
+    let text = without_repeats(&text);
     let lower = text.to_ascii_lowercase();
     let known = CAUSES
         .iter()
@@ -200,6 +201,18 @@ pub(crate) fn classify_export_error(error: &str, detail: Option<&str>) -> Explai
         ),
         fix: known.map_or(UNKNOWN_FIX, |c| c.fix),
     }
+}
+
+/// `a: b: b: c` as `a: b: c`: error chains often repeat a layer's message (tonic's
+/// "tcp connect error: tcp connect error: Connection refused").
+fn without_repeats(text: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in text.split(": ") {
+        if parts.last() != Some(&part) {
+            parts.push(part);
+        }
+    }
+    parts.join(": ")
 }
 
 impl Explained {
@@ -218,6 +231,18 @@ mod tests {
 
     fn explain_export_error(error: &str, detail: Option<&str>) -> String {
         classify_export_error(error, detail).line()
+    }
+
+    #[test]
+    fn a_layer_repeating_its_message_is_said_once() {
+        let e = classify_export_error(
+            "transport error: tcp connect error: tcp connect error: Connection refused (os error 111)",
+            None,
+        );
+        assert_eq!(
+            e.text,
+            "transport error: tcp connect error: Connection refused (os error 111)"
+        );
     }
 
     #[test]

@@ -43,7 +43,7 @@ use opentelemetry_sdk::trace::{
     IdGenerator as _, RandomIdGenerator, SpanData, SpanEvents, SpanExporter as _, SpanLinks,
 };
 
-use crate::config::{Config, Exporter, OtlpConfig, Protocol, Signal, mask_url_userinfo};
+use crate::config::{Config, Exporter, OtlpConfig, Protocol, Signal, mask_url, mask_urls_in};
 use crate::diagnostics;
 use crate::export::{self, FirstExport, Io, ProbeExporter, block_on};
 
@@ -147,7 +147,7 @@ pub fn run(config: &Config, timeout: Duration) -> Vec<ProbeResult> {
                     results.push(ProbeResult {
                         signal,
                         exporter: *exporter,
-                        endpoint: mask_url_userinfo(&otlp.endpoint),
+                        endpoint: mask_url(&otlp.endpoint),
                         protocol: Some(otlp.protocol),
                         outcome: unanswered(timeout),
                     });
@@ -290,9 +290,10 @@ pub(crate) fn setup_cause(error: &str) -> (&'static str, &'static str) {
 }
 
 /// Removes what must never be shown from a transport's message: header values (in case a
-/// server echoes them) and the endpoint's `user:password@`.
+/// server echoes them), and the endpoint's `user:password@` and query values (in every URL,
+/// and the endpoint as written).
 pub(crate) fn scrub(text: &str, otlp: &OtlpConfig) -> String {
-    let mut text = text.replace(&otlp.endpoint, &mask_url_userinfo(&otlp.endpoint));
+    let mut text = mask_urls_in(&text.replace(&otlp.endpoint, &mask_url(&otlp.endpoint)));
     for (_, value) in &otlp.headers {
         // Very short values would mask unrelated text; they are not credentials worth the name.
         if value.len() >= 4 {

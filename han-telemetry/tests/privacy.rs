@@ -288,7 +288,7 @@ fn a_token_pasted_where_a_header_name_goes_is_never_shown() {
 }
 
 /// A password with a `/` (common in base64 tokens) ends the URL's authority early, so
-/// `mask_url_userinfo` finds no userinfo and the invalid-port problem quotes part of it.
+/// `mask_url` finds no userinfo and the invalid-port problem quotes part of it.
 #[test]
 fn a_password_with_a_slash_is_never_shown() {
     let secret = secret("slash");

@@ -247,7 +247,7 @@ fn trust(config: &Config) -> TrustSection {
                 let otlp = &config.signal(s).otlp;
                 Destination {
                     signal: s.name(),
-                    endpoint: han_telemetry::config::mask_url_userinfo(&otlp.endpoint),
+                    endpoint: han_telemetry::config::mask_url(&otlp.endpoint),
                     chosen_by: trust_name(otlp.chosen_by),
                     withheld: otlp.withheld.clone(),
                 }

@@ -120,7 +120,7 @@ pub fn mask_value(variable: &str, value: &str) -> String {
     let masked = if upper.ends_with("HEADERS") {
         mask_header_list(value)
     } else if upper.ends_with("ENDPOINT") {
-        mask_url_userinfo(value)
+        mask_url(value)
     } else if ["TOKEN", "SECRET", "PASSWORD", "API_KEY", "APIKEY"]
         .iter()
         .any(|word| upper.contains(word))
@@ -152,8 +152,67 @@ pub fn mask_header_list(value: &str) -> String {
         .join(",")
 }
 
+/// The form of a URL that is safe to show: its userinfo (`https://user:pass@host`) and the
+/// values of its query (`?key=token`) and its fragment become `***`; query keys stay, so
+/// a reader can tell which parameter carried what.
+pub fn mask_url(value: &str) -> String {
+    mask_query(&mask_userinfo(value))
+}
+
+/// `text` with every URL in it (`scheme://...` up to white space or a closing quote or
+/// bracket) masked like [`mask_url`]: transports name the request's URL in their errors.
+pub fn mask_urls_in(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let scheme_start = rest[..at]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .map_or(0, |i| i + 1);
+        let end = rest[at..]
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>' | ']'))
+            .map_or(rest.len(), |i| at + i);
+        out.push_str(&rest[..scheme_start]);
+        out.push_str(&mask_url(&rest[scheme_start..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The query's values and the fragment of `url` replaced by `***`.
+fn mask_query(url: &str) -> String {
+    let Some(question) = url.find(['?', '#']) else {
+        return url.to_owned();
+    };
+    let (head, tail) = url.split_at(question);
+    let (query, fragment) = match tail.find('#') {
+        Some(hash) => (&tail[..hash], &tail[hash..]),
+        None => (tail, ""),
+    };
+    let mut out = head.to_owned();
+    if let Some(query) = query.strip_prefix('?') {
+        out.push('?');
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, "")) => format!("{key}="),
+                Some((key, _)) => format!("{key}=***"),
+                None if pair.is_empty() => String::new(),
+                None => "***".to_owned(),
+            })
+            .collect();
+        out.push_str(&pairs.join("&"));
+    }
+    if fragment.len() > 1 {
+        out.push_str("#***");
+    } else {
+        out.push_str(fragment);
+    }
+    out
+}
+
 /// Replaces the userinfo of a URL (`https://user:pass@host`) with `***`.
-pub fn mask_url_userinfo(value: &str) -> String {
+fn mask_userinfo(value: &str) -> String {
     let (scheme, rest) = match value.split_once("://") {
         Some((scheme, rest)) => (Some(scheme), rest),
         None => (None, value),
@@ -319,22 +378,22 @@ mod tests {
                 "OTEL_EXPORTER_OTLP_ENDPOINT",
                 "https://u:pw@host:4318/x?q=1"
             ),
-            "https://***@host:4318/x?q=1"
+            "https://***@host:4318/x?q=***"
         );
         assert_eq!(
-            mask_url_userinfo("http://host/a@b"),
+            mask_url("http://host/a@b"),
             "http://host/a@b",
             "an @ in the path is not userinfo"
         );
-        assert_eq!(mask_url_userinfo("u:pw@host"), "***@host");
+        assert_eq!(mask_url("u:pw@host"), "***@host");
         assert_eq!(
-            mask_url_userinfo("https://u:pa/ss@host:4318/v1?q=a@b"),
-            "https://***@host:4318/v1?q=a@b",
+            mask_url("https://u:pa/ss@host:4318/v1?q=a@b"),
+            "https://***@host:4318/v1?q=***",
             "a `/` in the password does not end the userinfo"
         );
-        assert_eq!(mask_url_userinfo("u:pa/ss@host"), "***@host");
+        assert_eq!(mask_url("u:pa/ss@host"), "***@host");
         assert_eq!(
-            mask_url_userinfo("http://host:4318/a@b"),
+            mask_url("http://host:4318/a@b"),
             "http://host:4318/a@b",
             "after a host and port, an @ in the path is still not userinfo"
         );
@@ -353,5 +412,41 @@ mod tests {
         let shown = mask_value("OTEL_SERVICE_NAME", &long);
         assert_eq!(shown.chars().count(), MAX_SHOWN_CHARS + 1);
         assert!(shown.ends_with('…'));
+    }
+
+    #[test]
+    fn urls_in_text_lose_userinfo_and_query_values() {
+        assert_eq!(
+            mask_urls_in(
+                "error sending request for url (http://user:s3cr%2Ft@127.0.0.1:4318/v1/logs): x"
+            ),
+            "error sending request for url (http://***@127.0.0.1:4318/v1/logs): x"
+        );
+        assert_eq!(
+            mask_urls_in("a https://h:1/p and http://u@h and ftp://"),
+            "a https://h:1/p and http://***@h and ftp://"
+        );
+        assert_eq!(
+            mask_urls_in("for url (http://127.0.0.1:4317/v1/metrics?key=T0KEN&debug): refused"),
+            "for url (http://127.0.0.1:4317/v1/metrics?key=***&***): refused"
+        );
+    }
+
+    #[test]
+    fn query_values_and_fragments_are_masked_keys_kept() {
+        assert_eq!(
+            mask_url("http://127.0.0.1:4317/?key=T0KEN"),
+            "http://127.0.0.1:4317/?key=***"
+        );
+        assert_eq!(
+            mask_url("https://u:p@h/v1/logs?a=1&b=&c#frag"),
+            "https://***@h/v1/logs?a=***&b=&***#***"
+        );
+        assert_eq!(mask_url("http://h:4317"), "http://h:4317");
+        assert_eq!(mask_url("http://h/?"), "http://h/?");
+        assert_eq!(
+            mask_value("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h:4317?token=T0KEN"),
+            "http://h:4317?token=***"
+        );
     }
 }

@@ -17,7 +17,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use diagnostic::{Diagnostic, mask_header_list, mask_url_userinfo, mask_value};
+pub use diagnostic::{Diagnostic, mask_header_list, mask_url, mask_urls_in, mask_value};
 pub use sources::{
     DiscoverOptions, Ignored, ProjectTrust, Source, Sources, TRUST_PROJECT_SETTINGS, Trust,
     default_managed_settings,
@@ -221,7 +221,7 @@ impl fmt::Debug for OtlpConfig {
             .map(|(name, _)| (name.as_str(), "***"))
             .collect();
         f.debug_struct("OtlpConfig")
-            .field("endpoint", &mask_url_userinfo(&self.endpoint))
+            .field("endpoint", &mask_url(&self.endpoint))
             .field("protocol", &self.protocol)
             .field("headers", &headers)
             .field("timeout", &self.timeout)

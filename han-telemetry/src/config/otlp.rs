@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::diagnostic::mask_url_userinfo;
+use super::diagnostic::mask_url;
 use super::parse;
 use super::resolve::{Found, Resolver};
 use super::sources::Trust;
@@ -212,7 +212,7 @@ fn for_signal<'a>(
     // Where the data goes is chosen by the endpoint and by what decides whom the connection
     // trusts (the CA file, plaintext): the least trusted of the sources that set them.
     let chosen_by = endpoint_chosen_by.min(tls_chosen_by);
-    let destination = mask_url_userinfo(&endpoint);
+    let destination = mask_url(&endpoint);
     let mut left_out = Vec::new();
     let mut withhold = |found: &Found<'a>| {
         let keep = found.source.trust() <= chosen_by;
@@ -277,11 +277,7 @@ fn signal_endpoint(
                 }
                 return (endpoint.url, found.source.trust());
             }
-            Err(problem) => r.report(
-                &found,
-                problem,
-                format!("using {}", mask_url_userinfo(&inherited)),
-            ),
+            Err(problem) => r.report(&found, problem, format!("using {}", mask_url(&inherited))),
         }
     }
     if generic.endpoint.is_none() {
@@ -294,7 +290,7 @@ fn report_scheme_added(r: &mut Resolver<'_>, found: &Found<'_>, url: &str) {
     r.report(
         found,
         "has no scheme (http:// or https://)",
-        format!("treating it as {}", mask_url_userinfo(url)),
+        format!("treating it as {}", mask_url(url)),
     );
 }
 

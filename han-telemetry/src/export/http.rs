@@ -27,31 +27,8 @@ struct ObservedClient {
     partial: Arc<Mutex<Option<String>>>,
 }
 
-/// `text` with the `user:password@` of every URL in it replaced by `***@`: reqwest names
-/// the request's URL in its errors, credentials included.
-fn without_credentials(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let (head, tail) = rest.split_at(at + 3);
-        out.push_str(head);
-        let authority_end = tail
-            .find(|c: char| c.is_whitespace() || matches!(c, '/' | '?' | '#' | ')' | '"'))
-            .unwrap_or(tail.len());
-        match tail[..authority_end].rfind('@') {
-            Some(userinfo_end) => {
-                out.push_str("***");
-                rest = &tail[userinfo_end..];
-            }
-            None => rest = tail,
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 /// The error and its sources, one line: "error sending request: tcp connect error: ...",
-/// without URL credentials.
+/// without URL credentials or query values.
 fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
@@ -63,7 +40,7 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
         }
         source = s.source();
     }
-    without_credentials(&text)
+    crate::config::mask_urls_in(&text)
 }
 
 #[async_trait::async_trait]
@@ -294,20 +271,6 @@ mod tests {
     use prost::Message as _;
 
     use super::*;
-
-    #[test]
-    fn url_credentials_are_masked_in_error_text() {
-        assert_eq!(
-            without_credentials(
-                "error sending request for url (http://user:s3cr%2Ft@127.0.0.1:4318/v1/logs): x"
-            ),
-            "error sending request for url (http://***@127.0.0.1:4318/v1/logs): x"
-        );
-        assert_eq!(
-            without_credentials("a https://h:1/p and http://u@h and ftp://"),
-            "a https://h:1/p and http://***@h and ftp://"
-        );
-    }
 
     #[test]
     fn a_protobuf_partial_success_is_read() {
