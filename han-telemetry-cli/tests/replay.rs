@@ -264,8 +264,10 @@ fn failed_exports_are_replayed_once_and_add_up_with_live_runs() {
     let of_signal = |metrics: bool| {
         replayed
             .iter()
-            .filter(|e| matches!(e, Entry::Export { metrics: m, logs: l, .. }
-                if m.is_some() == metrics && l.is_some() != metrics))
+            .filter(|e| {
+                matches!(e, Entry::Export { metrics: m, logs: l, .. }
+                if m.is_some() == metrics && l.is_some() != metrics)
+            })
             .count()
     };
     assert_eq!((of_signal(true), of_signal(false)), (3, 3), "{replayed:?}");

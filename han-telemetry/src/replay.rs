@@ -312,7 +312,11 @@ impl SignalProgress {
 
 /// Writes a replay receipt for `signal` of each of `processes`, and makes sure it is on disk
 /// before anything else is sent.
-fn receipts(ledger: &LocalStore, processes: &[&Process<'_>], signal: Signal) -> std::io::Result<()> {
+fn receipts(
+    ledger: &LocalStore,
+    processes: &[&Process<'_>],
+    signal: Signal,
+) -> std::io::Result<()> {
     if processes.is_empty() {
         return Ok(());
     }

@@ -44,6 +44,7 @@ pub struct FaultyCollector {
     port: u16,
     wire: Wire,
     requests: Arc<Mutex<HashMap<String, usize>>>,
+    bodies: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
 }
 
 impl FaultyCollector {
@@ -52,12 +53,15 @@ impl FaultyCollector {
         let port = listener.local_addr().expect("local address").port();
         let requests = Arc::new(Mutex::new(HashMap::new()));
         let counts = Arc::clone(&requests);
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&bodies);
         match wire {
             Wire::Http => {
                 thread::spawn(move || {
                     for stream in listener.incoming().flatten() {
                         let counts = Arc::clone(&counts);
-                        thread::spawn(move || serve_http(stream, fault, &counts));
+                        let kept = Arc::clone(&kept);
+                        thread::spawn(move || serve_http(stream, fault, &counts, &kept));
                     }
                 });
             }
@@ -72,6 +76,7 @@ impl FaultyCollector {
             port,
             wire,
             requests,
+            bodies,
         }
     }
 
@@ -87,6 +92,15 @@ impl FaultyCollector {
     /// Requests received per path (`/v1/logs`, `/opentelemetry.proto.collector.logs.v1.LogsService/Export`).
     pub fn requests(&self) -> HashMap<String, usize> {
         self.requests
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The bodies of every OTLP/HTTP request received in full, with their paths, whether
+    /// or not it was answered yet: what a backend got.
+    pub fn bodies(&self) -> Vec<(String, Vec<u8>)> {
+        self.bodies
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
@@ -144,7 +158,12 @@ fn partial_success_json(path: &str) -> String {
 // ---------------------------------------------------------------------------------------
 // OTLP/HTTP
 
-fn serve_http(stream: TcpStream, fault: Fault, counts: &Mutex<HashMap<String, usize>>) {
+fn serve_http(
+    stream: TcpStream,
+    fault: Fault,
+    counts: &Mutex<HashMap<String, usize>>,
+    bodies: &Mutex<Vec<(String, Vec<u8>)>>,
+) {
     let Ok(mut writer) = stream.try_clone() else {
         return;
     };
@@ -188,6 +207,10 @@ fn serve_http(stream: TcpStream, fault: Fault, counts: &Mutex<HashMap<String, us
         if reader.read_exact(&mut body).is_err() {
             return;
         }
+        bodies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((path.clone(), body.clone()));
         let (status, answer): (u16, Vec<u8>) = match fault {
             Fault::Status(status) => (status, b"refused by the test collector".to_vec()),
             Fault::FailFirst { n, status } if before < n => (status, Vec::new()),

@@ -109,10 +109,18 @@ pub(crate) fn run(args: &ReportArgs, json: bool) -> Result<ExitCode, CliError> {
         None => configured_store()?,
     };
     let mut summary = stats::Summary::default();
-    let mut skipped = han_telemetry::store::scan_each(&dir, since, |r| summary.add(&r))
-        .map_err(|e| cannot_read(&dir, &e))?;
     // Records a hook kept in the fallback while the store could not be used safely.
     let fallback = fallback.filter(|f| f.is_dir());
+    let mut skipped = match han_telemetry::store::scan_each(&dir, since, |r| summary.add(&r)) {
+        Ok(skipped) => skipped,
+        // The store is unusable (that is why there is a fallback): say so, read the rest.
+        Err(e) if fallback.is_some() => {
+            let mut skipped = han_telemetry::store::Skipped::default();
+            skipped.unreadable_files.push((dir.clone(), e.to_string()));
+            skipped
+        }
+        Err(e) => return Err(cannot_read(&dir, &e)),
+    };
     if let Some(fallback) = &fallback {
         let also = han_telemetry::store::scan_each(fallback, since, |r| summary.add(&r))
             .map_err(|e| cannot_read(fallback, &e))?;

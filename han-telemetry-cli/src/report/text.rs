@@ -325,7 +325,9 @@ fn tasks(report: &Report) -> String {
     let rows = report.tasks.by_type.iter().chain(several.then_some(all));
     for task in rows {
         t.row(vec![
-            task.task_type.as_deref().map_or_else(|| "(all)".to_owned(), short),
+            task.task_type
+                .as_deref()
+                .map_or_else(|| "(all)".to_owned(), short),
             task.count.to_string(),
             task.outcomes.success.to_string(),
             task.outcomes.partial.to_string(),
@@ -365,7 +367,10 @@ fn tasks(report: &Report) -> String {
 }
 
 fn bucket_rows(t: &mut Table, task: &TaskStats) {
-    let name = task.task_type.as_deref().map_or_else(|| "(all)".to_owned(), short);
+    let name = task
+        .task_type
+        .as_deref()
+        .map_or_else(|| "(all)".to_owned(), short);
     for BucketStats {
         bucket,
         count,
@@ -409,10 +414,7 @@ fn skipped(s: &SkippedStats) -> String {
             s.truncated,
         ),
         ("malformed lines", s.malformed),
-        (
-            "lines over the 1 MiB line limit (not read)",
-            s.oversized,
-        ),
+        ("lines over the 1 MiB line limit (not read)", s.oversized),
         (
             "records of a newer format version (upgrade han-telemetry)",
             s.future_version,
