@@ -224,7 +224,11 @@ mod tests {
     use crate::test_support::TempDir;
 
     fn mkfifo(path: &Path) {
-        let ok = Command::new("mkfifo").arg(path).status().unwrap().success();
+        let ok = Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .expect("mkfifo")
+            .success();
         assert!(ok, "mkfifo {}", path.display());
     }
 

@@ -44,8 +44,11 @@ pub struct FaultyCollector {
     port: u16,
     wire: Wire,
     requests: Arc<Mutex<HashMap<String, usize>>>,
-    bodies: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    bodies: Arc<Bodies>,
 }
+
+/// Request bodies received, with their paths.
+type Bodies = Mutex<Vec<(String, Vec<u8>)>>;
 
 impl FaultyCollector {
     pub fn start(wire: Wire, fault: Fault) -> FaultyCollector {
@@ -162,7 +165,7 @@ fn serve_http(
     stream: TcpStream,
     fault: Fault,
     counts: &Mutex<HashMap<String, usize>>,
-    bodies: &Mutex<Vec<(String, Vec<u8>)>>,
+    bodies: &Bodies,
 ) {
     let Ok(mut writer) = stream.try_clone() else {
         return;

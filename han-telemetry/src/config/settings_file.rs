@@ -261,6 +261,32 @@ mod tests {
         assert!(d.problem.contains("directory"), "{d}");
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_a_socket_or_a_device_is_rejected_without_blocking() {
+        let dir = TempDir::new("special");
+        let fifo = dir.path().join("fifo.json");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let socket = dir.path().join("socket.json");
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        for (path, what) in [
+            (fifo, "a FIFO"),
+            (socket, "a socket"),
+            (PathBuf::from("/dev/null"), "a character device"),
+        ] {
+            // Managed settings go through the same function.
+            let source = Source::Managed(path.clone());
+            let Loaded::Rejected(d) = load(&path, &source) else {
+                panic!("expected rejection of {what}");
+            };
+            assert!(d.problem.contains(what), "{d}");
+        }
+    }
+
     #[test]
     fn a_readable_file_loads() {
         let dir = TempDir::new("ok");
