@@ -352,7 +352,7 @@ impl<'a> Resolver<'a> {
             Some(found) if !Path::new(found.value).is_absolute() => {
                 self.report(
                     &found,
-                    "is a relative path, which would put the store wherever a hook happens to                      run",
+                    "is a relative path, which would put the store wherever a hook happens to run",
                     format!("using {shown_default}"),
                 );
                 self.defaulted(METRICS_DIR, &shown_default);
