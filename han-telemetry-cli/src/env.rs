@@ -450,7 +450,23 @@ fn append_to_env_file(lines: &str) -> Result<(), CliError> {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(0o600);
     }
+    #[cfg(unix)]
+    {
+        // A FIFO there would block the open until a reader appears: never wait, and refuse
+        // anything but a regular file.
+        use std::os::unix::fs::OpenOptionsExt as _;
+        // The flag bits fit an `int`, as `open(2)` takes them.
+        #[allow(clippy::cast_possible_wrap)]
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
     let mut file = options.open(path).map_err(failed)?;
+    let meta = file.metadata().map_err(failed)?;
+    if !meta.is_file() {
+        return Err(CliError::Failed(format!(
+            "cannot append to {} ({ENV_FILE}): it is not a regular file",
+            path.display()
+        )));
+    }
     // Start on a line of our own if the file does not end with one.
     let mut text = String::new();
     if file.seek(SeekFrom::End(-1)).is_ok() {

@@ -23,6 +23,8 @@
 //!                  nothing | would_send | delivered | no_exporter | failed
 //! left_over        pending records left for the next run by --max-records
 //! not_resendable   records of processes whose export was rejected or mixed
+//! fallback         the same object for the fallback store (hooks write there while the
+//!                  store is not safe to use), present only when that directory exists
 //! ```
 
 use std::path::PathBuf;
@@ -78,25 +80,43 @@ pub(crate) fn run(args: &ReplayArgs, json: bool) -> Result<ExitCode, CliError> {
         ));
     }
     let config = Config::from_env();
-    let dir = match &args.dir {
-        Some(dir) => dir.clone(),
-        None => configured_store()?.0,
+    let (dir, fallback) = match &args.dir {
+        Some(dir) => (dir.clone(), None),
+        None => {
+            let (dir, _, fallback) = configured_store()?;
+            (dir, fallback.filter(|f| f.is_dir()))
+        }
     };
     let options = Options {
         since,
         max_records: args.max_records,
         dry_run: args.dry_run,
     };
-    let summary = replay::run(&config, &dir, &options).map_err(|e| match e {
-        ReplayError::Busy(_) => CliError::Failed(e.to_string()),
-        other => CliError::Failed(printable(&other.to_string())),
-    })?;
+    let replay_dir = |dir: &PathBuf| {
+        replay::run(&config, dir, &options).map_err(|e| match e {
+            ReplayError::Busy(_) => CliError::Failed(e.to_string()),
+            other => CliError::Failed(printable(&other.to_string())),
+        })
+    };
+    let summary = replay_dir(&dir)?;
+    // Records hooks kept in the fallback while the store was not safe to use.
+    let also = fallback.as_ref().map(replay_dir).transpose()?;
     if json {
-        print_json(&JsonSummary::new(&summary, args.dry_run))?;
+        let mut out = JsonSummary::new(&summary, args.dry_run);
+        out.fallback = also
+            .as_ref()
+            .map(|s| Box::new(JsonSummary::new(s, args.dry_run)));
+        print_json(&out)?;
     } else {
-        print(&render(&summary, &config, args.dry_run))?;
+        let mut text = render(&summary, &config, args.dry_run);
+        if let Some(also) = &also {
+            text.push_str(&render(also, &config, args.dry_run));
+        }
+        print(&text)?;
     }
-    let failed = summary.metrics.sent.is_failure() || summary.logs.sent.is_failure();
+    let failed = std::iter::once(&summary)
+        .chain(also.as_ref())
+        .any(|s| s.metrics.sent.is_failure() || s.logs.sent.is_failure());
     Ok(if failed {
         ExitCode::from(1)
     } else {
@@ -172,6 +192,9 @@ struct JsonSummary {
     events: JsonSignal,
     left_over: usize,
     not_resendable: usize,
+    /// The same for the fallback store, when it exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fallback: Option<Box<JsonSummary>>,
 }
 
 #[derive(Serialize)]
@@ -195,6 +218,7 @@ impl JsonSummary {
             events: JsonSignal::new(&s.logs),
             left_over: s.left_over,
             not_resendable: s.not_resendable,
+            fallback: None,
         }
     }
 }

@@ -363,8 +363,9 @@ fn assert_main_numbers(report: &Value, fixture: &Fixture) {
     assert_eq!(
         report["skipped"],
         json!({
-            "lines": 4, "truncated": 1, "malformed": 1, "future_version": 1, "unknown_kind": 1,
-            "foreign_files": [foreign.to_str().expect("a UTF-8 path")], "unreadable_files": [],
+            "lines": 4, "truncated": 1, "malformed": 1, "oversized": 0, "future_version": 1,
+            "unknown_kind": 1, "foreign_files": [foreign.to_str().expect("a UTF-8 path")],
+            "unreadable_files": [], "unlisted_files": 0,
         })
     );
 }

@@ -271,7 +271,7 @@ fn exit_line(
     let fate = match store {
         Some(store) if resendable => format!(
             "this run's events are kept in {}; `han-telemetry replay` sends them once the collector is reachable",
-            store.dir().display()
+            store.written_to().display()
         ),
         _ => "that data is lost".to_owned(),
     };

@@ -220,10 +220,12 @@ impl TelemetryBuilder {
 
 /// Prints configuration problems, once each. When telemetry is off only the problems that
 /// decided it, and those of the local store, are relevant; the rest would be noise in every
-/// hook's stderr.
+/// hook's stderr. A settings file that cannot be read at all (broken, a FIFO) may be what
+/// turned telemetry off or moved the store, so it is always said.
 fn report_config(config: &Config) {
     let relevant = |d: &Diagnostic| {
         config.enabled
+            || d.is_about_file()
             || d.subject == "CLAUDE_CODE_ENABLE_TELEMETRY"
             || d.subject == "OTEL_SDK_DISABLED"
             || d.subject.starts_with("HAN_METRICS_")

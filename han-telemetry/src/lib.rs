@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod config;
 mod diagnostics;
 mod export;
+mod file;
 mod guard;
 mod init;
 mod pipeline;

@@ -21,6 +21,13 @@
 //! `abandoned`: replaying that process sends its records a second time, the one case where a
 //! backend can count twice.
 //!
+//! Records go in batches of whole processes of at most [`BATCH_RECORDS`] records (a process
+//! with more is a batch of its own); after each signal of each batch is delivered, its
+//! receipts are written and flushed before the next export starts. A replay killed at any
+//! point (SIGKILL, a crash, a full disk) therefore never loses a record (a receipt is written
+//! only after the collector accepted the batch) and sends at most one batch of one signal a
+//! second time: the one whose receipt it did not get to write.
+//!
 //! Bounds: only records since [`Options::since`], and at most [`Options::max_records`]
 //! records per run, in whole processes, oldest first; the rest waits for the next run. Two
 //! replays of one store never run at once: the second fails with [`ReplayError::Busy`].
@@ -199,45 +206,134 @@ pub fn run(config: &Config, dir: &Path, options: &Options) -> Result<Summary, Re
         return Ok(summary);
     }
 
-    let mut delivered: HashMap<&str, (bool, bool)> = HashMap::new();
-    if summary.metrics.records > 0 {
-        let processes: Vec<&Process<'_>> = pending.iter().filter(|p| p.metrics).collect();
-        summary.metrics.sent = send_metrics(config, &processes);
-        if summary.metrics.sent == Sent::Delivered {
-            for p in processes {
-                delivered.entry(p.id).or_default().0 = true;
+    // Batch by batch, each signal's receipts written (and on disk) as soon as that signal's
+    // batch is delivered: a kill between a delivery and its receipt sends that one batch
+    // again, never more, and a receipt is never written for what was not delivered.
+    let ledger = LocalStore::at(dir, config.store.retention_days);
+    let mut metrics = SignalProgress::new(summary.metrics.records);
+    let mut logs = SignalProgress::new(summary.logs.records);
+    for batch in batches(&pending) {
+        let of_metrics: Vec<&Process<'_>> = batch.iter().copied().filter(|p| p.metrics).collect();
+        if metrics.going() && !of_metrics.is_empty() {
+            match send_metrics(config, &of_metrics) {
+                Sent::Delivered => {
+                    receipts(&ledger, &of_metrics, Signal::Metrics).map_err(store_error)?;
+                    metrics.delivered += of_metrics.iter().map(|p| p.records.len()).sum::<usize>();
+                }
+                other => metrics.stop(other),
             }
         }
+        let of_logs: Vec<&Process<'_>> = batch.iter().copied().filter(|p| p.logs).collect();
+        if logs.going() && !of_logs.is_empty() {
+            let (sent, through) = send_events(config, &of_logs);
+            let through: Vec<&Process<'_>> = of_logs
+                .iter()
+                .copied()
+                .filter(|p| through.contains(&p.id))
+                .collect();
+            receipts(&ledger, &through, Signal::Logs).map_err(store_error)?;
+            logs.delivered += through.iter().map(|p| p.records.len()).sum::<usize>();
+            if sent != Sent::Delivered {
+                logs.stop(sent);
+            }
+        }
+        if !metrics.going() && !logs.going() {
+            break;
+        }
     }
-    if summary.logs.records > 0 {
-        let processes: Vec<&Process<'_>> = pending.iter().filter(|p| p.logs).collect();
-        let (sent, through) = send_events(config, &processes);
-        summary.logs.sent = sent;
-        for p in through {
-            delivered.entry(p).or_default().1 = true;
+    summary.metrics.sent = metrics.outcome();
+    summary.logs.sent = logs.outcome();
+    Ok(summary)
+}
+
+/// Records per replay batch (whole processes; a process with more records is a batch of its
+/// own): what a kill in the middle of a replay can send twice, per signal.
+pub const BATCH_RECORDS: usize = 100;
+
+/// `pending` cut into batches of whole processes of at most [`BATCH_RECORDS`] records.
+fn batches<'p, 's>(pending: &'p [Process<'s>]) -> Vec<Vec<&'p Process<'s>>> {
+    let mut batches: Vec<Vec<&Process<'s>>> = Vec::new();
+    let mut size = 0;
+    for p in pending {
+        match batches.last_mut() {
+            Some(batch) if size + p.records.len() <= BATCH_RECORDS => batch.push(p),
+            _ => {
+                batches.push(vec![p]);
+                size = 0;
+            }
+        }
+        size += p.records.len();
+    }
+    batches
+}
+
+/// One signal's progress over the batches.
+struct SignalProgress {
+    records: usize,
+    delivered: usize,
+    stopped: Option<Sent>,
+}
+
+impl SignalProgress {
+    fn new(records: usize) -> Self {
+        SignalProgress {
+            records,
+            delivered: 0,
+            stopped: None,
         }
     }
 
-    if !delivered.is_empty() {
-        let ledger = LocalStore::at(dir, config.store.retention_days);
-        // In store order, so the ledger reads like the records it concerns.
-        for p in &pending {
-            if let Some((metrics, logs)) = delivered.get(p.id) {
-                ledger.append(
-                    None,
-                    Entry::Export {
-                        of: p.id.into(),
-                        replay: true,
-                        metrics: metrics.then_some(ExportOutcome::Delivered),
-                        logs: logs.then_some(ExportOutcome::Delivered),
-                        traces: None,
-                    },
-                );
-            }
-        }
-        ledger.try_flush().map_err(store_error)?;
+    fn going(&self) -> bool {
+        self.records > 0 && self.stopped.is_none()
     }
-    Ok(summary)
+
+    fn stop(&mut self, sent: Sent) {
+        self.stopped = Some(match sent {
+            Sent::Failed {
+                error, cause, fix, ..
+            } => Sent::Failed {
+                delivered: self.delivered,
+                error,
+                cause,
+                fix,
+            },
+            other => other,
+        });
+    }
+
+    fn outcome(self) -> Sent {
+        match self.stopped {
+            Some(sent) => sent,
+            None if self.records == 0 => Sent::Nothing,
+            None => Sent::Delivered,
+        }
+    }
+}
+
+/// Writes a replay receipt for `signal` of each of `processes`, and makes sure it is on disk
+/// before anything else is sent.
+fn receipts(
+    ledger: &LocalStore,
+    processes: &[&Process<'_>],
+    signal: Signal,
+) -> std::io::Result<()> {
+    if processes.is_empty() {
+        return Ok(());
+    }
+    let delivered = |s: Signal| (s == signal).then_some(ExportOutcome::Delivered);
+    for p in processes {
+        ledger.append(
+            None,
+            Entry::Export {
+                of: p.id.into(),
+                replay: true,
+                metrics: delivered(Signal::Metrics),
+                logs: delivered(Signal::Logs),
+                traces: None,
+            },
+        );
+    }
+    ledger.try_flush()
 }
 
 impl Summary {
@@ -269,9 +365,13 @@ fn lock(dir: &Path) -> Result<File, ReplayError> {
     options.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options
-        .open(&path)
-        .map_err(|e| ReplayError::Store(dir.to_path_buf(), e))?;
+    let (file, _) = crate::file::open_store_file(&path, &mut options, true).map_err(|e| {
+        let e = match e {
+            crate::file::Refused::Io(e) => e,
+            other => std::io::Error::other(format!("{} {other}", path.display())),
+        };
+        ReplayError::Store(dir.to_path_buf(), e)
+    })?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(ReplayError::Busy(dir.to_path_buf())),

@@ -52,6 +52,8 @@ enum Kind {
     ResourceAttributes,
     /// Any text (a name or a path).
     Text,
+    /// An absolute path (`HAN_METRICS_DIR`: a relative one is refused).
+    Dir,
     TraceParent,
     TraceState,
     ClientCertificate,
@@ -114,7 +116,7 @@ const GENERAL: [(&str, Kind); 19] = [
         },
     ),
     ("HAN_METRICS_STORE", Kind::Enable),
-    ("HAN_METRICS_DIR", Kind::Text),
+    ("HAN_METRICS_DIR", Kind::Dir),
     (
         "HAN_METRICS_RETENTION_DAYS",
         Kind::Days { min: 1, max: 3_650 },
@@ -364,6 +366,7 @@ fn valid_value(kind: Kind) -> BoxedStrategy<Value> {
         Kind::Text | Kind::TraceState | Kind::ClientCertificate | Kind::ClientKey => {
             valid("[A-Za-z0-9/._ =-]{1,30}|\\PC{1,20}")
         }
+        Kind::Dir => valid("/[A-Za-z0-9/._ =-]{0,30}|/\\PC{1,20}"),
         Kind::TraceParent => valid(
             (
                 "[0-9a-e][0-9a-f]",
@@ -552,6 +555,8 @@ impl Env<'_> {
                 _ => Expect::Invalid,
             },
             Kind::Text => Expect::Valid,
+            Kind::Dir if Path::new(raw).is_absolute() => Expect::Valid,
+            Kind::Dir => Expect::Invalid,
             Kind::TraceParent => {
                 if traceparent_ok(raw) {
                     Expect::Valid
@@ -912,7 +917,11 @@ proptest! {
             prop_assert_eq!(c.service_name.as_str(), name.trim());
         }
         if let Some(dir) = values.get("HAN_METRICS_DIR") {
-            prop_assert_eq!(c.store.dir.as_deref(), Some(Path::new(dir)));
+            let expected = Path::new(dir)
+                .is_absolute()
+                .then(|| PathBuf::from(dir))
+                .or_else(|| c.store.fallback_dir.as_deref().and_then(Path::parent).map(|han| han.join("metrics")));
+            prop_assert_eq!(c.store.dir.clone(), expected);
         }
         let generic_timeout = values.millis(&otlp_var(None, "TIMEOUT"), 1, 600_000, 10_000);
         let generic_protocol = values.parsed(&otlp_var(None, "PROTOCOL"), protocol, Protocol::Grpc);

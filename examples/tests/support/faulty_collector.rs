@@ -45,10 +45,14 @@ pub struct FaultyCollector {
     wire: Wire,
     requests: Arc<Mutex<HashMap<String, usize>>>,
     headers: Arc<Mutex<Vec<Headers>>>,
+    bodies: Arc<Bodies>,
 }
 
 /// One request's header names (lowercase) and values.
 pub type Headers = Vec<(String, String)>;
+
+/// Request bodies received, with their paths.
+type Bodies = Mutex<Vec<(String, Vec<u8>)>>;
 
 impl FaultyCollector {
     pub fn start(wire: Wire, fault: Fault) -> FaultyCollector {
@@ -56,9 +60,11 @@ impl FaultyCollector {
         let port = listener.local_addr().expect("local address").port();
         let requests = Arc::new(Mutex::new(HashMap::new()));
         let headers = Arc::new(Mutex::new(Vec::new()));
+        let bodies = Arc::new(Mutex::new(Vec::new()));
         let seen = Seen {
             counts: Arc::clone(&requests),
             headers: Arc::clone(&headers),
+            bodies: Arc::clone(&bodies),
         };
         match wire {
             Wire::Http => {
@@ -81,6 +87,7 @@ impl FaultyCollector {
             wire,
             requests,
             headers,
+            bodies,
         }
     }
 
@@ -109,6 +116,15 @@ impl FaultyCollector {
             .clone()
     }
 
+    /// The bodies of every OTLP/HTTP request received in full, with their paths, whether
+    /// or not it was answered yet: what a backend got.
+    pub fn bodies(&self) -> Vec<(String, Vec<u8>)> {
+        self.bodies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// Requests received for one signal (`metrics`, `logs` or `traces`).
     pub fn requests_for(&self, signal: &str) -> usize {
         let needle = match (self.wire, signal) {
@@ -130,6 +146,7 @@ impl FaultyCollector {
 struct Seen {
     counts: Arc<Mutex<HashMap<String, usize>>>,
     headers: Arc<Mutex<Vec<Headers>>>,
+    bodies: Arc<Bodies>,
 }
 
 impl Seen {
@@ -222,6 +239,10 @@ fn serve_http(stream: TcpStream, fault: Fault, seen: &Seen) {
         if reader.read_exact(&mut body).is_err() {
             return;
         }
+        seen.bodies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((path.clone(), body.clone()));
         let (status, answer): (u16, Vec<u8>) = match fault {
             Fault::Status(status) => (status, b"refused by the test collector".to_vec()),
             Fault::FailFirst { n, status } if before < n => (status, Vec::new()),

@@ -88,12 +88,28 @@ pub fn run(
     vars: &[(&str, &str)],
     stdin: &[u8],
 ) -> Run {
+    run_in(bin, args, scratch, vars, stdin, None)
+}
+
+/// [`run`] in the working directory `cwd` (else this test's own).
+pub fn run_in(
+    bin: &str,
+    args: &[&str],
+    scratch: &Scratch,
+    vars: &[(&str, &str)],
+    stdin: &[u8],
+    cwd: Option<&Path>,
+) -> Run {
     let home = scratch.path().join("home");
     let project = scratch.path().join("project");
     for dir in [&home, &project] {
         std::fs::create_dir_all(dir).expect("create scratch home and project");
     }
-    let mut child = Command::new(bin)
+    let mut command = Command::new(bin);
+    if let Some(cwd) = cwd {
+        command.current_dir(cwd);
+    }
+    let mut child = command
         .args(args)
         .env_clear()
         .env("HOME", &home)

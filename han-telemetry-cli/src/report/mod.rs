@@ -56,9 +56,12 @@
 //! validations[]      validation_type, runs, passed, failed, errors_total, errors_mean
 //! mcp_tools[]        tool_name, calls, succeeded, failed, success_rate
 //! frustration[]      level, count, with_score, score_mean (number or null)
-//! skipped            lines (sum of the four line counts), truncated, malformed,
-//!                    future_version, unknown_kind, foreign_files[] (paths),
-//!                    unreadable_files[] {path, error}
+//! skipped            lines (sum of the five line counts), truncated, malformed,
+//!                    oversized (lines over 1 MiB), future_version, unknown_kind,
+//!                    foreign_files[] (paths), unreadable_files[] {path, error} (the
+//!                    first 100 of each), unlisted_files (the rest, counted)
+//! fallback_dir       the fallback store also read (hooks write there while the store is
+//!                    not safe to use), or null
 //! ```
 
 pub(crate) mod since;
@@ -92,7 +95,8 @@ pub(crate) struct ReportArgs {
 
 /// Runs `report`.
 pub(crate) fn run(args: &ReportArgs, json: bool) -> Result<ExitCode, CliError> {
-    let until = SystemTime::now();
+    // A clock before 1970 or past 9999 reads as the nearest time the store can write.
+    let until = han_telemetry::store::clamp_time(SystemTime::now());
     let since = args.since.resolve(until);
     if since > until {
         return Err(CliError::Usage(format!(
@@ -100,17 +104,30 @@ pub(crate) fn run(args: &ReportArgs, json: bool) -> Result<ExitCode, CliError> {
             stats::timestamp(since)
         )));
     }
-    let (dir, note) = match &args.dir {
-        Some(dir) => (dir.clone(), None),
+    let (dir, note, fallback) = match &args.dir {
+        Some(dir) => (dir.clone(), None, None),
         None => configured_store()?,
     };
-    let scan = han_telemetry::store::scan(&dir, since).map_err(|e| {
-        CliError::Failed(format!(
-            "cannot read the metrics store {}: {e}",
-            printable(&dir.display().to_string())
-        ))
-    })?;
-    let report = stats::summarize(&scan, &dir.display().to_string(), since, until);
+    let mut summary = stats::Summary::default();
+    // Records a hook kept in the fallback while the store could not be used safely.
+    let fallback = fallback.filter(|f| f.is_dir());
+    let mut skipped = match han_telemetry::store::scan_each(&dir, since, |r| summary.add(&r)) {
+        Ok(skipped) => skipped,
+        // The store is unusable (that is why there is a fallback): say so, read the rest.
+        Err(e) if fallback.is_some() => {
+            let mut skipped = han_telemetry::store::Skipped::default();
+            skipped.unreadable_files.push((dir.clone(), e.to_string()));
+            skipped
+        }
+        Err(e) => return Err(cannot_read(&dir, &e)),
+    };
+    if let Some(fallback) = &fallback {
+        let also = han_telemetry::store::scan_each(fallback, since, |r| summary.add(&r))
+            .map_err(|e| cannot_read(fallback, &e))?;
+        merge_skipped(&mut skipped, also);
+    }
+    let mut report = summary.finish(&skipped, &dir.display().to_string(), since, until);
+    report.fallback_dir = fallback.as_ref().map(|f| f.display().to_string());
     if json {
         if let Some(note) = &note {
             eprintln!("han-telemetry: {note}");
@@ -129,8 +146,27 @@ pub(crate) fn run(args: &ReportArgs, json: bool) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The configured store directory, and a note when the store is turned off.
-pub(crate) fn configured_store() -> Result<(PathBuf, Option<String>), CliError> {
+fn cannot_read(dir: &std::path::Path, e: &std::io::Error) -> CliError {
+    CliError::Failed(format!(
+        "cannot read the metrics store {}: {e}",
+        printable(&dir.display().to_string())
+    ))
+}
+
+fn merge_skipped(into: &mut han_telemetry::store::Skipped, from: han_telemetry::store::Skipped) {
+    into.truncated += from.truncated;
+    into.malformed += from.malformed;
+    into.oversized += from.oversized;
+    into.future_version += from.future_version;
+    into.unknown_kind += from.unknown_kind;
+    into.foreign_files.extend(from.foreign_files);
+    into.unreadable_files.extend(from.unreadable_files);
+    into.unlisted_files += from.unlisted_files;
+}
+
+/// The configured store directory, a note when the store is turned off, and the fallback
+/// directory hooks write to when the store cannot be used safely.
+pub(crate) fn configured_store() -> Result<(PathBuf, Option<String>, Option<PathBuf>), CliError> {
     let config = Config::from_env();
     let Some(dir) = config.store.dir.clone() else {
         return Err(CliError::Usage(
@@ -149,5 +185,6 @@ pub(crate) fn configured_store() -> Result<(PathBuf, Option<String>), CliError> 
             printable(&dir.display().to_string())
         )
     });
-    Ok((dir, note))
+    let fallback = config.store.fallback_dir.clone().filter(|f| *f != dir);
+    Ok((dir, note, fallback))
 }

@@ -3,9 +3,11 @@
 //! Everything here is pure (no clock, no disk), so each rule has a unit test.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use han_telemetry::store::{Entry, Record, Scan, Skipped};
+#[cfg(test)]
+use han_telemetry::store::Scan;
+use han_telemetry::store::{Entry, Record, Skipped};
 use serde::Serialize;
 
 /// The version of the JSON document's shape; bumped when a field changes meaning or goes.
@@ -29,6 +31,8 @@ pub(crate) struct Report {
     pub(crate) mcp_tools: Vec<McpToolStats>,
     pub(crate) frustration: Vec<FrustrationStats>,
     pub(crate) skipped: SkippedStats,
+    /// The fallback store, when it was read too.
+    pub(crate) fallback_dir: Option<String>,
 }
 
 /// One hook (`hook_name` + `hook_type`).
@@ -164,8 +168,12 @@ pub(crate) struct SkippedStats {
     pub(crate) malformed: usize,
     pub(crate) future_version: usize,
     pub(crate) unknown_kind: usize,
+    /// Lines over the store's line limit (1 MiB), not read.
+    pub(crate) oversized: usize,
     pub(crate) foreign_files: Vec<String>,
     pub(crate) unreadable_files: Vec<UnreadableFile>,
+    /// Foreign and unreadable files past the first 100 of each: counted, not listed.
+    pub(crate) unlisted_files: usize,
 }
 
 /// A day file that could not be read.
@@ -221,21 +229,19 @@ pub(crate) fn bucket_index(confidence: f64) -> usize {
 
 /// Days since 1970-01-01 (UTC).
 pub(crate) fn epoch_day(ts: SystemTime) -> u64 {
-    ts.duration_since(UNIX_EPOCH)
+    han_telemetry::store::clamp_time(ts)
+        .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() / SECONDS_PER_DAY)
 }
 
-/// `YYYY-MM-DD` of an epoch day.
+/// `YYYY-MM-DD` of an epoch day (never panics, whatever the number).
 pub(crate) fn day_name(day: u64) -> String {
-    let start = UNIX_EPOCH + Duration::from_secs(day.saturating_mul(SECONDS_PER_DAY));
-    let mut stamp = humantime::format_rfc3339_seconds(start).to_string();
-    stamp.truncate(10);
-    stamp
+    han_telemetry::store::day_name(day)
 }
 
-/// RFC 3339 UTC with milliseconds, the store's own format.
+/// RFC 3339 UTC with milliseconds, the store's own format (clamped to what it can write).
 pub(crate) fn timestamp(ts: SystemTime) -> String {
-    humantime::format_rfc3339_millis(ts).to_string()
+    han_telemetry::store::timestamp(ts)
 }
 
 fn rate(part: u64, whole: u64) -> f64 {
@@ -325,17 +331,48 @@ struct FrustrationAcc {
 }
 
 /// Folds the records of `scan` (already limited to the window) into a report.
+#[cfg(test)]
 pub(crate) fn summarize(scan: &Scan, dir: &str, since: SystemTime, until: SystemTime) -> Report {
-    let mut hooks: BTreeMap<(&str, &str), HookAcc> = BTreeMap::new();
-    let mut plugins: BTreeMap<(&str, &str), (Outcomes, Outcomes)> = BTreeMap::new();
-    let mut tasks: BTreeMap<&str, TaskAcc> = BTreeMap::new();
-    let mut all_tasks = TaskAcc::default();
-    let mut validations: BTreeMap<&str, ValidationAcc> = BTreeMap::new();
-    let mut tools: BTreeMap<&str, Outcomes> = BTreeMap::new();
-    let mut frustration: BTreeMap<&str, FrustrationAcc> = BTreeMap::new();
-    let mut sessions_started = 0;
+    let mut summary = Summary::default();
+    for record in &scan.records {
+        summary.add(record);
+    }
+    summary.finish(&scan.skipped, dir, since, until)
+}
 
-    for Record { ts, entry, .. } in &scan.records {
+/// A report being folded, one record at a time: what it keeps is a counter per group (and
+/// a hook's durations, for its percentiles), never the records.
+#[derive(Default)]
+pub(crate) struct Summary {
+    records: usize,
+    hooks: BTreeMap<(String, String), HookAcc>,
+    plugins: BTreeMap<(String, String), (Outcomes, Outcomes)>,
+    tasks: BTreeMap<String, TaskAcc>,
+    all_tasks: TaskAcc,
+    validations: BTreeMap<String, ValidationAcc>,
+    tools: BTreeMap<String, Outcomes>,
+    frustration: BTreeMap<String, FrustrationAcc>,
+    sessions_started: u64,
+}
+
+/// The group of `key` in `map`, created on first use.
+fn group<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> &'m mut V {
+    map.entry(key.to_owned()).or_default()
+}
+
+fn pair_group<'m, V: Default>(
+    map: &'m mut BTreeMap<(String, String), V>,
+    a: &str,
+    b: &str,
+) -> &'m mut V {
+    map.entry((a.to_owned(), b.to_owned())).or_default()
+}
+
+impl Summary {
+    /// Counts one record (already within the window).
+    pub(crate) fn add(&mut self, record: &Record<'_>) {
+        let Record { ts, entry, .. } = record;
+        self.records += 1;
         match entry {
             Entry::Hook {
                 hook_name,
@@ -343,7 +380,7 @@ pub(crate) fn summarize(scan: &Scan, dir: &str, since: SystemTime, until: System
                 success,
                 duration_ms,
             } => {
-                let acc = hooks.entry((hook_name, hook_type)).or_default();
+                let acc = pair_group(&mut self.hooks, hook_name, hook_type);
                 let day = acc.days.entry(epoch_day(*ts)).or_default();
                 day.0 += 1;
                 if *success {
@@ -360,7 +397,7 @@ pub(crate) fn summarize(scan: &Scan, dir: &str, since: SystemTime, until: System
                 scope,
                 success,
             } => count(
-                &mut plugins.entry((plugin_name, scope)).or_default().0,
+                &mut pair_group(&mut self.plugins, plugin_name, scope).0,
                 *success,
             ),
             Entry::PluginUninstall {
@@ -368,7 +405,7 @@ pub(crate) fn summarize(scan: &Scan, dir: &str, since: SystemTime, until: System
                 scope,
                 success,
             } => count(
-                &mut plugins.entry((plugin_name, scope)).or_default().1,
+                &mut pair_group(&mut self.plugins, plugin_name, scope).1,
                 *success,
             ),
             Entry::Task {
@@ -376,18 +413,15 @@ pub(crate) fn summarize(scan: &Scan, dir: &str, since: SystemTime, until: System
                 outcome,
                 confidence,
             } => {
-                tasks
-                    .entry(task_type)
-                    .or_default()
-                    .add(outcome, *confidence);
-                all_tasks.add(outcome, *confidence);
+                group(&mut self.tasks, task_type).add(outcome, *confidence);
+                self.all_tasks.add(outcome, *confidence);
             }
             Entry::Validation {
                 validation_type,
                 passed,
                 error_count,
             } => {
-                let acc = validations.entry(validation_type).or_default();
+                let acc = group(&mut self.validations, validation_type);
                 if *passed {
                     acc.passed += 1;
                 } else {
@@ -396,11 +430,11 @@ pub(crate) fn summarize(scan: &Scan, dir: &str, since: SystemTime, until: System
                 acc.errors = acc.errors.saturating_add(*error_count);
             }
             Entry::McpToolCall { tool_name, success } => {
-                count(tools.entry(tool_name).or_default(), *success);
+                count(group(&mut self.tools, tool_name), *success);
             }
-            Entry::SessionStart {} => sessions_started += 1,
+            Entry::SessionStart {} => self.sessions_started += 1,
             Entry::Frustration { level, score } => {
-                let acc = frustration.entry(level).or_default();
+                let acc = group(&mut self.frustration, level);
                 acc.count += 1;
                 if let Some(score) = score.filter(|s| !s.is_nan()) {
                     acc.scores += 1;
@@ -413,70 +447,91 @@ pub(crate) fn summarize(scan: &Scan, dir: &str, since: SystemTime, until: System
         }
     }
 
-    Report {
-        report_version: REPORT_VERSION,
-        dir: dir.to_owned(),
-        since: timestamp(since),
-        until: timestamp(until),
-        records: scan.records.len(),
-        sessions_started,
-        hooks: hooks
-            .into_iter()
-            .map(|((name, kind), acc)| hook_stats(name, kind, acc))
-            .collect(),
-        plugins: plugins
-            .into_iter()
-            .map(|((name, scope), (installs, uninstalls))| PluginStats {
-                plugin_name: name.to_owned(),
-                scope: scope.to_owned(),
-                installs,
-                uninstalls,
-            })
-            .collect(),
-        tasks: Tasks {
-            all: all_tasks.finish(None),
-            by_type: tasks
+    /// The report of everything added.
+    pub(crate) fn finish(
+        self,
+        skipped: &Skipped,
+        dir: &str,
+        since: SystemTime,
+        until: SystemTime,
+    ) -> Report {
+        let Summary {
+            records,
+            hooks,
+            plugins,
+            tasks,
+            all_tasks,
+            validations,
+            tools,
+            frustration,
+            sessions_started,
+        } = self;
+        Report {
+            report_version: REPORT_VERSION,
+            dir: dir.to_owned(),
+            since: timestamp(since),
+            until: timestamp(until),
+            records,
+            sessions_started,
+            hooks: hooks
                 .into_iter()
-                .map(|(kind, acc)| acc.finish(Some(kind.to_owned())))
+                .map(|((name, kind), acc)| hook_stats(name, kind, acc))
                 .collect(),
-        },
-        validations: validations
-            .into_iter()
-            .map(|(kind, acc)| {
-                let runs = acc.passed + acc.failed;
-                #[allow(clippy::cast_precision_loss)]
-                let errors_mean = acc.errors as f64 / runs as f64;
-                ValidationStats {
-                    validation_type: kind.to_owned(),
-                    runs,
-                    passed: acc.passed,
-                    failed: acc.failed,
-                    errors_total: acc.errors,
-                    errors_mean,
-                }
-            })
-            .collect(),
-        mcp_tools: tools
-            .into_iter()
-            .map(|(name, o)| McpToolStats {
-                tool_name: name.to_owned(),
-                calls: o.succeeded + o.failed,
-                succeeded: o.succeeded,
-                failed: o.failed,
-                success_rate: rate(o.succeeded, o.succeeded + o.failed),
-            })
-            .collect(),
-        frustration: frustration
-            .into_iter()
-            .map(|(level, acc)| FrustrationStats {
-                level: level.to_owned(),
-                count: acc.count,
-                with_score: acc.scores,
-                #[allow(clippy::cast_precision_loss)]
-                score_mean: (acc.scores > 0).then(|| acc.sum / acc.scores as f64),
-            })
-            .collect(),
-        skipped: skipped_stats(&scan.skipped),
+            plugins: plugins
+                .into_iter()
+                .map(|((name, scope), (installs, uninstalls))| PluginStats {
+                    plugin_name: name,
+                    scope,
+                    installs,
+                    uninstalls,
+                })
+                .collect(),
+            tasks: Tasks {
+                all: all_tasks.finish(None),
+                by_type: tasks
+                    .into_iter()
+                    .map(|(kind, acc)| acc.finish(Some(kind)))
+                    .collect(),
+            },
+            validations: validations
+                .into_iter()
+                .map(|(kind, acc)| {
+                    let runs = acc.passed + acc.failed;
+                    #[allow(clippy::cast_precision_loss)]
+                    let errors_mean = acc.errors as f64 / runs as f64;
+                    ValidationStats {
+                        validation_type: kind,
+                        runs,
+                        passed: acc.passed,
+                        failed: acc.failed,
+                        errors_total: acc.errors,
+                        errors_mean,
+                    }
+                })
+                .collect(),
+            mcp_tools: tools
+                .into_iter()
+                .map(|(name, o)| McpToolStats {
+                    tool_name: name,
+                    calls: o.succeeded + o.failed,
+                    succeeded: o.succeeded,
+                    failed: o.failed,
+                    success_rate: rate(o.succeeded, o.succeeded + o.failed),
+                })
+                .collect(),
+            frustration: frustration
+                .into_iter()
+                .map(|(level, acc)| FrustrationStats {
+                    level,
+                    count: acc.count,
+                    with_score: acc.scores,
+                    #[allow(clippy::cast_precision_loss)]
+                    score_mean: (acc.scores > 0).then(|| acc.sum / acc.scores as f64),
+                })
+                .collect(),
+            skipped: skipped_stats(skipped),
+            fallback_dir: None,
+        }
     }
 }
 
@@ -488,13 +543,13 @@ fn count(outcomes: &mut Outcomes, success: bool) {
     }
 }
 
-fn hook_stats(name: &str, kind: &str, mut acc: HookAcc) -> HookStats {
+fn hook_stats(name: String, kind: String, mut acc: HookAcc) -> HookStats {
     acc.durations.sort_unstable_by(f64::total_cmp);
     let pick = |p| nearest_rank(&acc.durations, p).unwrap_or(0.0);
     let runs = acc.succeeded + acc.failed;
     HookStats {
-        hook_name: name.to_owned(),
-        hook_type: kind.to_owned(),
+        hook_name: name,
+        hook_type: kind,
         runs,
         succeeded: acc.succeeded,
         failed: acc.failed,
@@ -525,6 +580,8 @@ fn skipped_stats(skipped: &Skipped) -> SkippedStats {
         malformed: skipped.malformed,
         future_version: skipped.future_version,
         unknown_kind: skipped.unknown_kind,
+        oversized: skipped.oversized,
+        unlisted_files: skipped.unlisted_files,
         foreign_files: skipped
             .foreign_files
             .iter()

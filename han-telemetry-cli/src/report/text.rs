@@ -175,8 +175,8 @@ pub(crate) fn render(report: &Report, heading: &Heading<'_>) -> String {
         ]);
         for p in &report.plugins {
             t.row(vec![
-                p.plugin_name.clone(),
-                p.scope.clone(),
+                short(&p.plugin_name),
+                short(&p.scope),
                 p.installs.succeeded.to_string(),
                 p.installs.failed.to_string(),
                 p.uninstalls.succeeded.to_string(),
@@ -199,7 +199,7 @@ pub(crate) fn render(report: &Report, heading: &Heading<'_>) -> String {
         ]);
         for v in &report.validations {
             t.row(vec![
-                v.validation_type.clone(),
+                short(&v.validation_type),
                 v.runs.to_string(),
                 v.passed.to_string(),
                 v.failed.to_string(),
@@ -213,7 +213,7 @@ pub(crate) fn render(report: &Report, heading: &Heading<'_>) -> String {
         let mut t = Table::new(&["MCP TOOL", "CALLS", "FAILED", "SUCCESS"]);
         for m in &report.mcp_tools {
             t.row(vec![
-                m.tool_name.clone(),
+                short(&m.tool_name),
                 m.calls.to_string(),
                 m.failed.to_string(),
                 percent(m.success_rate),
@@ -225,13 +225,20 @@ pub(crate) fn render(report: &Report, heading: &Heading<'_>) -> String {
         let mut t = Table::new(&["FRUSTRATION", "EVENTS", "MEAN SCORE"]);
         for f in &report.frustration {
             t.row(vec![
-                f.level.clone(),
+                short(&f.level),
                 f.count.to_string(),
                 f.score_mean
                     .map_or_else(|| "-".to_owned(), |s| format!("{s:.2}")),
             ]);
         }
         let _ = writeln!(out, "Frustration\n{}", t.render("  "));
+    }
+    if let Some(fallback) = &report.fallback_dir {
+        let _ = writeln!(
+            out,
+            "Also read: {} (where hooks keep records while the store is not safe to use)\n",
+            printable(fallback)
+        );
     }
     out.push_str(&skipped(&report.skipped));
     out
@@ -266,8 +273,8 @@ fn hooks(report: &Report, heading: &Heading<'_>) -> String {
     let mut t = Table::new(&header);
     for h in &report.hooks {
         let mut row = vec![
-            h.hook_name.clone(),
-            h.hook_type.clone(),
+            short(&h.hook_name),
+            short(&h.hook_type),
             h.runs.to_string(),
             h.failed.to_string(),
             percent(h.success_rate),
@@ -318,7 +325,9 @@ fn tasks(report: &Report) -> String {
     let rows = report.tasks.by_type.iter().chain(several.then_some(all));
     for task in rows {
         t.row(vec![
-            task.task_type.clone().unwrap_or_else(|| "(all)".to_owned()),
+            task.task_type
+                .as_deref()
+                .map_or_else(|| "(all)".to_owned(), short),
             task.count.to_string(),
             task.outcomes.success.to_string(),
             task.outcomes.partial.to_string(),
@@ -358,7 +367,10 @@ fn tasks(report: &Report) -> String {
 }
 
 fn bucket_rows(t: &mut Table, task: &TaskStats) {
-    let name = task.task_type.clone().unwrap_or_else(|| "(all)".to_owned());
+    let name = task
+        .task_type
+        .as_deref()
+        .map_or_else(|| "(all)".to_owned(), short);
     for BucketStats {
         bucket,
         count,
@@ -377,6 +389,18 @@ fn bucket_rows(t: &mut Table, task: &TaskStats) {
     }
 }
 
+/// Names are printed at most this long: a store may hold names of any length (up to the
+/// 1 MiB line limit), and a report must stay readable and bounded.
+const MAX_NAME_CHARS: usize = 120;
+
+/// `name`, cut to [`MAX_NAME_CHARS`] characters with an ellipsis.
+fn short(name: &str) -> String {
+    match name.char_indices().nth(MAX_NAME_CHARS) {
+        None => name.to_owned(),
+        Some((end, _)) => format!("{}…", &name[..end]),
+    }
+}
+
 fn skipped(s: &SkippedStats) -> String {
     let mut out = String::from("Skipped\n");
     if *s == SkippedStats::default() {
@@ -390,6 +414,7 @@ fn skipped(s: &SkippedStats) -> String {
             s.truncated,
         ),
         ("malformed lines", s.malformed),
+        ("lines over the 1 MiB line limit (not read)", s.oversized),
         (
             "records of a newer format version (upgrade han-telemetry)",
             s.future_version,
@@ -397,6 +422,7 @@ fn skipped(s: &SkippedStats) -> String {
         ("records of an unknown kind", s.unknown_kind),
         ("files that are not day files", s.foreign_files.len()),
         ("unreadable day files", s.unreadable_files.len()),
+        ("more files not listed", s.unlisted_files),
     ] {
         if count > 0 {
             t.row(vec![what.to_owned(), count.to_string()]);
@@ -404,14 +430,14 @@ fn skipped(s: &SkippedStats) -> String {
     }
     out.push_str(&t.render("  "));
     for f in &s.foreign_files {
-        let _ = writeln!(out, "  not a day file: {}", printable(f));
+        let _ = writeln!(out, "  not a day file: {}", short(&printable(f)));
     }
     for f in &s.unreadable_files {
         let _ = writeln!(
             out,
             "  cannot read {}: {}",
-            printable(&f.path),
-            printable(&f.error)
+            short(&printable(&f.path)),
+            short(&printable(&f.error))
         );
     }
     out

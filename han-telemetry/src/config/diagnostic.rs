@@ -63,7 +63,7 @@ impl Diagnostic {
     }
 
     /// True when the diagnostic is about a settings file itself rather than one variable.
-    fn is_about_file(&self) -> bool {
+    pub(crate) fn is_about_file(&self) -> bool {
         self.source
             .path()
             .is_some_and(|path| path.display().to_string() == self.subject)

@@ -136,6 +136,10 @@ pub struct StoreConfig {
     /// `HAN_METRICS_DIR`, else `han/metrics` under Claude Code's configuration directory
     /// (`$CLAUDE_CONFIG_DIR` or `~/.claude`). `None` when neither is known: the store is off.
     pub dir: Option<PathBuf>,
+    /// Where records go when `dir` is not safe to write (another user's, writable by others,
+    /// another user's link): `han/metrics-fallback` under Claude Code's configuration
+    /// directory, created 0700. `report` and `replay` read it too.
+    pub fallback_dir: Option<PathBuf>,
     /// `HAN_METRICS_RETENTION_DAYS`: day files older than this are deleted (default 30).
     pub retention_days: u32,
 }

@@ -348,21 +348,33 @@ impl<'a> Resolver<'a> {
     /// `HAN_METRICS_STORE`, `HAN_METRICS_DIR` and `HAN_METRICS_RETENTION_DAYS`.
     fn store(&mut self, claude_dir: Option<&Path>) -> StoreConfig {
         let enabled = self.setting(METRICS_STORE, parse::enable_flag, true, true);
+        let default_dir = claude_dir.map(|dir| dir.join("han").join("metrics"));
+        let shown_default = default_dir.as_deref().map_or_else(
+            || "none (no HOME or CLAUDE_CONFIG_DIR: the store is off)".to_owned(),
+            |dir| dir.display().to_string(),
+        );
         let dir = match self.lookup(METRICS_DIR) {
+            // A relative directory would follow each hook's working directory: a store per
+            // project, in the project, found by no report.
+            Some(found) if !Path::new(found.value).is_absolute() => {
+                self.report(
+                    &found,
+                    "is a relative path, which would put the store wherever a hook happens to run",
+                    format!("using {shown_default}"),
+                );
+                self.defaulted(METRICS_DIR, &shown_default);
+                default_dir
+            }
             Some(found) => {
                 self.used(&found);
                 Some(PathBuf::from(found.value))
             }
             None => {
-                let dir = claude_dir.map(|dir| dir.join("han").join("metrics"));
-                let shown = dir.as_deref().map_or_else(
-                    || "none (no HOME or CLAUDE_CONFIG_DIR: the store is off)".to_owned(),
-                    |dir| dir.display().to_string(),
-                );
-                self.defaulted(METRICS_DIR, shown);
-                dir
+                self.defaulted(METRICS_DIR, shown_default);
+                default_dir
             }
         };
+        let fallback_dir = claude_dir.map(|dir| dir.join("han").join("metrics-fallback"));
         let retention_days = match self.lookup(METRICS_RETENTION_DAYS) {
             None => {
                 self.defaulted(METRICS_RETENTION_DAYS, DEFAULT_RETENTION_DAYS);
@@ -391,6 +403,7 @@ impl<'a> Resolver<'a> {
         StoreConfig {
             enabled,
             dir,
+            fallback_dir,
             retention_days: u32::try_from(retention_days).unwrap_or(u32::MAX),
         }
     }
@@ -480,6 +493,31 @@ mod tests {
         let nowhere = config(&[]);
         assert_eq!(nowhere.store.active_dir(), None);
         assert!(nowhere.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn a_relative_store_directory_warns_and_uses_the_default() {
+        let c = Config::from_sources(
+            &Sources::new()
+                .with_claude_dir("/home/u/.claude")
+                .with_layer(Source::ProcessEnv, [(METRICS_DIR, "metrics")]),
+        );
+        assert_eq!(
+            c.store.active_dir(),
+            Some(Path::new("/home/u/.claude/han/metrics"))
+        );
+        let warned: Vec<String> = c.diagnostics.iter().map(ToString::to_string).collect();
+        assert_eq!(warned.len(), 1, "{warned:?}");
+        assert!(warned[0].contains("HAN_METRICS_DIR"), "{warned:?}");
+        assert!(warned[0].contains("relative"), "{warned:?}");
+        assert!(
+            warned[0].contains("using /home/u/.claude/han/metrics"),
+            "{warned:?}"
+        );
+        assert_eq!(
+            c.store.fallback_dir.as_deref(),
+            Some(Path::new("/home/u/.claude/han/metrics-fallback"))
+        );
     }
 
     #[test]

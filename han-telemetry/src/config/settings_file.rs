@@ -5,14 +5,14 @@
 //! problem becomes a [`Diagnostic`] and the file (or the key) is skipped.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{ErrorKind, Read as _};
+use std::io::Read as _;
 use std::path::Path;
 
 use serde_json::Value;
 
 use super::diagnostic::Diagnostic;
 use super::sources::{Source, is_relevant};
+use crate::file::{self, Refused};
 
 /// Settings files are small; anything bigger is a mistake and is not worth parsing in a hook.
 pub(crate) const MAX_SETTINGS_BYTES: u64 = 1024 * 1024;
@@ -34,27 +34,22 @@ pub(crate) enum Loaded {
 }
 
 /// Reads `path` and extracts the variables han-telemetry cares about from its `env` block.
+///
+/// Anything but a regular file (a FIFO, a socket, a device, a directory) is refused without
+/// blocking: a FIFO opened the ordinary way would hang the hook until a writer appears.
 pub(crate) fn load(path: &Path, source: &Source) -> Loaded {
-    let mut file = match File::open(path) {
-        Ok(file) => file,
-        Err(err) if matches!(err.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
-            return Loaded::Missing;
-        }
-        Err(err) => return reject(source, format!("cannot be opened ({err})")),
+    let (file, meta) = match file::open_regular(path) {
+        Ok(opened) => opened,
+        Err(refused) if refused.is_missing() => return Loaded::Missing,
+        Err(Refused::Io(err)) => return reject(source, format!("cannot be opened ({err})")),
+        Err(refused) => return reject(source, refused.to_string()),
     };
-    match file.metadata() {
-        Ok(meta) if meta.is_dir() => return reject(source, "is a directory, not a file"),
-        Ok(meta) if meta.len() > MAX_SETTINGS_BYTES => return reject(source, too_large()),
-        Ok(_) => {}
-        Err(err) => return reject(source, format!("cannot be read ({err})")),
+    if meta.len() > MAX_SETTINGS_BYTES {
+        return reject(source, too_large());
     }
     let mut bytes = Vec::new();
     // Bounded read: the file may grow between the metadata check and the read.
-    if let Err(err) = file
-        .by_ref()
-        .take(MAX_SETTINGS_BYTES + 1)
-        .read_to_end(&mut bytes)
-    {
+    if let Err(err) = file.take(MAX_SETTINGS_BYTES + 1).read_to_end(&mut bytes) {
         return reject(source, format!("cannot be read ({err})"));
     }
     if u64::try_from(bytes.len())
@@ -264,6 +259,32 @@ mod tests {
             panic!("expected rejection");
         };
         assert!(d.problem.contains("directory"), "{d}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_a_socket_or_a_device_is_rejected_without_blocking() {
+        let dir = TempDir::new("special");
+        let fifo = dir.path().join("fifo.json");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let socket = dir.path().join("socket.json");
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        for (path, what) in [
+            (fifo, "a FIFO"),
+            (socket, "a socket"),
+            (PathBuf::from("/dev/null"), "a character device"),
+        ] {
+            // Managed settings go through the same function.
+            let source = Source::Managed(path.clone());
+            let Loaded::Rejected(d) = load(&path, &source) else {
+                panic!("expected rejection of {what}");
+            };
+            assert!(d.problem.contains(what), "{d}");
+        }
     }
 
     #[test]

@@ -33,8 +33,13 @@ fn pem_problem(e: &rustls::pki_types::pem::Error) -> &'static str {
     }
 }
 
+/// PEM files are small; a bigger one is a mistake (or not a PEM file at all).
+const MAX_PEM_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads a PEM file without blocking on a FIFO or a device, which are refused.
 fn read(path: &Path, what: &str) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("cannot read the {what} file {}: {e}", path.display()))
+    crate::file::read_regular(path, MAX_PEM_BYTES)
+        .map_err(|e| format!("cannot read the {what} file {}: {e}", path.display()))
 }
 
 fn certificates(

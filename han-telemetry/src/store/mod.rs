@@ -5,12 +5,14 @@ mod reader;
 mod record;
 mod writer;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use reader::{Scan, Skipped, scan};
+pub use day::{clamp_time, day_name, timestamp};
+pub use reader::{Scan, Skipped, scan, scan_each};
 pub(crate) use record::unit_interval;
 pub use record::{Entry, ExportOutcome, FORMAT_VERSION, Record};
+pub use writer::{LOCK_WAIT, MAX_LINE_BYTES};
 
 use crate::config::StoreConfig;
 
@@ -28,9 +30,13 @@ pub struct LocalStore {
 impl LocalStore {
     /// The store `config` asks for, or `None` when it is off or has no directory.
     pub fn open(config: &StoreConfig) -> Option<LocalStore> {
-        config
-            .active_dir()
-            .map(|dir| Self::at(dir, config.retention_days))
+        config.active_dir().map(|dir| LocalStore {
+            writer: Arc::new(writer::Writer::with_fallback(
+                dir.to_path_buf(),
+                config.fallback_dir.clone(),
+                config.retention_days,
+            )),
+        })
     }
 
     /// A store in `dir` keeping `retention_days` days. Nothing touches the disk until the
@@ -47,6 +53,12 @@ impl LocalStore {
     /// The directory written to.
     pub fn dir(&self) -> &Path {
         self.writer.dir()
+    }
+
+    /// Where this process's records went: [`LocalStore::dir`], or the fallback directory
+    /// when the store could not be used safely.
+    pub fn written_to(&self) -> PathBuf {
+        self.writer.written_to()
     }
 
     /// The 16 hex digits that start the `id` of every record this process writes.

@@ -4,6 +4,13 @@
 //! once, when the guard flushes at exit. A long-running process flushes every
 //! [`FLUSH_BYTES`] or [`FLUSH_AGE`]. The write happens under an exclusive `flock` of the day
 //! file, so concurrent processes append whole batches one after the other.
+//!
+//! Nothing here may block without bound or write through someone else's file: the lock is
+//! waited for at most [`LOCK_WAIT`]; day files are opened without following links and
+//! without blocking, and must be regular files of this user with no other name; the store
+//! directory must be this user's and not writable by others (else the fallback directory
+//! is used). A batch that cannot go to its day file goes to a pending file of its own in the
+//! same directory, which readers read like a day file: nothing is lost.
 
 use std::fs::{self, File, OpenOptions};
 use std::hash::{BuildHasher, Hasher};
@@ -16,6 +23,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::day;
 use super::record::{Entry, FORMAT_VERSION};
 use crate::diagnostics;
+use crate::file::{self, Refused};
 
 /// Buffered bytes that trigger a write in a long-running process.
 pub(crate) const FLUSH_BYTES: usize = 64 * 1024;
@@ -23,14 +31,23 @@ pub(crate) const FLUSH_BYTES: usize = 64 * 1024;
 pub(crate) const FLUSH_AGE: Duration = Duration::from_secs(5);
 /// After a failed write, records are dropped (not buffered without bound) for this long.
 const RETRY_AFTER: Duration = Duration::from_secs(60);
+/// The longest a write waits for another process's lock on the day file. Writers hold it
+/// for one `write` (microseconds); longer means something else holds it, and the batch goes
+/// to a pending file instead. The store's own bound, whether telemetry is on or off.
+pub const LOCK_WAIT: Duration = Duration::from_millis(200);
+/// The longest line the store writes or reads; records are a few hundred bytes.
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
 
 /// Appends records to the day files of one directory.
 #[derive(Debug)]
 pub(crate) struct Writer {
     dir: PathBuf,
+    /// Where records go when `dir` cannot be used safely.
+    fallback: Option<PathBuf>,
     retention_days: u32,
     id_prefix: String,
     seq: AtomicU64,
+    pending_seq: AtomicU64,
     state: Mutex<State>,
 }
 
@@ -43,15 +60,35 @@ struct State {
     oldest: Option<SystemTime>,
     paused_until: Option<Instant>,
     pruned: bool,
+    /// The directory written to, once checked.
+    target: Option<PathBuf>,
+}
+
+/// Where a batch went.
+enum Written {
+    /// Into its day file.
+    Day,
+    /// Into a pending file of its own, because of `why`.
+    Pending { path: PathBuf, why: String },
 }
 
 impl Writer {
     pub(crate) fn new(dir: PathBuf, retention_days: u32) -> Self {
+        Self::with_fallback(dir, None, retention_days)
+    }
+
+    pub(crate) fn with_fallback(
+        dir: PathBuf,
+        fallback: Option<PathBuf>,
+        retention_days: u32,
+    ) -> Self {
         Writer {
+            fallback: fallback.filter(|f| *f != dir),
             dir,
             retention_days: retention_days.max(1),
             id_prefix: format!("{:016x}", process_nonce()),
             seq: AtomicU64::new(0),
+            pending_seq: AtomicU64::new(0),
             state: Mutex::new(State::default()),
         }
     }
@@ -64,13 +101,21 @@ impl Writer {
         &self.dir
     }
 
+    /// Where records went: the store, or the fallback once it had to be used.
+    pub(crate) fn written_to(&self) -> PathBuf {
+        self.state()
+            .target
+            .clone()
+            .unwrap_or_else(|| self.dir.clone())
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Buffers one record, writing the buffer out when it is due.
     pub(crate) fn append(&self, session_id: Option<&str>, entry: Entry<'_>) {
-        let ts = SystemTime::now();
+        let ts = day::clamp_time(SystemTime::now());
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let today = day::epoch_day(ts);
         let mut state = self.state();
@@ -92,7 +137,21 @@ impl Writer {
             session_id,
             entry: &entry,
         };
+        let before = bytes.len();
         if line.encode(bytes, clock).is_err() {
+            return;
+        }
+        if bytes.len() - before > MAX_LINE_BYTES {
+            // No reader would take it back: say so instead of writing what is never read.
+            bytes.truncate(before);
+            diagnostics::warn_once(
+                "store-line",
+                &format!(
+                    "a record longer than the local metrics store's {} KiB line limit was not \
+                     stored (a name of that size is a bug in the caller)",
+                    MAX_LINE_BYTES / 1024
+                ),
+            );
             return;
         }
         let oldest = *state.oldest.get_or_insert(ts);
@@ -109,40 +168,44 @@ impl Writer {
     }
 
     /// Writes whatever is buffered and says whether that worked, without the hook-facing
-    /// warning: for a caller that reports the failure itself.
+    /// warning: for a caller that reports the failure itself. A batch kept in a pending file
+    /// is on disk, readers read it: that is success.
     pub(crate) fn flush_checked(&self) -> io::Result<()> {
         let mut state = self.state();
         if state.bytes.is_empty() {
             return Ok(());
         }
-        let result = self.write_out(state.day, &state.bytes);
-        state.bytes.clear();
+        let bytes = std::mem::take(&mut state.bytes);
         state.oldest = None;
-        result
+        let day = state.day;
+        self.write_out(&mut state, day, &bytes).map(|_| ())
     }
 
     fn flush_locked(&self, state: &mut State) {
         if state.bytes.is_empty() {
             return;
         }
-        let lines = state.bytes.iter().filter(|b| **b == b'\n').count();
-        let result = self.write_out(state.day, &state.bytes);
-        state.bytes.clear();
+        let bytes = std::mem::take(&mut state.bytes);
         state.oldest = None;
-        match result {
-            Ok(()) => {
-                if !state.pruned {
-                    state.pruned = true;
-                    self.prune();
-                }
-            }
+        let lines = bytes.iter().filter(|b| **b == b'\n').count();
+        let day = state.day;
+        match self.write_out(state, day, &bytes) {
+            Ok(Written::Day) => {}
+            Ok(Written::Pending { path, why }) => diagnostics::warn_once(
+                "store-pending",
+                &format!(
+                    "{why}; {lines} record(s) are kept in {} instead (`han-telemetry report` \
+                     and `replay` read it). The hook is unaffected",
+                    path.display()
+                ),
+            ),
             Err(e) => {
                 state.paused_until = Some(Instant::now() + RETRY_AFTER);
                 diagnostics::warn_once(
                     "store-write",
                     &format!(
-                        "cannot write the local metrics store in {} ({e}); {lines} record(s) lost. \
-                         The hook is unaffected. HAN_METRICS_DIR moves the store, \
+                        "cannot write the local metrics store in {} ({e}); {lines} record(s) \
+                         lost. The hook is unaffected. HAN_METRICS_DIR moves the store, \
                          HAN_METRICS_STORE=off turns it off",
                         self.dir.display()
                     ),
@@ -151,43 +214,137 @@ impl Writer {
         }
     }
 
-    fn write_out(&self, day: u64, bytes: &[u8]) -> io::Result<()> {
-        create_private_dir(&self.dir)?;
-        let mut options = OpenOptions::new();
-        options.read(true).append(true).create(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(self.dir.join(day::file_name(day)))?;
-        // Released when `file` is closed at the end of this function.
-        file.lock()?;
-        if ends_mid_line(&file)? {
-            // A writer died mid-write: start on a fresh line so this batch stays intact.
-            let mut repaired = Vec::with_capacity(bytes.len() + 1);
-            repaired.push(b'\n');
-            repaired.extend_from_slice(bytes);
-            (&file).write_all(&repaired)
-        } else {
-            (&file).write_all(bytes)
+    /// Writes one batch: to its day file, else to a pending file; an error only when neither
+    /// could be written.
+    fn write_out(&self, state: &mut State, day: u64, bytes: &[u8]) -> io::Result<Written> {
+        let dir = self.target(state)?;
+        let path = dir.join(day::file_name(day));
+        let mut before = None;
+        let written = match append_locked(&path, bytes) {
+            Ok(changed) => {
+                before = changed;
+                Written::Day
+            }
+            Err(problem) => {
+                let why = format!(
+                    "the local metrics store's day file {} {problem}",
+                    path.display()
+                );
+                match self.write_pending(&dir, day, bytes) {
+                    Ok(path) => Written::Pending { path, why },
+                    Err(e) => return Err(io::Error::other(format!("{why}, and {e}"))),
+                }
+            }
+        };
+        if !state.pruned {
+            state.pruned = true;
+            let today = day::epoch_day(SystemTime::now());
+            self.prune(&dir, &path, before.map(day::epoch_day), today);
         }
+        Ok(written)
     }
 
-    /// Deletes day files older than the retention. Other files are left alone.
-    fn prune(&self) {
-        let Ok(entries) = fs::read_dir(&self.dir) else {
+    /// The directory to write to: the store, when it is safe; else the fallback, with one
+    /// warning. Checked once per process.
+    fn target(&self, state: &mut State) -> io::Result<PathBuf> {
+        if let Some(dir) = &state.target {
+            return Ok(dir.clone());
+        }
+        let dir = match usable_dir(&self.dir) {
+            Ok(()) => self.dir.clone(),
+            Err(problem) => {
+                let Some(fallback) = &self.fallback else {
+                    return Err(io::Error::other(problem));
+                };
+                if let Err(also) = usable_dir(fallback) {
+                    return Err(io::Error::other(format!(
+                        "{problem}; the fallback {} cannot be used either: {also}",
+                        fallback.display()
+                    )));
+                }
+                diagnostics::warn_once(
+                    "store-dir",
+                    &format!(
+                        "the local metrics store {} is not used: {problem}; records go to {} \
+                         instead (`han-telemetry report` and `replay` read both). The hook is \
+                         unaffected",
+                        self.dir.display(),
+                        fallback.display()
+                    ),
+                );
+                fallback.clone()
+            }
+        };
+        state.target = Some(dir.clone());
+        Ok(dir)
+    }
+
+    /// Writes `bytes` to a new file of this process only, `YYYY-MM-DD.<id>-<n>.pending.jsonl`.
+    fn write_pending(&self, dir: &Path, day: u64, bytes: &[u8]) -> io::Result<PathBuf> {
+        let n = self.pending_seq.fetch_add(1, Ordering::Relaxed);
+        let path = dir.join(day::pending_name(day, &self.id_prefix, n));
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        private_mode(&mut options);
+        let (file, _) = file::open_store_file(&path, &mut options, true)
+            .map_err(|e| io::Error::other(format!("cannot create {}: {e}", path.display())))?;
+        (&file)
+            .write_all(bytes)
+            .map_err(|e| io::Error::other(format!("cannot write {}: {e}", path.display())))
+            .map(|()| path)
+    }
+
+    /// Deletes day and pending files older than the retention. Other files are left alone.
+    ///
+    /// "Now" is the earlier of this process's clock and the newest change to any other data
+    /// file (file times come from the kernel, not from a process's clock), and a file goes
+    /// only when both its day and its last change are older than the retention: one process
+    /// whose clock runs ahead (or a `faketime` run) deletes nothing a correct clock would keep.
+    /// `written` is the file this process just wrote, `before` when it last changed before
+    /// that (`None` for a file this process created): this process's own write says nothing
+    /// about the time.
+    fn prune(&self, dir: &Path, written: &Path, before: Option<u64>, today: u64) {
+        let Ok(entries) = fs::read_dir(dir) else {
             return;
         };
-        let today = day::epoch_day(SystemTime::now());
-        let Some(cutoff) = today.checked_sub(u64::from(self.retention_days)) else {
-            return;
-        };
+        let mut files = Vec::new();
+        let mut newest_change: Option<u64> = None;
         for entry in entries.flatten() {
             let name = entry.file_name();
-            let Some(file_day) = name.to_str().and_then(day::parse_file_name) else {
+            let Some(file_day) = name.to_str().and_then(day::data_file_day) else {
                 continue;
             };
-            if file_day <= cutoff {
+            // Not followed: a link is not ours to judge.
+            let Ok(meta) = entry.metadata() else {
+                continue;
+            };
+            if !meta.is_file() || file::foreign_owner(&meta).is_some() {
+                continue;
+            }
+            let path = entry.path();
+            let changed = if path == written {
+                before
+            } else {
+                Some(meta.modified().map_or(today, day::epoch_day))
+            };
+            if let Some(changed) = changed {
+                newest_change = Some(newest_change.map_or(changed, |n| n.max(changed)));
+                files.push((file_day, changed, path));
+            }
+        }
+        let Some(newest) = newest_change else {
+            return;
+        };
+        let Some(cutoff) = today
+            .min(newest)
+            .checked_sub(u64::from(self.retention_days))
+        else {
+            return;
+        };
+        for (file_day, changed, path) in files {
+            if file_day <= cutoff && changed <= cutoff {
                 // Another process may have removed it first; nothing to report either way.
-                let _ = fs::remove_file(entry.path());
+                let _ = fs::remove_file(path);
             }
         }
     }
@@ -197,6 +354,128 @@ impl Drop for Writer {
     fn drop(&mut self) {
         self.flush();
     }
+}
+
+/// Appends `bytes` to the day file at `path` under its lock, waited for at most
+/// [`LOCK_WAIT`]; creates it (0600) if needed. Refuses what is not a regular file of this
+/// user with no other name, and makes a file of ours that others could read private again.
+/// Returns when the file last changed before this write, unless it was empty.
+fn append_locked(path: &Path, bytes: &[u8]) -> Result<Option<SystemTime>, String> {
+    let mut options = OpenOptions::new();
+    options.read(true).append(true).create(true);
+    private_mode(&mut options);
+    let (file, meta) = file::open_store_file(path, &mut options, true).map_err(|e| match e {
+        Refused::Io(e) => format!("cannot be opened ({e})"),
+        other => other.to_string(),
+    })?;
+    make_private(&file, &meta, path)?;
+    lock_within(&file, LOCK_WAIT)?;
+    let before = file
+        .metadata()
+        .ok()
+        .filter(|m| m.len() > 0)
+        .and_then(|m| m.modified().ok());
+    // Released when `file` is closed at the end of this function.
+    let result = if ends_mid_line(&file).map_err(|e| format!("cannot be read ({e})"))? {
+        // A writer died mid-write: start on a fresh line so this batch stays intact.
+        let mut repaired = Vec::with_capacity(bytes.len() + 1);
+        repaired.push(b'\n');
+        repaired.extend_from_slice(bytes);
+        (&file).write_all(&repaired)
+    } else {
+        (&file).write_all(bytes)
+    };
+    result
+        .map(|()| before)
+        .map_err(|e| format!("cannot be written ({e})"))
+}
+
+/// A day file of ours that others can read (created by hand, or by an old version under a
+/// lax umask) is made 0600 again, with one warning.
+fn make_private(file: &File, meta: &fs::Metadata, path: &Path) -> Result<(), String> {
+    let mode = file::mode(meta);
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(fs::Permissions::from_mode(0o600))
+            .map_err(|e| {
+                format!(
+                    "can be read by other users (mode {mode:o}) and cannot be made private ({e})"
+                )
+            })?;
+        diagnostics::warn_once(
+            "store-mode",
+            &format!(
+                "{} could be read by other users (mode {mode:o}); it is readable by you only again (0600)",
+                path.display()
+            ),
+        );
+    }
+    #[cfg(not(unix))]
+    let _ = (file, path);
+    Ok(())
+}
+
+/// Takes `file`'s exclusive lock, waiting at most `wait`.
+fn lock_within(file: &File, wait: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + wait;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(fs::TryLockError::WouldBlock) => {}
+            Err(fs::TryLockError::Error(e)) => return Err(format!("cannot be locked ({e})")),
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(format!(
+                "is locked by another process for more than {} ms",
+                wait.as_millis()
+            ));
+        }
+        std::thread::sleep(pause.min(left));
+        pause = (pause * 2).min(Duration::from_millis(10));
+    }
+}
+
+/// Whether `dir` may be written: created (0700) if missing; else it must be a directory of
+/// this user that no one else can write, reached through no symbolic link of another user.
+fn usable_dir(dir: &Path) -> Result<(), String> {
+    create_private_dir(dir).map_err(|e| format!("cannot be created ({e})"))?;
+    let link = fs::symlink_metadata(dir).map_err(|e| format!("cannot be read ({e})"))?;
+    if link.file_type().is_symlink()
+        && let Some(uid) = file::foreign_owner(&link).filter(|uid| *uid != 0)
+    {
+        return Err(format!("it is a symbolic link of another user (uid {uid})"));
+    }
+    let meta = fs::metadata(dir).map_err(|e| format!("cannot be read ({e})"))?;
+    if !meta.is_dir() {
+        return Err(format!(
+            "it is {}, not a directory",
+            file::kind_of(meta.file_type())
+        ));
+    }
+    if let Some(uid) = file::foreign_owner(&meta) {
+        return Err(format!("it belongs to another user (uid {uid})"));
+    }
+    let mode = file::mode(&meta);
+    if mode & 0o022 != 0 {
+        return Err(format!(
+            "other users can write to it (mode {mode:o}), so they could plant links or files \
+             there; `chmod 700` it"
+        ));
+    }
+    Ok(())
+}
+
+fn private_mode(options: &mut OpenOptions) {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(options, 0o600);
+    #[cfg(not(unix))]
+    let _ = options;
 }
 
 /// One record as it is encoded on the hot path: the same JSON as `Record`'s `Serialize`
@@ -266,6 +545,7 @@ struct SecondClock {
 
 impl SecondClock {
     fn push_rfc3339_millis(&mut self, out: &mut Vec<u8>, ts: SystemTime) {
+        let ts = day::clamp_time(ts);
         let since = ts
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default();
@@ -503,27 +783,67 @@ mod tests {
         assert_eq!(scan.skipped.malformed, 1);
     }
 
+    /// Day files of `ages` days ago, each last changed on its own day.
+    fn aged_day_files(dir: &Path, today: u64, ages: &[u64]) {
+        for age in ages {
+            let path = dir.join(day::file_name(today - age));
+            let file = File::create(&path).unwrap();
+            file.set_modified(day::start_of(today - age)).unwrap();
+        }
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut left: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        left
+    }
+
     #[test]
     fn old_day_files_go_and_foreign_files_stay() {
         let tmp = TempDir::new("store-retention");
         let dir = tmp.path().to_path_buf();
         let today = day::epoch_day(SystemTime::now());
-        for age in [0, 1, 6, 7, 30] {
-            fs::write(dir.join(day::file_name(today - age)), "").unwrap();
-        }
+        aged_day_files(&dir, today, &[0, 1, 6, 7, 30]);
+        // Today's file was written by an earlier run today.
+        fs::write(dir.join(day::file_name(today)), "\n").unwrap();
         fs::write(dir.join("notes.txt"), "mine").unwrap();
         let writer = Writer::new(dir.clone(), 7);
         writer.append(None, Entry::SessionStart {});
         writer.flush();
-        let mut left: Vec<_> = fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        left.sort();
         let mut expected: Vec<_> = [0, 1, 6].map(|age| day::file_name(today - age)).to_vec();
         expected.push("notes.txt".to_owned());
         expected.sort();
-        assert_eq!(left, expected);
+        assert_eq!(names(&dir), expected);
+    }
+
+    #[test]
+    fn a_clock_far_ahead_deletes_nothing_a_correct_clock_keeps() {
+        let tmp = TempDir::new("store-skew");
+        let dir = tmp.path().to_path_buf();
+        let today = day::epoch_day(SystemTime::now());
+        aged_day_files(&dir, today, &[0, 1, 6, 29, 31]);
+        let writer = Writer::new(dir.clone(), 30);
+        let ahead = today + 400;
+        let written = dir.join(day::file_name(ahead));
+        File::create(&written).unwrap();
+        writer.prune(&dir, &written, None, ahead);
+        // What a correct clock deletes (31 days old), and nothing more.
+        let mut expected: Vec<_> = [0, 1, 6, 29]
+            .map(|age| day::file_name(today - age))
+            .to_vec();
+        expected.push(day::file_name(ahead));
+        expected.sort();
+        assert_eq!(names(&dir), expected);
+
+        // A file named for a long-gone day but written recently (a clock before 1970
+        // writes 1970-01-01) holds recent records: kept.
+        let epoch_file = dir.join(day::file_name(0));
+        File::create(&epoch_file).unwrap();
+        writer.prune(&dir, &written, None, today);
+        assert!(epoch_file.exists());
     }
 
     #[test]
