@@ -8,7 +8,7 @@ use opentelemetry_sdk::logs::{BatchConfigBuilder, BatchLogProcessor, SdkLoggerPr
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 use tracing::Subscriber;
-use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::filter::{LevelFilter, filter_fn};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{Layer, Registry};
@@ -286,8 +286,18 @@ impl Telemetry {
                 *m.level() <= tracing::Level::INFO && exported(m.target())
             }))
         });
-        let layer = parts.han.and_then(traces).and_then(logs);
-        (Box::new(layer), self.guard)
+        // No `Option` layers: an absent one hints `LevelFilter::OFF`, and in this stack
+        // (tracing-subscriber 0.3.23) that hint won over the span layer's per-layer filter,
+        // so with traces on and logs off no span was ever recorded.
+        let han = parts.han;
+        let layer: Box<dyn Layer<S> + Send + Sync> = match (traces, logs) {
+            (Some(traces), Some(logs)) => Box::new(han.and_then(traces).and_then(logs)),
+            (Some(traces), None) => Box::new(han.and_then(traces)),
+            (None, Some(logs)) => Box::new(han.and_then(logs)),
+            // Nothing here takes spans or events: tracing may skip them all.
+            (None, None) => Box::new(han.with_filter(LevelFilter::OFF)),
+        };
+        (layer, self.guard)
     }
 
     /// Installs as the global tracing subscriber and returns the guard. If another global
