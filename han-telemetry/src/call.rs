@@ -187,7 +187,7 @@ impl Call {
                 otel.name = kind.span_name(),
                 otel.status_code = tracing::field::Empty,
             );
-            crate::trace::adopt_remote_parent(&span);
+            crate::trace::adopt_remote_parent_in(&pipeline, &span);
             span
         } else {
             tracing::Span::none()
