@@ -75,17 +75,19 @@ impl Receiver {
             .collect()
     }
 
-    /// Every metric of every request received, in order.
-    pub(crate) fn metrics(&self) -> Vec<Metric> {
+    /// The metrics of each request received, in order.
+    pub(crate) fn metric_requests(&self) -> Vec<Vec<Metric>> {
         self.bodies("/v1/metrics")
             .iter()
-            .flat_map(|body| {
+            .map(|body| {
                 ExportMetricsServiceRequest::decode(body.as_slice())
                     .expect("an OTLP metrics request")
                     .resource_metrics
+                    .into_iter()
+                    .flat_map(|r| r.scope_metrics)
+                    .flat_map(|s| s.metrics)
+                    .collect()
             })
-            .flat_map(|r| r.scope_metrics)
-            .flat_map(|s| s.metrics)
             .collect()
     }
 }
