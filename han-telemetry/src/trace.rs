@@ -70,7 +70,7 @@ fn join(span: &tracing::Span, remote: opentelemetry::Context) {
 /// a scoped dispatcher is set anywhere in the process, the current dispatcher is `none`
 /// there, no span looks current, and every call would adopt the remote parent.
 fn has_local_parent() -> bool {
-    opentelemetry::Context::current().has_active_span()
+    opentelemetry::Context::map_current(|cx| cx.has_active_span())
         || tracing::Span::current().context().has_active_span()
 }
 
