@@ -3,6 +3,9 @@
 //! The signature, attributes, visibility and doc comments are kept as written; only the
 //! body is wrapped. Everything generated is named by absolute path through
 //! `::han_telemetry::__private` (or `crate = path`), and generated locals start with `__han_`.
+//! Methods of the generated call are called as paths (`Call::instrument(&__han_call, ..)`), so
+//! a trait in the user's scope with a method of the same name (`tracing::Instrument`) cannot
+//! take the call.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -106,6 +109,7 @@ fn success(args: &Args, krate: &TokenStream, ret: &syn::Ident) -> TokenStream {
 /// span entered only while the body is polled.
 fn async_body(
     body: &Block,
+    krate: &TokenStream,
     start: &TokenStream,
     success: &TokenStream,
     output: Option<&Type>,
@@ -121,9 +125,9 @@ fn async_body(
     };
     quote! {
         #start
-        let #ret = __han_call.instrument(async move #body).await;
+        let #ret = #krate::__private::Call::instrument(&__han_call, async move #body).await;
         let __han_success = #success;
-        __han_call.finish(__han_success);
+        #krate::__private::Call::finish(__han_call, __han_success);
         #ret
     }
 }
@@ -166,13 +170,13 @@ pub(crate) fn expand(family: Family, args: &Args, mut item: ItemFn) -> TokenStre
     };
 
     if item.sig.asyncness.is_some() {
-        let body = async_body(&item.block, &start, &success, output.as_ref());
+        let body = async_body(&item.block, &krate, &start, &success, output.as_ref());
         *item.block = syn::parse_quote!({ #body });
         return quote!(#item);
     }
 
     if let Some(block) = async_trait_block(&mut item.block) {
-        let inner = async_body(&block.block, &start, &success, None);
+        let inner = async_body(&block.block, &krate, &start, &success, None);
         block.block = syn::parse_quote!({ #inner });
         return quote!(#item);
     }
@@ -187,12 +191,12 @@ pub(crate) fn expand(family: Family, args: &Args, mut item: ItemFn) -> TokenStre
     let body = quote! {
         #start
         let #ret = {
-            let __han_entered = __han_call.enter();
+            let __han_entered = #krate::__private::Call::enter(&__han_call);
             #[allow(clippy::redundant_closure_call)]
             (move || #annotation #block)()
         };
         let __han_success = #success;
-        __han_call.finish(__han_success);
+        #krate::__private::Call::finish(__han_call, __han_success);
         #ret
     };
     *item.block = syn::parse_quote!({ #body });

@@ -187,7 +187,7 @@ impl Call {
                 otel.name = kind.span_name(),
                 otel.status_code = tracing::field::Empty,
             );
-            crate::trace::adopt_remote_parent(&span);
+            crate::trace::adopt_remote_parent_in(&pipeline, &span);
             span
         } else {
             tracing::Span::none()
@@ -325,13 +325,8 @@ fn record_call(live: Live, success: bool) {
         Kind::Hook {
             hook_name,
             hook_type,
-        } => match live
-            .site
-            .and_then(|site| site.for_hook(p, hook_name.as_str(), hook_type.as_str()))
-        {
-            Some(bound) => {
-                record::hook_run_bound(p, bound, hook_name, hook_type, success, duration);
-            }
+        } => match live.site {
+            Some(site) => record::hook_run_at(p, site, hook_name, hook_type, success, duration),
             None => record::hook_run_in(p, hook_name, hook_type, success, duration),
         },
         Kind::Plugin {

@@ -8,7 +8,7 @@ use opentelemetry_sdk::logs::{BatchConfigBuilder, BatchLogProcessor, SdkLoggerPr
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 use tracing::Subscriber;
-use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::filter::{LevelFilter, filter_fn};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{Layer, Registry};
@@ -275,28 +275,31 @@ impl Telemetry {
                 self.guard,
             );
         };
-        // A list rather than `Option` layers: an absent `Option` layer hints `OFF` as its
-        // maximum level, which switched every span off when events were not exported
-        // (`OTEL_TRACES_EXPORTER=console` with `OTEL_LOGS_EXPORTER=none` printed nothing).
-        let mut layers: Vec<Box<dyn Layer<S> + Send + Sync>> = vec![Box::new(parts.han)];
-        if let Some(provider) = parts.tracer {
-            layers.push(Box::new(
-                tracing_opentelemetry::layer()
-                    .with_tracer(provider.tracer_with_scope(crate::pipeline::scope()))
-                    // The span macro of an instrumented call sits in han-telemetry, not in
-                    // the user's code: its source location would mislead.
-                    .with_location(false)
-                    .with_filter(filter_fn(|m| exported(m.target()))),
-            ));
-        }
-        if let Some(provider) = parts.logger {
-            layers.push(Box::new(
-                OpenTelemetryTracingBridge::new(&provider).with_filter(filter_fn(|m| {
-                    *m.level() <= tracing::Level::INFO && exported(m.target())
-                })),
-            ));
-        }
-        (Box::new(layers), self.guard)
+        let traces = parts.tracer.map(|provider| {
+            tracing_opentelemetry::layer()
+                .with_tracer(provider.tracer_with_scope(crate::pipeline::scope()))
+                // The span macro of an instrumented call sits in han-telemetry, not in the
+                // user's code: its source location would mislead.
+                .with_location(false)
+                .with_filter(filter_fn(|m| exported(m.target())))
+        });
+        let logs = parts.logger.map(|provider| {
+            OpenTelemetryTracingBridge::new(&provider).with_filter(filter_fn(|m| {
+                *m.level() <= tracing::Level::INFO && exported(m.target())
+            }))
+        });
+        // No `Option` layers: an absent one hints `LevelFilter::OFF`, and in this stack
+        // (tracing-subscriber 0.3.23) that hint won over the span layer's per-layer filter,
+        // so with traces on and logs off no span was ever recorded.
+        let han = parts.han;
+        let layer: Box<dyn Layer<S> + Send + Sync> = match (traces, logs) {
+            (Some(traces), Some(logs)) => Box::new(han.and_then(traces).and_then(logs)),
+            (Some(traces), None) => Box::new(han.and_then(traces)),
+            (None, Some(logs)) => Box::new(han.and_then(logs)),
+            // Nothing here takes spans or events: tracing may skip them all.
+            (None, None) => Box::new(han.with_filter(LevelFilter::OFF)),
+        };
+        (layer, self.guard)
     }
 
     /// Installs as the global tracing subscriber and returns the guard. If another global

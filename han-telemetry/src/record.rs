@@ -13,7 +13,7 @@ use opentelemetry::{KeyValue, StringValue};
 
 use crate::catalogue::{attr, event, tenth_bucket};
 use crate::pipeline::{Pipeline, with_current};
-use crate::site::Bound;
+use crate::site::Site;
 use crate::store::{Entry, unit_interval};
 
 /// How a task ended. `Success` and `Partial` count in `han.task.completed`, `Failure` in
@@ -95,31 +95,29 @@ pub(crate) fn hook_run_in(
     hook_result(p, &standard, session_id.as_deref(), name, kind, success, ms);
 }
 
-/// [`hook_run_in`] for an annotated hook whose instruments its call site has bound.
-pub(crate) fn hook_run_bound(
+/// [`hook_run_in`] for an annotated hook with a call-site cache: its metrics through the
+/// site's bound instruments when they are bound for `p`, else the ordinary path.
+pub(crate) fn hook_run_at(
     p: &Pipeline,
-    bound: &Bound,
+    site: &Site,
     hook_name: StringValue,
     hook_type: StringValue,
     success: bool,
     duration: Duration,
 ) {
     let ms = millis(duration);
-    if let Some(by_outcome) = &bound.by_outcome {
-        let m = &by_outcome[usize::from(success)];
-        m.execution.add(1);
-        m.duration.record(ms);
+    match site.record_hook(p, hook_name.as_str(), hook_type.as_str(), success, ms) {
+        Some(bound) => hook_result(
+            p,
+            &bound.standard,
+            bound.session_id.as_deref(),
+            hook_name,
+            hook_type,
+            success,
+            ms,
+        ),
+        None => hook_run_in(p, hook_name, hook_type, success, duration),
     }
-    let session_id = bound.session_id.as_deref();
-    hook_result(
-        p,
-        &bound.standard,
-        session_id,
-        hook_name,
-        hook_type,
-        success,
-        ms,
-    );
 }
 
 /// The parts of a hook run besides its metrics: the local store's record and the event.
