@@ -12,6 +12,7 @@ mod export;
 mod file;
 mod guard;
 mod init;
+pub mod mask;
 mod pipeline;
 /// Test exports for `han-telemetry doctor`: does telemetry reach the collector?
 pub mod probe;

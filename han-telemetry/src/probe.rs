@@ -43,9 +43,10 @@ use opentelemetry_sdk::trace::{
     IdGenerator as _, RandomIdGenerator, SpanData, SpanEvents, SpanExporter as _, SpanLinks,
 };
 
-use crate::config::{Config, Exporter, OtlpConfig, Protocol, Signal, mask_url, mask_urls_in};
+use crate::config::{Config, Exporter, OtlpConfig, Protocol, Signal};
 use crate::diagnostics;
 use crate::export::{self, FirstExport, Io, ProbeExporter, block_on};
+use crate::mask::mask_url;
 
 /// The name of the metric, log event and span a probe sends.
 pub const PROBE_NAME: &str = "han.doctor.probe";
@@ -218,7 +219,7 @@ fn probe_otlp(
             let (cause, fix) = setup_cause(&error);
             Outcome::Failed {
                 elapsed: started.elapsed(),
-                error: scrub(&error, otlp),
+                error: otlp.scrub(&error),
                 cause: cause.to_owned(),
                 fix: fix.to_owned(),
             }
@@ -241,7 +242,7 @@ fn probe_otlp(
                     let explained = diagnostics::classify_export_error(&error, detail.as_deref());
                     Outcome::Failed {
                         elapsed,
-                        error: scrub(&explained.text, otlp),
+                        error: otlp.scrub(&explained.text),
                         cause: explained.cause.to_owned(),
                         fix: explained.fix.to_owned(),
                     }
@@ -287,20 +288,6 @@ pub(crate) fn setup_cause(error: &str) -> (&'static str, &'static str) {
             "see the error; check the endpoint, protocol, headers and TLS files",
         )
     }
-}
-
-/// Removes what must never be shown from a transport's message: header values (in case a
-/// server echoes them), and the endpoint's `user:password@` and query values (in every URL,
-/// and the endpoint as written).
-pub(crate) fn scrub(text: &str, otlp: &OtlpConfig) -> String {
-    let mut text = mask_urls_in(&text.replace(&otlp.endpoint, &mask_url(&otlp.endpoint)));
-    for (_, value) in &otlp.headers {
-        // Very short values would mask unrelated text; they are not credentials worth the name.
-        if value.len() >= 4 {
-            text = text.replace(value.as_str(), "***");
-        }
-    }
-    text
 }
 
 fn send_metric(
@@ -493,10 +480,7 @@ mod tests {
             ),
         ]);
         let otlp = &c.metrics.otlp;
-        let scrubbed = scrub(
-            "GET http://user:pw-s3cret@127.0.0.1:1 said Bearer tok-s3cret",
-            otlp,
-        );
+        let scrubbed = otlp.scrub("GET http://user:pw-s3cret@127.0.0.1:1 said Bearer tok-s3cret");
         assert!(!scrubbed.contains("s3cret"), "{scrubbed}");
         let results = run(&c, Duration::from_secs(2));
         let shown = format!("{results:?}");

@@ -527,7 +527,7 @@ fn not_built(config: &Config, signal: Signal, error: &str) -> Sent {
     let (cause, fix) = probe::setup_cause(error);
     Sent::Failed {
         delivered: 0,
-        error: probe::scrub(error, &config.signal(signal).otlp),
+        error: config.signal(signal).otlp.scrub(error),
         cause: cause.to_owned(),
         fix: fix.to_owned(),
     }
@@ -545,7 +545,7 @@ fn failed(
     let explained = diagnostics::classify_export_error(error, detail.as_deref());
     Sent::Failed {
         delivered,
-        error: probe::scrub(&explained.text, &config.signal(signal).otlp),
+        error: config.signal(signal).otlp.scrub(&explained.text),
         cause: explained.cause.to_owned(),
         fix: explained.fix.to_owned(),
     }

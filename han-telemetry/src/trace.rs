@@ -6,12 +6,14 @@
 //! appears inside the Claude Code trace instead of as a trace of its own; a call made inside
 //! another (a validation inside a hook) stays that call's child.
 
-use std::collections::HashMap;
+use std::str::FromStr as _;
 
-use opentelemetry::propagation::TextMapPropagator as _;
-use opentelemetry::trace::TraceContextExt as _;
-use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry::trace::{
+    SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+};
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+use crate::config::parse_traceparent;
 
 use crate::pipeline::{Pipeline, with_current};
 
@@ -21,14 +23,21 @@ pub fn remote_parent(
     traceparent: Option<&str>,
     tracestate: Option<&str>,
 ) -> Option<opentelemetry::Context> {
-    let traceparent = traceparent?;
-    let mut carrier = HashMap::with_capacity(2);
-    carrier.insert("traceparent".to_owned(), traceparent.to_owned());
-    if let Some(state) = tracestate {
-        carrier.insert("tracestate".to_owned(), state.to_owned());
-    }
-    let cx = TraceContextPropagator::new().extract(&carrier);
-    cx.span().span_context().is_valid().then_some(cx)
+    // The configuration's own check, so that what `doctor` calls valid is what is joined.
+    let parent = parse_traceparent(traceparent?).ok()?;
+    // Of the flags, only "sampled" is defined; the others are zeroed (W3C trace context).
+    let flags = TraceFlags::new(parent.flags) & TraceFlags::SAMPLED;
+    let state = tracestate
+        .and_then(|s| TraceState::from_str(s).ok())
+        .unwrap_or_default();
+    let span = SpanContext::new(
+        TraceId::from_bytes(parent.trace_id),
+        SpanId::from_bytes(parent.parent_id),
+        flags,
+        true,
+        state,
+    );
+    Some(opentelemetry::Context::new().with_remote_span_context(span))
 }
 
 /// Makes `span` a child of the remote parent from `TRACEPARENT`, if there is one and `span`

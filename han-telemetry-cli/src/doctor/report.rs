@@ -5,14 +5,13 @@
 
 use std::time::Duration;
 
-use han_telemetry::config::{
-    Config, Diagnostic, Exporter, Signal, Source, TRUST_PROJECT_SETTINGS, Trust,
-};
+use han_telemetry::config::vars::{self, TRUST_PROJECT_SETTINGS};
+use han_telemetry::config::{Config, Diagnostic, Exporter, Signal, Source, Trust};
 use han_telemetry::probe::{self, Outcome, ProbeResult};
 use serde::Serialize;
 
-const ENABLE: &str = "CLAUDE_CODE_ENABLE_TELEMETRY";
-const SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
+const ENABLE: &str = vars::ENABLE_TELEMETRY.name;
+const SDK_DISABLED: &str = vars::SDK_DISABLED.name;
 
 #[derive(Debug, Serialize)]
 pub(crate) struct Report {
@@ -170,7 +169,7 @@ impl Report {
             .iter()
             .map(|&signal| SignalExporters {
                 signal: signal.name(),
-                variable: format!("OTEL_{}_EXPORTER", signal.env_name()),
+                variable: vars::exporters(signal).name.to_owned(),
                 exporters: config
                     .signal(signal)
                     .exporters
@@ -212,16 +211,19 @@ fn trust(config: &Config) -> TrustSection {
     let project_settings = match (config.project_trust.trusted, decided) {
         (true, by) => format!(
             "project settings (.claude/settings.json, .claude/settings.local.json) configure \
-             telemetry: {TRUST_PROJECT_SETTINGS} is on in {by}"
+             telemetry: {} is on in {by}",
+            TRUST_PROJECT_SETTINGS.name
         ),
         (false, Source::Default) => format!(
             "project settings (.claude/settings.json, .claude/settings.local.json) come with \
-             the repository and do not configure telemetry; set {TRUST_PROJECT_SETTINGS}=1 in \
-             your user settings (or managed settings) to let them"
+             the repository and do not configure telemetry; set {}=1 in your user settings \
+             (or managed settings) to let them",
+            TRUST_PROJECT_SETTINGS.name
         ),
         (false, by) => format!(
             "project settings (.claude/settings.json, .claude/settings.local.json) do not \
-             configure telemetry: {TRUST_PROJECT_SETTINGS} is off in {by}"
+             configure telemetry: {} is off in {by}",
+            TRUST_PROJECT_SETTINGS.name
         ),
     };
     TrustSection {
@@ -247,7 +249,7 @@ fn trust(config: &Config) -> TrustSection {
                 let otlp = &config.signal(s).otlp;
                 Destination {
                     signal: s.name(),
-                    endpoint: han_telemetry::config::mask_url(&otlp.endpoint),
+                    endpoint: han_telemetry::mask::mask_url(&otlp.endpoint),
                     chosen_by: trust_name(otlp.chosen_by),
                     withheld: otlp.withheld.clone(),
                 }

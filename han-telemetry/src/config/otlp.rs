@@ -7,32 +7,34 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::diagnostic::mask_url;
+use super::lookup::{Found, Resolver};
+use super::model::{Compression, OtlpConfig, Protocol, Signal, TlsFiles};
 use super::parse;
-use super::resolve::{Found, Resolver};
-use super::sources::Trust;
-use super::{Compression, OtlpConfig, Protocol, Signal, TlsFiles};
-
-const DEFAULT_TIMEOUT_MS: u64 = 10_000;
-const MAX_TIMEOUT_MS: u64 = 600_000;
-const DEFAULT_GRPC_ENDPOINT: &str = "http://localhost:4317";
-const DEFAULT_HTTP_BASE: &str = "http://localhost:4318";
-
-/// `OTEL_EXPORTER_OTLP_<setting>`, or `OTEL_EXPORTER_OTLP_<SIGNAL>_<setting>`.
-pub(crate) fn var(signal: Option<Signal>, setting: &str) -> String {
-    match signal {
-        None => format!("OTEL_EXPORTER_OTLP_{setting}"),
-        Some(signal) => format!("OTEL_EXPORTER_OTLP_{}_{setting}", signal.env_name()),
-    }
-}
+use super::trust::{self, Trust};
+use super::vars::{self, Kind, OtlpSetting};
+use crate::mask::mask_url;
 
 /// The URL used when no endpoint variable applies.
 pub(crate) fn default_endpoint(protocol: Protocol, signal: Signal) -> String {
+    let (grpc, http) = default_bases();
     if protocol.is_http() {
-        parse::with_signal_path(DEFAULT_HTTP_BASE, signal)
+        parse::with_signal_path(http, signal)
     } else {
-        DEFAULT_GRPC_ENDPOINT.to_owned()
+        grpc.to_owned()
     }
+}
+
+/// The default gRPC endpoint and HTTP base URL, from the table.
+fn default_bases() -> (&'static str, &'static str) {
+    match vars::ENDPOINT.kind {
+        Kind::Endpoint { grpc, http } => (grpc, http),
+        _ => ("", ""),
+    }
+}
+
+/// The name of `setting`'s generic variable (`None`) or a signal's own.
+fn name(setting: OtlpSetting, signal: Option<Signal>) -> &'static str {
+    setting.var(signal).name
 }
 
 /// The generic variables, resolved once and inherited by every signal.
@@ -116,31 +118,33 @@ fn report_withheld(r: &mut Resolver<'_>, withheld: &[Withheld<'_>]) {
 
 fn generic<'a>(r: &mut Resolver<'a>) -> Generic<'a> {
     let protocol = r.setting(
-        &var(None, "PROTOCOL"),
+        name(vars::PROTOCOL, None),
         parse::protocol,
-        Protocol::Grpc,
+        match vars::PROTOCOL.kind {
+            Kind::Protocol { default } => default,
+            _ => Protocol::Grpc,
+        },
         true,
     );
     let endpoint = generic_endpoint(r, protocol);
     let headers = headers(r, None);
-    let timeout_ms = r.millis(
-        &var(None, "TIMEOUT"),
-        1,
-        MAX_TIMEOUT_MS,
-        DEFAULT_TIMEOUT_MS,
-        true,
-    );
+    let timeout_ms = r.amount(vars::TIMEOUT.var(None), None);
     let compression = r.setting(
-        &var(None, "COMPRESSION"),
+        name(vars::COMPRESSION, None),
         parse::compression,
-        Compression::None,
+        match vars::COMPRESSION.kind {
+            Kind::Compression { default } => default,
+            _ => Compression::None,
+        },
         true,
     );
-    let certificate = path(r, None, "CERTIFICATE");
-    let client_certificate = path(r, None, "CLIENT_CERTIFICATE");
-    let client_key = path(r, None, "CLIENT_KEY");
-    let insecure = r.setting(&var(None, "INSECURE"), parse::otel_bool, false, false);
-    let insecure_set_by = r.lookup(&var(None, "INSECURE")).map(|f| f.source.trust());
+    let certificate = path(r, vars::CERTIFICATE, None);
+    let client_certificate = path(r, vars::CLIENT_CERTIFICATE, None);
+    let client_key = path(r, vars::CLIENT_KEY, None);
+    let insecure = r.setting(name(vars::INSECURE, None), parse::otel_bool, false, false);
+    let insecure_set_by = r
+        .lookup(name(vars::INSECURE, None))
+        .map(|f| f.source.trust());
     report_unpaired(r, None, client_certificate.as_ref(), client_key.as_ref());
     Generic {
         protocol,
@@ -157,7 +161,7 @@ fn generic<'a>(r: &mut Resolver<'a>) -> Generic<'a> {
 }
 
 fn generic_endpoint(r: &mut Resolver<'_>, protocol: Protocol) -> Option<(String, Trust)> {
-    let found = r.lookup(&var(None, "ENDPOINT"))?;
+    let found = r.lookup(name(vars::ENDPOINT, None))?;
     match parse::endpoint(found.value) {
         Ok(endpoint) => {
             r.used(&found);
@@ -167,10 +171,11 @@ fn generic_endpoint(r: &mut Resolver<'_>, protocol: Protocol) -> Option<(String,
             Some((endpoint.url, found.source.trust()))
         }
         Err(problem) => {
+            let (grpc, http) = default_bases();
             let default = if protocol.is_http() {
-                format!("{DEFAULT_HTTP_BASE}/v1/<signal>")
+                format!("{http}/v1/<signal>")
             } else {
-                DEFAULT_GRPC_ENDPOINT.to_owned()
+                grpc.to_owned()
             };
             r.report(&found, problem, format!("using the default ({default})"));
             None
@@ -186,7 +191,7 @@ fn for_signal<'a>(
 ) -> OtlpConfig {
     let some = Some(signal);
     let protocol = r.setting(
-        &var(some, "PROTOCOL"),
+        name(vars::PROTOCOL, some),
         parse::protocol,
         generic.protocol,
         false,
@@ -195,15 +200,9 @@ fn for_signal<'a>(
     // A signal's headers replace the generic ones entirely: merging could send one backend's
     // credentials to another.
     let headers = headers(r, some).or_else(|| generic.headers.clone());
-    let timeout_ms = r.millis(
-        &var(some, "TIMEOUT"),
-        1,
-        MAX_TIMEOUT_MS,
-        generic.timeout_ms,
-        false,
-    );
+    let timeout_ms = r.amount(vars::TIMEOUT.var(some), Some(generic.timeout_ms));
     let compression = r.setting(
-        &var(some, "COMPRESSION"),
+        name(vars::COMPRESSION, some),
         parse::compression,
         generic.compression,
         false,
@@ -215,7 +214,7 @@ fn for_signal<'a>(
     let destination = mask_url(&endpoint);
     let mut left_out = Vec::new();
     let mut withhold = |found: &Found<'a>| {
-        let keep = found.source.trust() <= chosen_by;
+        let keep = trust::may_carry(found.source, chosen_by);
         if !keep {
             left_out.push(found.name.clone());
             withheld.push(Withheld {
@@ -260,7 +259,7 @@ fn signal_endpoint(
     signal: Signal,
     protocol: Protocol,
 ) -> (String, Trust) {
-    let name = var(Some(signal), "ENDPOINT");
+    let name = name(vars::ENDPOINT, Some(signal));
     let (inherited, inherited_from) = match &generic.endpoint {
         Some((base, trust)) if protocol.is_http() => {
             (parse::with_signal_path(base, signal), *trust)
@@ -296,7 +295,7 @@ fn report_scheme_added(r: &mut Resolver<'_>, found: &Found<'_>, url: &str) {
 
 /// Parsed headers of the generic (`None`) or a signal's variable; `None` when it is unset.
 fn headers<'a>(r: &mut Resolver<'a>, signal: Option<Signal>) -> Option<Headers<'a>> {
-    let found = r.lookup(&var(signal, "HEADERS"))?;
+    let found = r.lookup(name(vars::HEADERS, signal))?;
     let (list, problems) = parse::headers(found.value);
     for problem in problems {
         r.report(&found, problem, "that header is skipped");
@@ -306,8 +305,12 @@ fn headers<'a>(r: &mut Resolver<'a>, signal: Option<Signal>) -> Option<Headers<'
 }
 
 /// A TLS file path variable; blank means unset. Paths are not opened here.
-fn path<'a>(r: &mut Resolver<'a>, signal: Option<Signal>, setting: &str) -> Option<Found<'a>> {
-    let found = r.lookup(&var(signal, setting))?;
+fn path<'a>(
+    r: &mut Resolver<'a>,
+    setting: OtlpSetting,
+    signal: Option<Signal>,
+) -> Option<Found<'a>> {
+    let found = r.lookup(name(setting, signal))?;
     r.used(&found);
     Some(found)
 }
@@ -324,17 +327,17 @@ fn tls<'a>(
     signal: Signal,
 ) -> (TlsFiles, Trust, Vec<Found<'a>>) {
     let some = Some(signal);
-    let certificate = path(r, some, "CERTIFICATE").or_else(|| generic.certificate.clone());
-    let own_certificate = path(r, some, "CLIENT_CERTIFICATE");
-    let own_key = path(r, some, "CLIENT_KEY");
+    let certificate = path(r, vars::CERTIFICATE, some).or_else(|| generic.certificate.clone());
+    let own_certificate = path(r, vars::CLIENT_CERTIFICATE, some);
+    let own_key = path(r, vars::CLIENT_KEY, some);
     let insecure = r.setting(
-        &var(some, "INSECURE"),
+        name(vars::INSECURE, some),
         parse::otel_bool,
         generic.insecure,
         false,
     );
     let insecure_set_by = r
-        .lookup(&var(some, "INSECURE"))
+        .lookup(name(vars::INSECURE, some))
         .map(|f| f.source.trust())
         .or(generic.insecure_set_by);
     let chosen_by = [
@@ -381,13 +384,17 @@ fn report_unpaired(
     key: Option<&Found<'_>>,
 ) {
     let (present, missing) = match (certificate, key) {
-        (Some(certificate), None) => (certificate, "CLIENT_KEY"),
-        (None, Some(key)) => (key, "CLIENT_CERTIFICATE"),
+        (Some(certificate), None) => (certificate, vars::CLIENT_KEY),
+        (None, Some(key)) => (key, vars::CLIENT_CERTIFICATE),
         _ => return,
     };
     let missing = match signal {
-        Some(signal) => format!("{} (or {})", var(Some(signal), missing), var(None, missing)),
-        None => var(None, missing),
+        Some(signal) => format!(
+            "{} (or {})",
+            name(missing, Some(signal)),
+            name(missing, None)
+        ),
+        None => name(missing, None).to_owned(),
     };
     r.report(
         present,
@@ -808,7 +815,7 @@ mod tests {
         project: &[(&str, &str)],
     ) -> Config {
         let mut user = user.to_vec();
-        user.push((super::super::TRUST_PROJECT_SETTINGS, "1"));
+        user.push((vars::TRUST_PROJECT_SETTINGS.name, "1"));
         Config::from_sources(
             &Sources::new()
                 .with_layer(

@@ -6,8 +6,8 @@
 use http::{HeaderName, HeaderValue, Uri};
 use percent_encoding::percent_decode_str;
 
-use super::diagnostic::quoted;
-use super::{Compression, Exporter, Protocol, Signal, Temporality};
+use super::model::{Compression, Exporter, Protocol, Signal, Temporality};
+use crate::mask::quoted;
 
 /// A millisecond value that was accepted, possibly after clamping to the allowed maximum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,17 +17,15 @@ pub(crate) enum Millis {
     Clamped(u64),
 }
 
-/// Whole milliseconds in `min..=max`; larger values (even beyond `u64`) clamp to `max`.
-pub(crate) fn millis(raw: &str, min: u64, max: u64) -> Result<Millis, String> {
-    bounded(raw, min, max, "milliseconds", "ms")
-}
-
-/// Whole days in `min..=max`, clamping like [`millis`].
-pub(crate) fn days(raw: &str, min: u64, max: u64) -> Result<Millis, String> {
-    bounded(raw, min, max, "days", "days")
-}
-
-fn bounded(raw: &str, min: u64, max: u64, unit: &str, short: &str) -> Result<Millis, String> {
+/// A whole number of `unit` in `min..=max` (`short` names the unit in the minimum's message);
+/// larger values (even beyond `u64`) clamp to `max`.
+pub(crate) fn bounded(
+    raw: &str,
+    min: u64,
+    max: u64,
+    unit: &str,
+    short: &str,
+) -> Result<Millis, String> {
     let digits = raw.trim();
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("is not a whole number of {unit}"));
@@ -86,54 +84,76 @@ pub(crate) struct ExporterList {
 pub(crate) fn exporters(raw: &str) -> ExporterList {
     let mut list = ExporterList::default();
     for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let exporter = match entry.to_ascii_lowercase().as_str() {
-            "otlp" => Exporter::Otlp,
-            "console" => Exporter::Console,
-            "none" => {
-                list.none = true;
-                continue;
-            }
-            _ => {
-                list.unknown.push(entry.to_owned());
-                continue;
-            }
-        };
-        if !list.exporters.contains(&exporter) {
-            list.exporters.push(exporter);
+        if entry.eq_ignore_ascii_case(Exporter::NONE) {
+            list.none = true;
+            continue;
+        }
+        match Exporter::ALL
+            .into_iter()
+            .find(|e| entry.eq_ignore_ascii_case(e.name()))
+        {
+            Some(exporter) if !list.exporters.contains(&exporter) => list.exporters.push(exporter),
+            Some(_) => {}
+            None => list.unknown.push(entry.to_owned()),
         }
     }
     list
 }
 
-pub(crate) fn protocol(raw: &str) -> Result<Protocol, String> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "grpc" => Ok(Protocol::Grpc),
-        "http/protobuf" => Ok(Protocol::HttpProtobuf),
-        "http/json" => Ok(Protocol::HttpJson),
-        _ => Err(
-            "is not a supported protocol (expected grpc, http/protobuf or http/json)".to_owned(),
-        ),
+/// `a, b or c`: the accepted spellings, for a problem's message.
+pub(crate) fn one_of<'a>(words: impl IntoIterator<Item = &'a str>) -> String {
+    let words: Vec<&str> = words.into_iter().collect();
+    match words.split_last() {
+        None => String::new(),
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, init)) => format!("{} or {last}", init.join(", ")),
     }
+}
+
+/// One of `all`, spelled (case-insensitively) as `spelling` gives it.
+fn choice<T: Copy>(
+    raw: &str,
+    all: &[T],
+    spelling: fn(T) -> &'static str,
+    what: &str,
+) -> Result<T, String> {
+    let raw = raw.trim();
+    all.iter()
+        .copied()
+        .find(|v| raw.eq_ignore_ascii_case(spelling(*v)))
+        .ok_or_else(|| {
+            format!(
+                "is not {what} (expected {})",
+                one_of(all.iter().map(|v| spelling(*v)))
+            )
+        })
+}
+
+pub(crate) fn protocol(raw: &str) -> Result<Protocol, String> {
+    choice(
+        raw,
+        &Protocol::ALL,
+        Protocol::as_str,
+        "a supported protocol",
+    )
 }
 
 pub(crate) fn compression(raw: &str) -> Result<Compression, String> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "none" => Ok(Compression::None),
-        "gzip" => Ok(Compression::Gzip),
-        "zstd" => Ok(Compression::Zstd),
-        _ => Err("is not a supported compression (expected gzip, zstd or none)".to_owned()),
-    }
+    choice(
+        raw,
+        &Compression::ALL,
+        Compression::as_str,
+        "a supported compression",
+    )
 }
 
 pub(crate) fn temporality(raw: &str) -> Result<Temporality, String> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "cumulative" => Ok(Temporality::Cumulative),
-        "delta" => Ok(Temporality::Delta),
-        "lowmemory" => Ok(Temporality::LowMemory),
-        _ => Err(
-            "is not a temporality preference (expected cumulative, delta or lowmemory)".to_owned(),
-        ),
-    }
+    choice(
+        raw,
+        &Temporality::ALL,
+        Temporality::as_str,
+        "a temporality preference",
+    )
 }
 
 /// An endpoint URL that passed validation.
@@ -301,7 +321,19 @@ fn percent_decode_strict(text: &str) -> Result<String, String> {
 
 /// A W3C `traceparent`: `version-traceid-parentid-flags` in lowercase hex, version not `ff`,
 /// version `00` with exactly four fields, ids not all zero. Returns the trimmed header.
-pub(crate) fn traceparent(raw: &str) -> Result<String, String> {
+/// A W3C `traceparent` that passed validation, and its parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TraceParent {
+    /// The header as given, trimmed.
+    pub header: String,
+    pub trace_id: [u8; 16],
+    pub parent_id: [u8; 8],
+    /// The flags byte; only the sampled bit (`0x01`) is defined.
+    pub flags: u8,
+}
+
+/// The one check of a `traceparent` (configuration and [`crate::remote_parent`] both use it).
+pub(crate) fn traceparent(raw: &str) -> Result<TraceParent, String> {
     const SHAPE: &str = "is not a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)";
     let value = raw.trim();
     let mut fields = value.split('-');
@@ -311,38 +343,59 @@ pub(crate) fn traceparent(raw: &str) -> Result<String, String> {
         return Err(SHAPE.to_owned());
     };
     let extra = fields.next().is_some();
-    if !is_lower_hex(version, 2)
-        || !is_lower_hex(trace_id, 32)
-        || !is_lower_hex(parent_id, 16)
-        || !is_lower_hex(flags, 2)
-    {
+    let (Some(_), Some(trace), Some(parent), Some([flags])) = (
+        hex::<1>(version),
+        hex::<16>(trace_id),
+        hex::<8>(parent_id),
+        hex::<1>(flags),
+    ) else {
         return Err(SHAPE.to_owned());
-    }
+    };
     if version == "ff" {
         return Err("has the forbidden version ff".to_owned());
     }
     if version == "00" && extra {
         return Err("has extra fields, which version 00 does not allow".to_owned());
     }
-    if trace_id.bytes().all(|b| b == b'0') {
+    if trace == [0; 16] {
         return Err("has an all-zero trace id".to_owned());
     }
-    if parent_id.bytes().all(|b| b == b'0') {
+    if parent == [0; 8] {
         return Err("has an all-zero parent id".to_owned());
     }
-    Ok(value.to_owned())
+    Ok(TraceParent {
+        header: value.to_owned(),
+        trace_id: trace,
+        parent_id: parent,
+        flags,
+    })
 }
 
-fn is_lower_hex(field: &str, len: usize) -> bool {
-    field.len() == len
-        && field
-            .bytes()
-            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+/// Exactly `2 * N` lowercase hex digits, as bytes.
+fn hex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    let digits = text.as_bytes();
+    if digits.len() != 2 * N {
+        return None;
+    }
+    let nibble = |d: u8| match d {
+        b'0'..=b'9' => Some(d - b'0'),
+        b'a'..=b'f' => Some(d - b'a' + 10),
+        _ => None,
+    };
+    let mut out = [0u8; N];
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
+    }
+    Some(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn millis(raw: &str, min: u64, max: u64) -> Result<Millis, String> {
+        bounded(raw, min, max, "milliseconds", "ms")
+    }
 
     #[test]
     fn millis_accepts_whole_numbers_in_range() {
@@ -550,7 +603,11 @@ mod tests {
     #[test]
     fn traceparent_validation() {
         let good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-        assert_eq!(traceparent(&format!(" {good}\n")).unwrap(), good);
+        let parsed = traceparent(&format!(" {good}\n")).unwrap();
+        assert_eq!(parsed.header, good);
+        assert_eq!(parsed.trace_id[0], 0x4b);
+        assert_eq!(parsed.parent_id[7], 0xb7);
+        assert_eq!(parsed.flags, 1);
         assert!(
             traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra").is_ok(),
             "future versions may add fields"

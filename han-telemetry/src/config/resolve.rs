@@ -1,73 +1,83 @@
-//! Turning [`Sources`] into a [`Config`]: lookups, fallbacks, provenance and diagnostics.
+//! Turning [`Sources`] into a [`Config`]: every variable of [`vars`] looked up, parsed and
+//! checked, with its fallback, provenance and diagnostics.
 //!
-//! The OTLP exporter settings live in [`super::otlp`]; everything else is here.
+//! The OTLP exporter settings are resolved by [`super::otlp`]; everything else is here.
 
-use std::collections::BTreeMap;
-use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::diagnostic::{Diagnostic, mask_value, quoted};
-use super::parse::{self, Millis};
-use super::{
-    Config, Exporter, IncludeAttributes, Provenance, Signal, Source, Sources, StoreConfig,
-    Temporality, otlp,
+use super::lookup::Resolver;
+use super::model::{
+    Config, Exporter, IncludeAttributes, Signal, SignalConfig, StoreConfig, Temporality,
 };
+use super::otlp;
+use super::parse;
+use super::sources::Sources;
+use super::vars::{self, Kind};
+use crate::mask::quoted;
 
-/// The switch, honoured from managed settings, the process environment and the user's settings
-/// only, that lets a project's settings files configure telemetry.
-pub const TRUST_PROJECT_SETTINGS: &str = "HAN_TELEMETRY_TRUST_PROJECT_SETTINGS";
-pub(crate) const ENABLE_TELEMETRY: &str = "CLAUDE_CODE_ENABLE_TELEMETRY";
-pub(crate) const SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
-pub(crate) const TEMPORALITY: &str = "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE";
-pub(crate) const METRIC_EXPORT_INTERVAL: &str = "OTEL_METRIC_EXPORT_INTERVAL";
-pub(crate) const LOGS_EXPORT_INTERVAL: &str = "OTEL_LOGS_EXPORT_INTERVAL";
-pub(crate) const RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
-pub(crate) const SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
-pub(crate) const INCLUDE_SESSION_ID: &str = "OTEL_METRICS_INCLUDE_SESSION_ID";
-pub(crate) const INCLUDE_VERSION: &str = "OTEL_METRICS_INCLUDE_VERSION";
-pub(crate) const INCLUDE_ACCOUNT_UUID: &str = "OTEL_METRICS_INCLUDE_ACCOUNT_UUID";
-pub(crate) const EXIT_BUDGET: &str = "HAN_TELEMETRY_EXIT_BUDGET_MS";
-pub(crate) const METRICS_STORE: &str = "HAN_METRICS_STORE";
-pub(crate) const METRICS_DIR: &str = "HAN_METRICS_DIR";
-pub(crate) const METRICS_RETENTION_DAYS: &str = "HAN_METRICS_RETENTION_DAYS";
-pub(crate) const TRACEPARENT: &str = "TRACEPARENT";
-pub(crate) const TRACESTATE: &str = "TRACESTATE";
+impl Config {
+    /// Resolves every variable from `sources`; never fails.
+    pub fn from_sources(sources: &Sources) -> Config {
+        resolve(sources)
+    }
 
-/// Problems reported per variable; the rest are counted in one more diagnostic, so that a
-/// list of thousands of bad entries gives a few lines (and costs linear time), not thousands.
-const MAX_PROBLEMS_PER_VARIABLE: usize = 5;
+    /// From the real process environment and settings files.
+    pub fn from_env() -> Config {
+        Self::from_sources(&Sources::discover())
+    }
+
+    /// The configuration when nothing is set: telemetry off, every value at its default.
+    pub fn disabled() -> Config {
+        Self::from_sources(&Sources::new())
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::disabled()
+    }
+}
 
 /// The service name when nothing sets one.
-pub(crate) const DEFAULT_SERVICE_NAME: &str = "han";
-const MAX_INTERVAL_MS: u64 = 86_400_000;
-const MAX_EXIT_BUDGET_MS: u64 = 60_000;
-const MAX_RETENTION_DAYS: u64 = 3_650;
-const DEFAULT_RETENTION_DAYS: u64 = 30;
+pub(crate) fn default_service_name() -> &'static str {
+    match vars::SERVICE_NAME.kind {
+        Kind::Text { default } => default,
+        _ => "",
+    }
+}
 
 pub(crate) fn resolve(sources: &Sources) -> Config {
     let mut r = Resolver::new(sources);
 
     // Read for its provenance and diagnostics; `Sources` has already applied it.
-    r.setting(TRUST_PROJECT_SETTINGS, parse::enable_flag, false, true);
-    let telemetry_on = r.setting(ENABLE_TELEMETRY, parse::enable_flag, false, true);
-    let sdk_disabled = r.setting(SDK_DISABLED, parse::otel_bool, false, false);
+    r.flag(vars::TRUST_PROJECT_SETTINGS);
+    let telemetry_on = r.flag(vars::ENABLE_TELEMETRY);
+    let sdk_disabled = r.flag(vars::SDK_DISABLED);
 
     let metrics_exporters = r.exporters(Signal::Metrics);
     let logs_exporters = r.exporters(Signal::Logs);
     let traces_exporters = r.exporters(Signal::Traces);
     let [metrics, logs, traces] = otlp::resolve_all(&mut r);
 
-    let temporality = r.setting(TEMPORALITY, parse::temporality, Temporality::Delta, true);
-    let metric_export_interval = r.millis(METRIC_EXPORT_INTERVAL, 1, MAX_INTERVAL_MS, 60_000, true);
-    let logs_export_interval = r.millis(LOGS_EXPORT_INTERVAL, 1, MAX_INTERVAL_MS, 5_000, true);
+    let temporality = r.setting(
+        vars::TEMPORALITY.name,
+        parse::temporality,
+        match vars::TEMPORALITY.kind {
+            Kind::Temporality { default } => default,
+            _ => Temporality::Delta,
+        },
+        true,
+    );
+    let metric_export_interval = r.amount(vars::METRIC_EXPORT_INTERVAL, None);
+    let logs_export_interval = r.amount(vars::LOGS_EXPORT_INTERVAL, None);
     let (service_name, resource_attributes) = r.service_and_resource();
     let include = IncludeAttributes {
-        session_id: r.setting(INCLUDE_SESSION_ID, parse::include_flag, true, true),
-        version: r.setting(INCLUDE_VERSION, parse::include_flag, false, true),
-        account_uuid: r.setting(INCLUDE_ACCOUNT_UUID, parse::include_flag, true, true),
+        session_id: r.flag(vars::INCLUDE_SESSION_ID),
+        version: r.flag(vars::INCLUDE_VERSION),
+        account_uuid: r.flag(vars::INCLUDE_ACCOUNT_UUID),
     };
-    let exit_budget = r.millis(EXIT_BUDGET, 0, MAX_EXIT_BUDGET_MS, 1_000, true);
+    let exit_budget = r.amount(vars::EXIT_BUDGET, None);
     let (traceparent, tracestate) = r.trace_context();
     let store = r.store(sources.claude_dir());
 
@@ -76,15 +86,15 @@ pub(crate) fn resolve(sources: &Sources) -> Config {
     diagnostics.append(&mut r.diagnostics);
     Config {
         enabled: telemetry_on && !sdk_disabled,
-        metrics: super::SignalConfig {
+        metrics: SignalConfig {
             exporters: metrics_exporters,
             otlp: metrics,
         },
-        logs: super::SignalConfig {
+        logs: SignalConfig {
             exporters: logs_exporters,
             otlp: logs,
         },
-        traces: super::SignalConfig {
+        traces: SignalConfig {
             exporters: traces_exporters,
             otlp: traces,
         },
@@ -105,181 +115,22 @@ pub(crate) fn resolve(sources: &Sources) -> Config {
     }
 }
 
-/// A set, non-blank value and where it came from.
-#[derive(Debug, Clone)]
-pub(crate) struct Found<'a> {
-    pub name: String,
-    pub value: &'a str,
-    pub source: &'a Source,
-}
-
-/// Collects provenance and diagnostics while values are looked up.
-pub(crate) struct Resolver<'a> {
-    sources: &'a Sources,
-    pub provenance: Vec<Provenance>,
-    pub diagnostics: Vec<Diagnostic>,
-    /// Per variable: problems reported, and those left out with the source and fallback.
-    problems: BTreeMap<String, (usize, usize, Source, String)>,
-}
-
-impl<'a> Resolver<'a> {
-    pub(crate) fn new(sources: &'a Sources) -> Self {
-        Self {
-            sources,
-            provenance: Vec::new(),
-            diagnostics: Vec::new(),
-            problems: BTreeMap::new(),
-        }
-    }
-
-    /// The value of `name`, treating blank as unset (OTel spec: empty means unset).
-    pub(crate) fn lookup(&self, name: &str) -> Option<Found<'a>> {
-        let (value, source) = self.sources.get(name)?;
-        (!value.trim().is_empty()).then(|| Found {
-            name: name.to_owned(),
-            value,
-            source,
-        })
-    }
-
-    /// Records that `found` is in effect.
-    pub(crate) fn used(&mut self, found: &Found<'_>) {
-        self.record(
-            &found.name,
-            mask_value(&found.name, found.value),
-            found.source,
-        );
-    }
-
-    /// Records that `name` is at its default `value`.
-    pub(crate) fn defaulted(&mut self, name: &str, value: impl Display) {
-        self.record(name, value.to_string(), &Source::Default);
-    }
-
-    fn record(&mut self, name: &str, value: String, source: &Source) {
-        if self.provenance.iter().any(|p| p.variable == name) {
-            return;
-        }
-        self.provenance.push(Provenance {
-            variable: name.to_owned(),
-            value,
-            source: source.clone(),
-        });
-    }
-
-    pub(crate) fn report(
-        &mut self,
-        found: &Found<'_>,
-        problem: impl Into<String>,
-        fallback: impl Into<String>,
-    ) {
-        let fallback = fallback.into();
-        let (reported, left_out, _, _) = self
-            .problems
-            .entry(found.name.clone())
-            .or_insert_with(|| (0, 0, found.source.clone(), fallback.clone()));
-        if *reported == MAX_PROBLEMS_PER_VARIABLE {
-            *left_out += 1;
-            return;
-        }
-        *reported += 1;
-        self.diagnostics.push(Diagnostic::for_value(
-            &found.name,
-            Some(found.value),
-            found.source,
-            problem,
-            fallback,
-        ));
-    }
-
-    /// One diagnostic per variable whose problems were not all reported.
-    fn report_suppressed(&mut self) {
-        for (name, (_, left_out, source, fallback)) in &self.problems {
-            if *left_out > 0 {
-                self.diagnostics.push(Diagnostic::for_value(
-                    name,
-                    None,
-                    source,
-                    format!("has {left_out} more problems like these"),
-                    fallback.clone(),
-                ));
-            }
-        }
-    }
-
-    /// Parses `name`, falling back to `fallback` when unset or bad. `fallback_is_default` says
-    /// whether the fallback is han's default (recorded in provenance) or inherited from another
-    /// variable (whose own provenance already explains it).
-    pub(crate) fn setting<T: Display + Clone>(
-        &mut self,
-        name: &str,
-        parse: impl Fn(&str) -> Result<T, String>,
-        fallback: T,
-        fallback_is_default: bool,
-    ) -> T {
-        if let Some(found) = self.lookup(name) {
-            match parse(found.value) {
-                Ok(value) => {
-                    self.used(&found);
-                    return value;
-                }
-                Err(problem) => self.report(&found, problem, format!("using {fallback}")),
-            }
-        }
-        if fallback_is_default {
-            self.defaulted(name, &fallback);
-        }
-        fallback
-    }
-
-    /// Whole milliseconds in `min..=max`; too large clamps, anything else falls back.
-    pub(crate) fn millis(
-        &mut self,
-        name: &str,
-        min: u64,
-        max: u64,
-        fallback: u64,
-        fallback_is_default: bool,
-    ) -> u64 {
-        if let Some(found) = self.lookup(name) {
-            match parse::millis(found.value, min, max) {
-                Ok(Millis::InRange(value)) => {
-                    self.used(&found);
-                    return value;
-                }
-                Ok(Millis::Clamped(value)) => {
-                    self.used(&found);
-                    self.report(
-                        &found,
-                        format!("is above the maximum of {max} ms"),
-                        format!("using {value}"),
-                    );
-                    return value;
-                }
-                Err(problem) => self.report(&found, problem, format!("using {fallback}")),
-            }
-        }
-        if fallback_is_default {
-            self.defaulted(name, fallback);
-        }
-        fallback
-    }
-
+impl Resolver<'_> {
     /// `OTEL_{METRICS,LOGS,TRACES}_EXPORTER`.
     fn exporters(&mut self, signal: Signal) -> Vec<Exporter> {
-        let name = format!("OTEL_{}_EXPORTER", signal.env_name());
-        let default = match signal {
-            Signal::Metrics | Signal::Logs => vec![Exporter::Otlp],
-            Signal::Traces => Vec::new(),
+        let var = vars::exporters(signal);
+        let default = match var.kind {
+            Kind::Exporters { default } => default.to_vec(),
+            _ => Vec::new(),
         };
-        let Some(found) = self.lookup(&name) else {
-            self.defaulted(&name, exporter_list(&default));
+        let Some(found) = self.lookup(var.name) else {
+            self.defaulted(var.name, Exporter::list(&default));
             return default;
         };
         let list = parse::exporters(found.value);
         let falls_to_default = list.exporters.is_empty() && !list.none;
         let unknown_fallback = if falls_to_default {
-            format!("using the default ({})", exporter_list(&default))
+            format!("using the default ({})", Exporter::list(&default))
         } else {
             "it is dropped".to_owned()
         };
@@ -290,8 +141,14 @@ impl<'a> Resolver<'a> {
                     .to_owned()
             } else {
                 format!(
-                    "names unknown exporter {} (expected otlp, console or none)",
-                    quoted(entry)
+                    "names unknown exporter {} (expected {})",
+                    quoted(entry),
+                    parse::one_of(
+                        Exporter::ALL
+                            .iter()
+                            .map(|e| e.name())
+                            .chain([Exporter::NONE])
+                    )
                 )
             };
             self.report(&found, problem, unknown_fallback.clone());
@@ -299,12 +156,16 @@ impl<'a> Resolver<'a> {
         if list.none && !list.exporters.is_empty() {
             self.report(
                 &found,
-                "combines `none` with other exporters",
-                format!("ignoring `none`, using {}", exporter_list(&list.exporters)),
+                format!("combines `{}` with other exporters", Exporter::NONE),
+                format!(
+                    "ignoring `{}`, using {}",
+                    Exporter::NONE,
+                    Exporter::list(&list.exporters)
+                ),
             );
         }
         if falls_to_default {
-            self.defaulted(&name, exporter_list(&default));
+            self.defaulted(var.name, Exporter::list(&default));
             return default;
         }
         self.used(&found);
@@ -313,7 +174,7 @@ impl<'a> Resolver<'a> {
 
     /// `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES`, which share `service.name`.
     fn service_and_resource(&mut self) -> (String, Vec<(String, String)>) {
-        let mut attributes = match self.lookup(RESOURCE_ATTRIBUTES) {
+        let mut attributes = match self.lookup(vars::RESOURCE_ATTRIBUTES.name) {
             None => Vec::new(),
             Some(found) => match parse::resource_attributes(found.value) {
                 Ok(attributes) => {
@@ -331,15 +192,15 @@ impl<'a> Resolver<'a> {
             .position(|(key, _)| key == "service.name")
             .map(|index| attributes.remove(index).1)
             .filter(|name| !name.trim().is_empty());
-        let service_name = match (self.lookup(SERVICE_NAME), from_attributes) {
+        let service_name = match (self.lookup(vars::SERVICE_NAME.name), from_attributes) {
             (Some(found), _) => {
                 self.used(&found);
                 found.value.trim().to_owned()
             }
             (None, Some(name)) => name,
             (None, None) => {
-                self.defaulted(SERVICE_NAME, DEFAULT_SERVICE_NAME);
-                DEFAULT_SERVICE_NAME.to_owned()
+                self.defaulted(vars::SERVICE_NAME.name, default_service_name());
+                default_service_name().to_owned()
             }
         };
         (service_name, attributes)
@@ -347,13 +208,14 @@ impl<'a> Resolver<'a> {
 
     /// `HAN_METRICS_STORE`, `HAN_METRICS_DIR` and `HAN_METRICS_RETENTION_DAYS`.
     fn store(&mut self, claude_dir: Option<&Path>) -> StoreConfig {
-        let enabled = self.setting(METRICS_STORE, parse::enable_flag, true, true);
+        let enabled = self.flag(vars::METRICS_STORE);
+        let dir_var = vars::METRICS_DIR.name;
         let default_dir = claude_dir.map(|dir| dir.join("han").join("metrics"));
         let shown_default = default_dir.as_deref().map_or_else(
             || "none (no HOME or CLAUDE_CONFIG_DIR: the store is off)".to_owned(),
             |dir| dir.display().to_string(),
         );
-        let dir = match self.lookup(METRICS_DIR) {
+        let dir = match self.lookup(dir_var) {
             // A relative directory would follow each hook's working directory: a store per
             // project, in the project, found by no report.
             Some(found) if !Path::new(found.value).is_absolute() => {
@@ -362,7 +224,7 @@ impl<'a> Resolver<'a> {
                     "is a relative path, which would put the store wherever a hook happens to run",
                     format!("using {shown_default}"),
                 );
-                self.defaulted(METRICS_DIR, &shown_default);
+                self.defaulted(dir_var, &shown_default);
                 default_dir
             }
             Some(found) => {
@@ -370,36 +232,12 @@ impl<'a> Resolver<'a> {
                 Some(PathBuf::from(found.value))
             }
             None => {
-                self.defaulted(METRICS_DIR, shown_default);
+                self.defaulted(dir_var, shown_default);
                 default_dir
             }
         };
         let fallback_dir = claude_dir.map(|dir| dir.join("han").join("metrics-fallback"));
-        let retention_days = match self.lookup(METRICS_RETENTION_DAYS) {
-            None => {
-                self.defaulted(METRICS_RETENTION_DAYS, DEFAULT_RETENTION_DAYS);
-                DEFAULT_RETENTION_DAYS
-            }
-            Some(found) => match parse::days(found.value, 1, MAX_RETENTION_DAYS) {
-                Ok(Millis::InRange(days)) => {
-                    self.used(&found);
-                    days
-                }
-                Ok(Millis::Clamped(days)) => {
-                    self.used(&found);
-                    self.report(
-                        &found,
-                        format!("is above the maximum of {MAX_RETENTION_DAYS} days"),
-                        format!("using {days}"),
-                    );
-                    days
-                }
-                Err(problem) => {
-                    self.report(&found, problem, format!("using {DEFAULT_RETENTION_DAYS}"));
-                    DEFAULT_RETENTION_DAYS
-                }
-            },
-        };
+        let retention_days = self.amount(vars::METRICS_RETENTION_DAYS, None);
         StoreConfig {
             enabled,
             dir,
@@ -410,10 +248,11 @@ impl<'a> Resolver<'a> {
 
     /// `TRACEPARENT` and `TRACESTATE`; the state is meaningless without a valid parent.
     fn trace_context(&mut self) -> (Option<String>, Option<String>) {
-        let state = self.lookup(TRACESTATE);
-        let Some(found) = self.lookup(TRACEPARENT) else {
+        let (parent_var, state_var) = (vars::TRACEPARENT.name, vars::TRACESTATE.name);
+        let state = self.lookup(state_var);
+        let Some(found) = self.lookup(parent_var) else {
             if let Some(state) = state {
-                self.report(&state, "is set without TRACEPARENT", "ignored");
+                self.report(&state, format!("is set without {parent_var}"), "ignored");
             }
             return (None, None);
         };
@@ -424,13 +263,13 @@ impl<'a> Resolver<'a> {
                     self.used(&state);
                     state.value.trim().to_owned()
                 });
-                (Some(parent), state)
+                (Some(parent.header), state)
             }
             Err(problem) => {
                 let fallback = if state.is_some() {
-                    "starting a new trace (TRACESTATE is ignored too)"
+                    format!("starting a new trace ({state_var} is ignored too)")
                 } else {
-                    "starting a new trace"
+                    "starting a new trace".to_owned()
                 };
                 self.report(&found, problem, fallback);
                 (None, None)
@@ -439,23 +278,31 @@ impl<'a> Resolver<'a> {
     }
 }
 
-/// `otlp,console`, or `none` for an empty list.
-fn exporter_list(exporters: &[Exporter]) -> String {
-    if exporters.is_empty() {
-        return "none".to_owned();
-    }
-    exporters
-        .iter()
-        .map(|e| e.name())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
 
     use super::*;
+    use crate::config::lookup::MAX_PROBLEMS_PER_VARIABLE;
+    use crate::config::{Diagnostic, Source};
+
+    const ENABLE_TELEMETRY: &str = vars::ENABLE_TELEMETRY.name;
+    const EXIT_BUDGET: &str = vars::EXIT_BUDGET.name;
+    const INCLUDE_ACCOUNT_UUID: &str = vars::INCLUDE_ACCOUNT_UUID.name;
+    const INCLUDE_SESSION_ID: &str = vars::INCLUDE_SESSION_ID.name;
+    const INCLUDE_VERSION: &str = vars::INCLUDE_VERSION.name;
+    const LOGS_EXPORT_INTERVAL: &str = vars::LOGS_EXPORT_INTERVAL.name;
+    const METRICS_DIR: &str = vars::METRICS_DIR.name;
+    const METRICS_RETENTION_DAYS: &str = vars::METRICS_RETENTION_DAYS.name;
+    const METRICS_STORE: &str = vars::METRICS_STORE.name;
+    const METRIC_EXPORT_INTERVAL: &str = vars::METRIC_EXPORT_INTERVAL.name;
+    const RESOURCE_ATTRIBUTES: &str = vars::RESOURCE_ATTRIBUTES.name;
+    const SDK_DISABLED: &str = vars::SDK_DISABLED.name;
+    const SERVICE_NAME: &str = vars::SERVICE_NAME.name;
+    const TEMPORALITY: &str = vars::TEMPORALITY.name;
+    const TRACEPARENT: &str = vars::TRACEPARENT.name;
+    const TRACESTATE: &str = vars::TRACESTATE.name;
+    const TRUST_PROJECT_SETTINGS: &str = vars::TRUST_PROJECT_SETTINGS.name;
 
     #[test]
     fn the_local_store_is_on_under_the_claude_dir_by_default_even_with_telemetry_off() {
@@ -614,10 +461,7 @@ mod tests {
         let sources = Sources::new()
             .with_layer(
                 Source::ProcessEnv,
-                [
-                    (ENABLE_TELEMETRY, "1"),
-                    (super::super::TRUST_PROJECT_SETTINGS, "1"),
-                ],
+                [(ENABLE_TELEMETRY, "1"), (TRUST_PROJECT_SETTINGS, "1")],
             )
             .with_layer(
                 Source::ProjectSettings(path.clone()),

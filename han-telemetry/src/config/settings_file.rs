@@ -11,7 +11,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::diagnostic::Diagnostic;
-use super::sources::{Source, is_relevant};
+use super::source::Source;
+use super::vars::is_relevant;
 use crate::file::{self, Refused};
 
 /// Settings files are small; anything bigger is a mistake and is not worth parsing in a hook.

@@ -16,164 +16,16 @@ use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::diagnostic::{Diagnostic, mask_value};
-pub use super::resolve::TRUST_PROJECT_SETTINGS;
+use super::diagnostic::Diagnostic;
 use super::settings_file::{self, Loaded};
-
-/// Where a value came from, for diagnostics and `doctor`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Source {
-    /// The organisation's managed settings file; it overrides everything else.
-    Managed(PathBuf),
-    /// The hook's own process environment.
-    ProcessEnv,
-    /// `<project>/.claude/settings.local.json`.
-    LocalSettings(PathBuf),
-    /// `<project>/.claude/settings.json`.
-    ProjectSettings(PathBuf),
-    /// `~/.claude/settings.json` or `$CLAUDE_CONFIG_DIR/settings.json`.
-    UserSettings(PathBuf),
-    /// Nothing set it; han-telemetry's default is used.
-    Default,
-}
-
-impl Source {
-    /// The settings file behind this source, if it is one.
-    pub fn path(&self) -> Option<&Path> {
-        match self {
-            Self::Managed(path)
-            | Self::LocalSettings(path)
-            | Self::ProjectSettings(path)
-            | Self::UserSettings(path) => Some(path),
-            Self::ProcessEnv | Self::Default => None,
-        }
-    }
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Managed(path) => write!(f, "managed settings ({})", path.display()),
-            Self::ProcessEnv => f.write_str("process environment"),
-            Self::LocalSettings(path) => {
-                write!(f, ".claude/settings.local.json ({})", path.display())
-            }
-            Self::ProjectSettings(path) => write!(f, ".claude/settings.json ({})", path.display()),
-            Self::UserSettings(path) => write!(f, "user settings ({})", path.display()),
-            Self::Default => f.write_str("default"),
-        }
-    }
-}
-
-/// How far a source is trusted to route and authenticate telemetry, least trusted first.
-///
-/// A credential (headers, a client certificate and key) is only sent to a destination that a
-/// source at least as trusted as the credential's own chose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Trust {
-    /// A project's `.claude/settings.json` or `.claude/settings.local.json`: a repository can
-    /// ship either.
-    Project,
-    /// The user's own: the process environment and the user's settings.
-    User,
-    /// The organisation's managed settings, and han-telemetry's defaults (nobody less trusted
-    /// chose them).
-    Managed,
-}
-
-impl Trust {
-    /// As people read it, for messages.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Trust::Project => "project settings",
-            Trust::User => "the user's environment and settings",
-            Trust::Managed => "managed settings",
-        }
-    }
-}
-
-impl Source {
-    /// How far this source is trusted to route and authenticate telemetry.
-    pub fn trust(&self) -> Trust {
-        match self {
-            Source::Managed(_) | Source::Default => Trust::Managed,
-            Source::ProcessEnv | Source::UserSettings(_) => Trust::User,
-            Source::LocalSettings(_) | Source::ProjectSettings(_) => Trust::Project,
-        }
-    }
-}
-
-/// A value that was set but not used because of where it came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ignored {
-    /// The variable.
-    pub variable: String,
-    /// Its value, masked.
-    pub value: String,
-    /// The project file it came from.
-    pub source: Source,
-    /// It reached the process environment because Claude Code copies a project's `env`
-    /// values into the hooks it starts.
-    pub copied_to_env: bool,
-}
-
-impl Ignored {
-    /// Why it was not used, one sentence.
-    pub fn reason(&self) -> String {
-        let via = if self.copied_to_env {
-            " (Claude Code copied it into the process environment)"
-        } else {
-            ""
-        };
-        if self.variable == TRUST_PROJECT_SETTINGS {
-            format!(
-                "{}{via} cannot trust itself: {TRUST_PROJECT_SETTINGS} is honoured only from \
-                 managed settings, the process environment or the user's settings",
-                self.source
-            )
-        } else {
-            format!(
-                "{}{via} comes with the repository, so it does not configure telemetry; set \
-                 {TRUST_PROJECT_SETTINGS}=1 in your user settings to let project files do so",
-                self.source
-            )
-        }
-    }
-}
-
-/// Whether the project's settings files may configure telemetry, and what decided it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProjectTrust {
-    /// Project files configure telemetry.
-    pub trusted: bool,
-    /// The source of [`TRUST_PROJECT_SETTINGS`], or [`Source::Default`] when it is unset.
-    pub decided_by: Source,
-}
-
-impl Default for ProjectTrust {
-    fn default() -> Self {
-        ProjectTrust {
-            trusted: false,
-            decided_by: Source::Default,
-        }
-    }
-}
-
-/// Whether han-telemetry reads a variable; everything else in the environment is left alone so
-/// unrelated secrets never enter our data structures.
-pub(crate) fn is_relevant(name: &str) -> bool {
-    ["OTEL_", "CLAUDE_CODE_", "HAN_"]
-        .iter()
-        .any(|prefix| name.starts_with(prefix))
-        || name == "TRACEPARENT"
-        || name == "TRACESTATE"
-}
+use super::source::Source;
+use super::trust::{self, Ignored, Layer, ProjectTrust};
+use super::vars;
 
 /// Layers of variables, highest precedence first, plus the problems met while reading them.
 #[derive(Clone, Default)]
 pub struct Sources {
-    layers: Vec<(Source, BTreeMap<String, String>)>,
+    layers: Vec<Layer>,
     diagnostics: Vec<Diagnostic>,
     claude_dir: Option<PathBuf>,
     project: ProjectTrust,
@@ -259,39 +111,15 @@ impl Sources {
         sources
     }
 
-    /// Under Claude Code, a process-environment value equal to a project file's value of the
-    /// same variable, which no trusted file sets to that value, was copied there from the
-    /// project file by Claude Code: it is moved out of the environment layer, so that it
-    /// counts as the file's.
+    /// Under Claude Code, takes the environment's values that only a project file explains
+    /// out of the environment layer ([`trust::copied_from_projects`]).
     fn take_copied_values(&mut self) {
-        let mut copied = Vec::new();
-        if let Some(env_index) = self
+        let copied = trust::copied_from_projects(&self.layers);
+        if let Some((_, env)) = self
             .layers
-            .iter()
-            .position(|(source, _)| *source == Source::ProcessEnv)
+            .iter_mut()
+            .find(|(source, _)| *source == Source::ProcessEnv)
         {
-            let env = &self.layers[env_index].1;
-            let file_with = |name: &str, value: &str, project: bool| {
-                self.layers.iter().find(|(source, vars)| {
-                    *source != Source::ProcessEnv
-                        && (source.trust() == Trust::Project) == project
-                        && vars.get(name).is_some_and(|v| v == value)
-                })
-            };
-            for (name, value) in env {
-                if file_with(name, value, false).is_some() {
-                    continue;
-                }
-                if let Some((project, _)) = file_with(name, value, true) {
-                    copied.push(Ignored {
-                        variable: name.clone(),
-                        value: mask_value(name, value),
-                        source: project.clone(),
-                        copied_to_env: true,
-                    });
-                }
-            }
-            let env = &mut self.layers[env_index].1;
             for c in &copied {
                 env.remove(&c.variable);
             }
@@ -299,48 +127,10 @@ impl Sources {
         self.copied = copied;
     }
 
-    /// Decides whether project files are trusted and lists what is ignored.
+    /// Decides whether project files are trusted and lists what that leaves unused.
     fn apply_trust(&mut self) {
-        self.project = self
-            .layers
-            .iter()
-            .filter(|(source, _)| source.trust() > Trust::Project)
-            .find_map(|(source, vars)| {
-                let value = vars.get(TRUST_PROJECT_SETTINGS)?;
-                (!value.trim().is_empty()).then(|| ProjectTrust {
-                    // A bad value is reported by the resolver; until fixed, nothing is trusted.
-                    trusted: super::parse::enable_flag(value).unwrap_or(false),
-                    decided_by: source.clone(),
-                })
-            })
-            .unwrap_or_default();
-        let trusted = self.project.trusted;
-        let mut ignored: Vec<Ignored> = if trusted {
-            Vec::new()
-        } else {
-            self.copied.clone()
-        };
-        for (source, vars) in &self.layers {
-            if source.trust() != Trust::Project {
-                continue;
-            }
-            for (name, value) in vars {
-                if (trusted && name != TRUST_PROJECT_SETTINGS)
-                    || ignored
-                        .iter()
-                        .any(|i| i.variable == *name && i.source == *source)
-                {
-                    continue;
-                }
-                ignored.push(Ignored {
-                    variable: name.clone(),
-                    value: mask_value(name, value),
-                    source: source.clone(),
-                    copied_to_env: false,
-                });
-            }
-        }
-        self.ignored = ignored;
+        self.project = trust::project_trust(&self.layers);
+        self.ignored = trust::ignored(&self.layers, &self.project, &self.copied);
     }
 
     /// Whether project files configure telemetry, and what decided it.
@@ -356,15 +146,14 @@ impl Sources {
 
     /// The value from the highest layer that has `var` and may set it, with that layer's
     /// source. Project files may set nothing unless [`Sources::project_trust`] says so, and
-    /// never [`TRUST_PROJECT_SETTINGS`] itself.
+    /// never [`TRUST_PROJECT_SETTINGS`](super::vars::TRUST_PROJECT_SETTINGS) itself.
     ///
     /// An empty value still counts as set, as it would in a real environment: it shadows lower
     /// layers, and the parser for that variable decides what empty means.
     pub fn get(&self, var: &str) -> Option<(&str, &Source)> {
-        let project_may = self.project.trusted && var != TRUST_PROJECT_SETTINGS;
         self.layers
             .iter()
-            .filter(|(source, _)| project_may || source.trust() != Trust::Project)
+            .filter(|(source, _)| trust::may_set(source, var, &self.project))
             .find_map(|(source, vars)| vars.get(var).map(|value| (value.as_str(), source)))
     }
 
@@ -400,7 +189,7 @@ impl Sources {
         let mut vars = BTreeMap::new();
         for (name, value) in env {
             // Every name we read is ASCII, so a non-UTF-8 name is never one of ours.
-            let Some(name) = name.to_str().filter(|name| is_relevant(name)) else {
+            let Some(name) = name.to_str().filter(|name| vars::is_relevant(name)) else {
                 continue;
             };
             match value.to_str() {
@@ -430,7 +219,7 @@ impl fmt::Debug for Sources {
         impl fmt::Debug for Masked<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_map()
-                    .entries(self.0.iter().map(|(k, v)| (k, mask_value(k, v))))
+                    .entries(self.0.iter().map(|(k, v)| (k, vars::shown(k, v))))
                     .finish()
             }
         }
@@ -565,6 +354,9 @@ fn same_file(a: &Path, b: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Trust;
+
+    const TRUST_PROJECT_SETTINGS: &str = vars::TRUST_PROJECT_SETTINGS.name;
     use crate::test_support::TempDir;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(OsString, OsString)> {

@@ -40,7 +40,7 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
         }
         source = s.source();
     }
-    crate::config::mask_urls_in(&text)
+    crate::mask::mask_urls_in(&text)
 }
 
 #[async_trait::async_trait]

@@ -518,7 +518,7 @@ fn each_exporter<T>(
                     let reporter = Reporter::new(
                         signal,
                         &health,
-                        config::mask_url(&cfg.otlp.endpoint),
+                        crate::mask::mask_url(&cfg.otlp.endpoint),
                         Some(&t),
                     );
                     otlp(t, reporter)
@@ -533,7 +533,7 @@ fn each_exporter<T>(
                             &format!(
                                 "cannot export {} to {}: {why}; {} export is off for this process",
                                 signal.name(),
-                                config::mask_url(&cfg.otlp.endpoint),
+                                crate::mask::mask_url(&cfg.otlp.endpoint),
                                 signal.name()
                             ),
                         );

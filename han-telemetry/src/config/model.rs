@@ -1,0 +1,402 @@
+//! The typed result of configuration: what every other part of han-telemetry reads.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::diagnostic::Diagnostic;
+use super::source::Source;
+use super::trust::{Ignored, ProjectTrust, Trust};
+
+/// Everything han-telemetry needs to set up export, plus where each value came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// `CLAUDE_CODE_ENABLE_TELEMETRY` is on and `OTEL_SDK_DISABLED` is not `true`.
+    pub enabled: bool,
+    /// Exporters and OTLP settings for metrics (`OTEL_METRICS_EXPORTER`, default `otlp`).
+    pub metrics: SignalConfig,
+    /// Exporters and OTLP settings for events (`OTEL_LOGS_EXPORTER`, default `otlp`).
+    pub logs: SignalConfig,
+    /// Exporters and OTLP settings for spans (`OTEL_TRACES_EXPORTER`, default `none`).
+    pub traces: SignalConfig,
+    /// `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`; delta by default, as in Claude
+    /// Code: every hook is a process of its own, and cumulative points from processes with
+    /// the same identity overwrite one another in a backend, while delta points add up.
+    pub temporality: Temporality,
+    /// `OTEL_METRIC_EXPORT_INTERVAL`, default 60 s.
+    pub metric_export_interval: Duration,
+    /// `OTEL_LOGS_EXPORT_INTERVAL`, default 5 s.
+    pub logs_export_interval: Duration,
+    /// `OTEL_SERVICE_NAME`, else `service.name` from the resource attributes, else `han`.
+    pub service_name: String,
+    /// Decoded `OTEL_RESOURCE_ATTRIBUTES` in their order, without `service.name`.
+    pub resource_attributes: Vec<(String, String)>,
+    /// `OTEL_METRICS_INCLUDE_*`: which standard attributes are attached.
+    pub include: IncludeAttributes,
+    /// `HAN_TELEMETRY_EXIT_BUDGET_MS`: how long flushing may delay a hook's exit.
+    pub exit_budget: Duration,
+    /// The local metrics store (`HAN_METRICS_*`), on whatever the OpenTelemetry settings.
+    pub store: StoreConfig,
+    /// A valid W3C `TRACEPARENT` to join Claude Code's trace.
+    pub traceparent: Option<String>,
+    /// `TRACESTATE`, kept only alongside a valid `traceparent` (W3C trace context rule).
+    pub tracestate: Option<String>,
+    /// Every variable that was used, with its masked value and source; defaults appear with
+    /// [`Source::Default`].
+    pub provenance: Vec<Provenance>,
+    /// Problems from reading the sources first, then from parsing values.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Whether the project's settings files configure telemetry ([`TRUST_PROJECT_SETTINGS`]).
+    pub project_trust: ProjectTrust,
+    /// Values set in project files that are not used, and why.
+    pub ignored: Vec<Ignored>,
+}
+
+impl Config {
+    /// Where the value in effect for `variable` came from.
+    pub fn source_of(&self, variable: &str) -> Option<&Source> {
+        self.provenance
+            .iter()
+            .find(|p| p.variable == variable)
+            .map(|p| &p.source)
+    }
+
+    /// The settings of one signal.
+    pub fn signal(&self, signal: Signal) -> &SignalConfig {
+        match signal {
+            Signal::Metrics => &self.metrics,
+            Signal::Logs => &self.logs,
+            Signal::Traces => &self.traces,
+        }
+    }
+}
+
+/// Which optional standard attributes go on metrics (Claude Code's cardinality switches).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IncludeAttributes {
+    /// `OTEL_METRICS_INCLUDE_SESSION_ID`, default true.
+    pub session_id: bool,
+    /// `OTEL_METRICS_INCLUDE_VERSION`, default false.
+    pub version: bool,
+    /// `OTEL_METRICS_INCLUDE_ACCOUNT_UUID`, default true.
+    pub account_uuid: bool,
+}
+
+impl Default for IncludeAttributes {
+    fn default() -> Self {
+        Self {
+            session_id: true,
+            version: false,
+            account_uuid: true,
+        }
+    }
+}
+
+/// Where and whether every event is also appended to the local metrics store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// `HAN_METRICS_STORE`, on by default; independent of `CLAUDE_CODE_ENABLE_TELEMETRY`.
+    pub enabled: bool,
+    /// `HAN_METRICS_DIR`, else `han/metrics` under Claude Code's configuration directory
+    /// (`$CLAUDE_CONFIG_DIR` or `~/.claude`). `None` when neither is known: the store is off.
+    pub dir: Option<PathBuf>,
+    /// Where records go when `dir` is not safe to write (another user's, writable by others,
+    /// another user's link): `han/metrics-fallback` under Claude Code's configuration
+    /// directory, created 0700. `report` and `replay` read it too.
+    pub fallback_dir: Option<PathBuf>,
+    /// `HAN_METRICS_RETENTION_DAYS`: day files older than this are deleted (default 30).
+    pub retention_days: u32,
+}
+
+impl StoreConfig {
+    /// The directory to write to, when the store is on.
+    pub fn active_dir(&self) -> Option<&std::path::Path> {
+        self.dir.as_deref().filter(|_| self.enabled)
+    }
+}
+
+/// Export settings for one signal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignalConfig {
+    /// Where the signal goes; empty means it is not exported.
+    pub exporters: Vec<Exporter>,
+    /// Used when `exporters` contains [`Exporter::Otlp`].
+    pub otlp: OtlpConfig,
+}
+
+impl SignalConfig {
+    /// Whether `exporter` is selected for this signal.
+    pub fn uses(&self, exporter: Exporter) -> bool {
+        self.exporters.contains(&exporter)
+    }
+}
+
+/// Where a signal is exported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Exporter {
+    /// OTLP to a collector or backend.
+    Otlp,
+    /// Human-readable output on stderr (stdout belongs to Claude Code).
+    Console,
+}
+
+impl Exporter {
+    /// Every exporter, in the order a list prints them.
+    pub const ALL: [Exporter; 2] = [Exporter::Otlp, Exporter::Console];
+
+    /// The word of an `OTEL_*_EXPORTER` list that means no exporter.
+    pub const NONE: &'static str = "none";
+
+    /// `otlp,console`, or `none` for an empty list.
+    pub fn list(exporters: &[Exporter]) -> String {
+        if exporters.is_empty() {
+            return Self::NONE.to_owned();
+        }
+        exporters
+            .iter()
+            .map(|e| e.name())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The name used in `OTEL_*_EXPORTER`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Otlp => "otlp",
+            Self::Console => "console",
+        }
+    }
+}
+
+impl fmt::Display for Exporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// OTLP settings for one signal, after signal-specific variables override the generic ones.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OtlpConfig {
+    /// The final URL the exporter uses (HTTP ones include `/v1/<signal>`).
+    pub endpoint: String,
+    /// `grpc` (Han's default), `http/protobuf` or `http/json`.
+    pub protocol: Protocol,
+    /// Decoded headers with lowercased names; values are credentials and are never printed.
+    pub headers: Vec<(String, String)>,
+    /// Per-export timeout (default 10 s).
+    pub timeout: Duration,
+    /// Payload compression (default none).
+    pub compression: Compression,
+    /// Private CA and client identity files.
+    pub tls: TlsFiles,
+    /// The least trusted source among those that chose where this signal goes (endpoint, CA
+    /// file, plaintext). Headers and the client identity come only from sources at least as
+    /// trusted; others are left out, with a diagnostic.
+    pub chosen_by: Trust,
+    /// The credential variables left out for that reason.
+    pub withheld: Vec<String>,
+}
+
+impl OtlpConfig {
+    /// `text` (a transport's message) with this configuration's secrets masked: the
+    /// endpoint's credentials and query values, and every header value.
+    pub fn scrub(&self, text: &str) -> String {
+        crate::mask::scrub(
+            text,
+            &self.endpoint,
+            self.headers.iter().map(|(_, v)| v.as_str()),
+        )
+    }
+}
+
+impl fmt::Debug for OtlpConfig {
+    /// Header values are replaced by `***`: they usually carry API keys.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<_> = self
+            .headers
+            .iter()
+            .map(|(name, _)| (name.as_str(), "***"))
+            .collect();
+        f.debug_struct("OtlpConfig")
+            .field("endpoint", &crate::mask::mask_url(&self.endpoint))
+            .field("protocol", &self.protocol)
+            .field("headers", &headers)
+            .field("timeout", &self.timeout)
+            .field("compression", &self.compression)
+            .field("tls", &self.tls)
+            .field("chosen_by", &self.chosen_by)
+            .field("withheld", &self.withheld)
+            .finish()
+    }
+}
+
+/// TLS files for OTLP; paths only, opened by the exporter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// CA certificate to trust for the collector.
+    pub certificate: Option<PathBuf>,
+    /// Client certificate for mTLS; set only together with `client_key`.
+    pub client_certificate: Option<PathBuf>,
+    /// Client private key for mTLS; set only together with `client_certificate`.
+    pub client_key: Option<PathBuf>,
+    /// `OTEL_EXPORTER_OTLP_INSECURE`: plaintext gRPC even for non-`http` endpoints.
+    pub insecure: bool,
+}
+
+/// OTLP transport encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Protocol {
+    /// `grpc`: OTLP/gRPC, usually port 4317.
+    Grpc,
+    /// `http/protobuf`: OTLP/HTTP with binary protobuf, usually port 4318.
+    HttpProtobuf,
+    /// `http/json`: OTLP/HTTP with JSON, usually port 4318.
+    HttpJson,
+}
+
+impl Protocol {
+    /// Every protocol.
+    pub const ALL: [Protocol; 3] = [Protocol::Grpc, Protocol::HttpProtobuf, Protocol::HttpJson];
+
+    /// The spelling used in `OTEL_EXPORTER_OTLP_PROTOCOL`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Grpc => "grpc",
+            Self::HttpProtobuf => "http/protobuf",
+            Self::HttpJson => "http/json",
+        }
+    }
+
+    /// HTTP protocols use per-signal URL paths; gRPC does not.
+    pub fn is_http(self) -> bool {
+        matches!(self, Self::HttpProtobuf | Self::HttpJson)
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// OTLP payload compression.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Compression {
+    /// No compression.
+    #[default]
+    None,
+    /// gzip.
+    Gzip,
+    /// zstd.
+    Zstd,
+}
+
+impl Compression {
+    /// Every compression.
+    pub const ALL: [Compression; 3] = [Compression::Gzip, Compression::Zstd, Compression::None];
+
+    /// The variable's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Gzip => "gzip",
+            Self::Zstd => "zstd",
+        }
+    }
+}
+
+impl fmt::Display for Compression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Metric aggregation temporality preference (OTel spec values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Temporality {
+    /// Totals since start (what Prometheus needs).
+    Cumulative,
+    /// Changes since the last export.
+    Delta,
+    /// Delta for counters and histograms, cumulative for up-down counters.
+    LowMemory,
+}
+
+impl Temporality {
+    /// Every preference.
+    pub const ALL: [Temporality; 3] = [
+        Temporality::Cumulative,
+        Temporality::Delta,
+        Temporality::LowMemory,
+    ];
+
+    /// The variable's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cumulative => "cumulative",
+            Self::Delta => "delta",
+            Self::LowMemory => "lowmemory",
+        }
+    }
+}
+
+impl fmt::Display for Temporality {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The three OpenTelemetry signals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Signal {
+    /// Metrics.
+    Metrics,
+    /// Logs (Han's events).
+    Logs,
+    /// Traces.
+    Traces,
+}
+
+impl Signal {
+    /// All three, in this order.
+    pub const ALL: [Signal; 3] = [Signal::Metrics, Signal::Logs, Signal::Traces];
+
+    /// Lowercase name, as in the OTLP HTTP path `/v1/<name>`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Metrics => "metrics",
+            Self::Logs => "logs",
+            Self::Traces => "traces",
+        }
+    }
+
+    /// Uppercase name, as in `OTEL_EXPORTER_OTLP_<NAME>_ENDPOINT`.
+    pub fn env_name(self) -> &'static str {
+        match self {
+            Self::Metrics => "METRICS",
+            Self::Logs => "LOGS",
+            Self::Traces => "TRACES",
+        }
+    }
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where the value in effect for one variable came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    /// The variable name.
+    pub variable: String,
+    /// The value as read, masked (header values never appear).
+    pub value: String,
+    /// Where it came from.
+    pub source: Source,
+}
