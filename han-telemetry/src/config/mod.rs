@@ -20,16 +20,17 @@ mod settings_file;
 mod source;
 mod sources;
 mod trust;
+mod value;
 pub mod vars;
 
 pub use diagnostic::Diagnostic;
 pub use model::{
-    Compression, Config, Exporter, IncludeAttributes, OtlpConfig, Protocol, Provenance, Signal,
-    SignalConfig, StoreConfig, Temporality, TlsFiles,
+    Config, IncludeAttributes, OtlpConfig, Provenance, SignalConfig, StoreConfig, TlsFiles,
 };
 pub use source::Source;
 pub use sources::{DiscoverOptions, Sources, default_managed_settings};
 pub use trust::{Ignored, ProjectTrust, Trust};
+pub use value::{Compression, Exporter, Protocol, Signal, Temporality};
 
 pub(crate) use parse::traceparent as parse_traceparent;
 

@@ -8,9 +8,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::lookup::{Found, Resolver};
-use super::model::{Compression, OtlpConfig, Protocol, Signal, TlsFiles};
+use super::model::{OtlpConfig, TlsFiles};
 use super::parse;
 use super::trust::{self, Trust};
+use super::value::{Compression, Protocol, Signal};
 use super::vars::{self, Kind, OtlpSetting};
 use crate::mask::mask_url;
 

@@ -6,7 +6,7 @@
 use http::{HeaderName, HeaderValue, Uri};
 use percent_encoding::percent_decode_str;
 
-use super::model::{Compression, Exporter, Protocol, Signal, Temporality};
+use super::value::{Compression, Exporter, Protocol, Signal, Temporality};
 use crate::mask::quoted;
 
 /// A millisecond value that was accepted, possibly after clamping to the allowed maximum.

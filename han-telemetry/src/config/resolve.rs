@@ -7,12 +7,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::lookup::Resolver;
-use super::model::{
-    Config, Exporter, IncludeAttributes, Signal, SignalConfig, StoreConfig, Temporality,
-};
+use super::model::{Config, IncludeAttributes, SignalConfig, StoreConfig};
 use super::otlp;
 use super::parse;
 use super::sources::Sources;
+use super::value::{Exporter, Signal, Temporality};
 use super::vars::{self, Kind};
 use crate::mask::quoted;
 

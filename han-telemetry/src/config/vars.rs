@@ -5,7 +5,7 @@
 //! property tests all read these two tables ([`ALL`] and [`OTLP`]); no other code spells a
 //! variable's name.
 
-use super::model::{Compression, Exporter, Protocol, Signal, Temporality};
+use super::value::{Compression, Exporter, Protocol, Signal, Temporality};
 use crate::mask::Mask;
 
 /// One variable.
