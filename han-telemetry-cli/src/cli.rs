@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use han_telemetry::config::{Compression, Protocol, Temporality};
 
 /// Check and set up han-telemetry's OpenTelemetry export for Claude Code hooks.
 ///
@@ -138,59 +139,38 @@ pub(crate) struct EnvArgs {
     pub(crate) append: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum ProtocolArg {
-    #[value(name = "grpc")]
-    Grpc,
-    #[value(name = "http/protobuf")]
-    HttpProtobuf,
-    #[value(name = "http/json")]
-    HttpJson,
-}
+/// A command-line value that is one of a library enum's words, spelled as the variable
+/// spells it: the flags and the variables cannot disagree.
+macro_rules! choice_arg {
+    ($name:ident, $inner:ty, $n:literal) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub(crate) struct $name(pub(crate) $inner);
 
-impl ProtocolArg {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Grpc => "grpc",
-            Self::HttpProtobuf => "http/protobuf",
-            Self::HttpJson => "http/json",
+        impl ValueEnum for $name {
+            fn value_variants<'a>() -> &'a [Self] {
+                const ALL: [$name; $n] = {
+                    let all = <$inner>::ALL;
+                    let mut out = [$name(all[0]); $n];
+                    let mut i = 0;
+                    while i < $n {
+                        out[i] = $name(all[i]);
+                        i += 1;
+                    }
+                    out
+                };
+                &ALL
+            }
+
+            fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+                Some(clap::builder::PossibleValue::new(self.0.as_str()))
+            }
         }
-    }
+    };
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum TemporalityArg {
-    Cumulative,
-    Delta,
-    Lowmemory,
-}
-
-impl TemporalityArg {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Cumulative => "cumulative",
-            Self::Delta => "delta",
-            Self::Lowmemory => "lowmemory",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum CompressionArg {
-    Gzip,
-    Zstd,
-    None,
-}
-
-impl CompressionArg {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Gzip => "gzip",
-            Self::Zstd => "zstd",
-            Self::None => "none",
-        }
-    }
-}
+choice_arg!(ProtocolArg, Protocol, 3);
+choice_arg!(TemporalityArg, Temporality, 3);
+choice_arg!(CompressionArg, Compression, 3);
 
 /// `--header NAME=ENV_VAR`: a header name and the variable that holds its value.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -31,7 +31,8 @@ use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::Path;
 use std::process::ExitCode;
 
-use han_telemetry::config::{Config, Source, Sources};
+use han_telemetry::config::vars::{self, Kind, OtlpSetting};
+use han_telemetry::config::{Config, Exporter, Protocol, Signal, Source, Sources};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::cli::{EnvArgs, HeaderRef};
@@ -66,19 +67,19 @@ pub(crate) fn shell_quote(text: &str) -> String {
 
 /// Never copied from the current configuration.
 const NOT_CARRIED: &[&str] = &[
-    "CLAUDE_CODE_ENABLE_TELEMETRY",
-    "OTEL_SDK_DISABLED",
-    "TRACEPARENT",
-    "TRACESTATE",
+    vars::ENABLE_TELEMETRY.name,
+    vars::SDK_DISABLED.name,
+    vars::TRACEPARENT.name,
+    vars::TRACESTATE.name,
 ];
 
 /// Generic OTLP settings whose per-signal variants a flag overrides.
-const PER_SIGNAL_SETTINGS: &[&str] = &[
-    "ENDPOINT",
-    "PROTOCOL",
-    "HEADERS",
-    "COMPRESSION",
-    "CERTIFICATE",
+const PER_SIGNAL_SETTINGS: &[OtlpSetting] = &[
+    vars::ENDPOINT,
+    vars::PROTOCOL,
+    vars::HEADERS,
+    vars::COMPRESSION,
+    vars::CERTIFICATE,
 ];
 
 #[derive(Debug, Clone)]
@@ -220,11 +221,7 @@ fn build(
             .map(|(_, raw, source)| (raw.clone(), Origin::Current(source.clone())))
     };
     let mut vars = Vars::default();
-    vars.set(
-        "CLAUDE_CODE_ENABLE_TELEMETRY",
-        "1".to_owned(),
-        Origin::Always,
-    );
+    vars.set(vars::ENABLE_TELEMETRY.name, "1".to_owned(), Origin::Always);
 
     let put = |vars: &mut Vars,
                name: &str,
@@ -240,43 +237,51 @@ fn build(
     };
     let flag = |value: Option<String>, name: &'static str| value.map(|v| (v, name));
 
+    // The runbook's defaults: metrics and events over OTLP, spans only when asked for.
     put(
         &mut vars,
-        "OTEL_METRICS_EXPORTER",
+        vars::METRICS_EXPORTER.name,
         flag(args.metrics_exporter.clone(), "--metrics-exporter"),
-        Some("otlp".to_owned()),
+        Some(Exporter::list(&[Exporter::Otlp])),
     );
     put(
         &mut vars,
-        "OTEL_LOGS_EXPORTER",
+        vars::LOGS_EXPORTER.name,
         flag(args.logs_exporter.clone(), "--logs-exporter"),
-        Some("otlp".to_owned()),
+        Some(Exporter::list(&[Exporter::Otlp])),
     );
     put(
         &mut vars,
-        "OTEL_TRACES_EXPORTER",
+        vars::TRACES_EXPORTER.name,
         flag(args.traces_exporter.clone(), "--traces-exporter"),
         None,
     );
+    let protocol_var = vars::PROTOCOL.var(None).name;
     put(
         &mut vars,
-        "OTEL_EXPORTER_OTLP_PROTOCOL",
-        flag(args.protocol.map(|p| p.as_str().to_owned()), "--protocol"),
-        Some("grpc".to_owned()),
+        protocol_var,
+        flag(args.protocol.map(|p| p.0.as_str().to_owned()), "--protocol"),
+        Some(Protocol::Grpc.as_str().to_owned()),
     );
-    let http = vars
-        .get("OTEL_EXPORTER_OTLP_PROTOCOL")
-        .is_some_and(|v| v.value.trim().to_ascii_lowercase().starts_with("http"));
-    let default_endpoint = if http {
-        "http://localhost:4318"
-    } else {
-        "http://localhost:4317"
+    let protocol = vars
+        .get(protocol_var)
+        .and_then(|v| {
+            Protocol::ALL
+                .into_iter()
+                .find(|p| v.value.trim().eq_ignore_ascii_case(p.as_str()))
+        })
+        .unwrap_or(Protocol::Grpc);
+    // The generic endpoint: for HTTP, the base that gets `/v1/<signal>`.
+    let default_endpoint = match vars::ENDPOINT.kind {
+        Kind::Endpoint { http, .. } if protocol.is_http() => http.to_owned(),
+        Kind::Endpoint { grpc, .. } => grpc.to_owned(),
+        _ => String::new(),
     };
     put(
         &mut vars,
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        vars::ENDPOINT.var(None).name,
         flag(args.endpoint.clone(), "--endpoint"),
-        Some(default_endpoint.to_owned()),
+        Some(default_endpoint),
     );
     let header_list = (!headers.is_empty()).then(|| {
         headers
@@ -287,22 +292,22 @@ fn build(
     });
     put(
         &mut vars,
-        "OTEL_EXPORTER_OTLP_HEADERS",
+        vars::HEADERS.var(None).name,
         flag(header_list, "--header"),
         None,
     );
     put(
         &mut vars,
-        "OTEL_EXPORTER_OTLP_COMPRESSION",
+        vars::COMPRESSION.var(None).name,
         flag(
-            args.compression.map(|c| c.as_str().to_owned()),
+            args.compression.map(|c| c.0.as_str().to_owned()),
             "--compression",
         ),
         None,
     );
     put(
         &mut vars,
-        "OTEL_EXPORTER_OTLP_CERTIFICATE",
+        vars::CERTIFICATE.var(None).name,
         flag(
             args.certificate
                 .as_deref()
@@ -313,40 +318,37 @@ fn build(
     );
     put(
         &mut vars,
-        "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+        vars::TEMPORALITY.name,
         flag(
-            args.temporality.map(|t| t.as_str().to_owned()),
+            args.temporality.map(|t| t.0.as_str().to_owned()),
             "--temporality",
         ),
         None,
     );
     put(
         &mut vars,
-        "OTEL_SERVICE_NAME",
+        vars::SERVICE_NAME.name,
         flag(args.service_name.clone(), "--service-name"),
         None,
     );
     put(
         &mut vars,
-        "OTEL_RESOURCE_ATTRIBUTES",
+        vars::RESOURCE_ATTRIBUTES.name,
         resource_attributes(args, current)
             .map(|list| (list, "--resource-attribute/--team/--engineer")),
         None,
     );
 
-    let overridden: Vec<String> = PER_SIGNAL_SETTINGS
+    let overridden: Vec<&str> = PER_SIGNAL_SETTINGS
         .iter()
         .filter(|setting| {
-            vars.get(&format!("OTEL_EXPORTER_OTLP_{setting}"))
+            vars.get(setting.var(None).name)
                 .is_some_and(|v| matches!(v.origin, Origin::Flag(_)))
         })
-        .flat_map(|setting| {
-            ["METRICS", "LOGS", "TRACES"]
-                .map(|signal| format!("OTEL_EXPORTER_OTLP_{signal}_{setting}"))
-        })
+        .flat_map(|setting| Signal::ALL.map(|signal| setting.var(Some(signal)).name))
         .collect();
     for (name, raw, source) in &carried {
-        if vars.get(name).is_none() && !overridden.contains(name) {
+        if vars.get(name).is_none() && !overridden.contains(&name.as_str()) {
             vars.set(name, raw.clone(), Origin::Current(source.clone()));
         }
     }
@@ -368,12 +370,12 @@ fn resource_attributes(args: &EnvArgs, current: &Config) -> Option<String> {
     }
     let mut attributes: Vec<(String, String)> = Vec::new();
     let set_by_user = current
-        .source_of("OTEL_RESOURCE_ATTRIBUTES")
+        .source_of(vars::RESOURCE_ATTRIBUTES.name)
         .is_some_and(|s| *s != Source::Default);
     if set_by_user {
         // `service.name` is moved out of the attributes when OTEL_SERVICE_NAME is not set;
         // put it back so it is kept.
-        if current.source_of("OTEL_SERVICE_NAME").is_none() {
+        if current.source_of(vars::SERVICE_NAME.name).is_none() {
             attributes.push(("service.name".to_owned(), current.service_name.clone()));
         }
         attributes.extend(current.resource_attributes.iter().cloned());

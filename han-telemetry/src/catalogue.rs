@@ -7,6 +7,8 @@
 //! duration buckets sized for hooks (up to Claude Code's 10-minute hook limit) instead of the
 //! SDK default that stops at 10 s.
 
+use crate::config::vars;
+
 /// What kind of instrument a metric is recorded with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MetricKind {
@@ -287,12 +289,9 @@ pub mod event {
 /// Standard attributes that may be added to every metric data point and event, and the
 /// variable that controls each (`None`: always included when known).
 pub const STANDARD_ATTRIBUTES: [(&str, Option<&str>); 5] = [
-    (attr::SESSION_ID, Some("OTEL_METRICS_INCLUDE_SESSION_ID")),
-    (attr::APP_VERSION, Some("OTEL_METRICS_INCLUDE_VERSION")),
-    (
-        attr::ACCOUNT_UUID,
-        Some("OTEL_METRICS_INCLUDE_ACCOUNT_UUID"),
-    ),
+    (attr::SESSION_ID, Some(vars::INCLUDE_SESSION_ID.name)),
+    (attr::APP_VERSION, Some(vars::INCLUDE_VERSION.name)),
+    (attr::ACCOUNT_UUID, Some(vars::INCLUDE_ACCOUNT_UUID.name)),
     (attr::ORGANIZATION_ID, None),
     (attr::TERMINAL_TYPE, None),
 ];

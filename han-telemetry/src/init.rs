@@ -13,6 +13,7 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{Layer, Registry};
 
+use crate::config::vars::{self, Role};
 use crate::config::{Config, Diagnostic};
 use crate::diagnostics;
 use crate::export::{self, Io};
@@ -226,9 +227,8 @@ fn report_config(config: &Config) {
     let relevant = |d: &Diagnostic| {
         config.enabled
             || d.is_about_file()
-            || d.subject == "CLAUDE_CODE_ENABLE_TELEMETRY"
-            || d.subject == "OTEL_SDK_DISABLED"
-            || d.subject.starts_with("HAN_METRICS_")
+            || vars::named(&d.subject)
+                .is_some_and(|v| matches!(v.role, Role::Switch | Role::Trust | Role::Store))
     };
     for d in config.diagnostics.iter().filter(|d| relevant(d)) {
         let line = d.to_string();

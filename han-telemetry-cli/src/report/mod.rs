@@ -177,7 +177,7 @@ pub(crate) fn configured_store() -> Result<(PathBuf, Option<String>, Option<Path
     };
     let note = (!config.store.enabled).then(|| {
         let from = config
-            .source_of("HAN_METRICS_STORE")
+            .source_of(han_telemetry::config::vars::METRICS_STORE.name)
             .map_or_else(String::new, |source| format!(" (from the {source})"));
         format!(
             "note: the local metrics store is turned off by HAN_METRICS_STORE{from}, so nothing \

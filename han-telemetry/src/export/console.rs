@@ -17,6 +17,8 @@ use opentelemetry_sdk::metrics::Temporality;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
 use opentelemetry_sdk::trace::SpanData;
 
+use crate::config;
+
 /// Writes telemetry to stderr as text.
 #[derive(Debug, Default)]
 pub(crate) struct ConsoleExporter {
@@ -50,8 +52,8 @@ fn any(v: &AnyValue) -> String {
 
 fn temporality(t: Temporality) -> &'static str {
     match t {
-        Temporality::Delta => "delta",
-        _ => "cumulative",
+        Temporality::Delta => config::Temporality::Delta.as_str(),
+        _ => config::Temporality::Cumulative.as_str(),
     }
 }
 
