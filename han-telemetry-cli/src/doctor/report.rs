@@ -398,12 +398,16 @@ fn verdict(
         .iter()
         .any(|&s| config.signal(s).uses(Exporter::Otlp));
     if !otlp {
-        reasons.push(
-            "no signal is exported over OTLP: every one is `none` or `console`, and console \
-             output goes to each hook's stderr, which no collector receives; set \
-             OTEL_METRICS_EXPORTER/OTEL_LOGS_EXPORTER to otlp"
-                .to_owned(),
-        );
+        reasons.push(format!(
+            "no signal is exported over OTLP: every one is `{none}` or `{console}`, and \
+             console output goes to each hook's stderr, which no collector receives; set \
+             {}/{} to {otlp}",
+            vars::METRICS_EXPORTER.name,
+            vars::LOGS_EXPORTER.name,
+            none = Exporter::NONE,
+            console = Exporter::Console.name(),
+            otlp = Exporter::Otlp.name(),
+        ));
     }
     if let Some(probe) = probe {
         for row in probe.results.iter().filter(|r| r.status == "failed") {

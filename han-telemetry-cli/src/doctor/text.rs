@@ -96,7 +96,7 @@ pub(crate) fn render(report: &Report) -> String {
                 if s.exporters.is_empty() {
                     table.row(vec![
                         s.signal.to_owned(),
-                        "none".to_owned(),
+                        han_telemetry::config::Exporter::NONE.to_owned(),
                         "-".to_owned(),
                         "-".to_owned(),
                         format!("not exported ({})", s.variable),
