@@ -217,6 +217,8 @@ pub(crate) struct Reporter {
     otlp: bool,
     health: Arc<ExportHealth>,
     destination: String,
+    /// The protocol and port, for OTLP: they name the usual mistake.
+    to: Option<diagnostics::Destination>,
     /// The transport's own description of the last network error, when it keeps one.
     detail: Option<Arc<Mutex<Option<String>>>>,
     /// A partial success the collector answered to the last export (HTTP reads it).
@@ -229,6 +231,7 @@ impl Reporter {
         signal: Signal,
         health: &Arc<ExportHealth>,
         destination: String,
+        to: Option<diagnostics::Destination>,
         transport: Option<&Transport>,
     ) -> Arc<Self> {
         if transport.is_some() {
@@ -239,6 +242,7 @@ impl Reporter {
             otlp: transport.is_some(),
             health: Arc::clone(health),
             destination,
+            to,
             detail: transport.and_then(|t| t.detail.clone()),
             partial: transport.and_then(|t| t.partial.clone()),
             reported: AtomicBool::new(false),
@@ -290,7 +294,8 @@ impl Reporter {
                     .detail
                     .as_ref()
                     .and_then(|slot| slot.lock().ok().and_then(|d| d.clone()));
-                let explained = diagnostics::classify_export_error(&error, detail.as_deref());
+                let explained =
+                    diagnostics::classify_export_error(&error, detail.as_deref(), self.to);
                 let group = match explained.known {
                     Some(cause) => cause.cause.to_owned(),
                     None => explained.text.replace(&self.destination, ""),
@@ -507,6 +512,7 @@ fn each_exporter<T>(
                 &io.health,
                 "stderr".into(),
                 None,
+                None,
             ))),
             Exporter::Otlp => {
                 let health = Arc::clone(&io.health);
@@ -515,6 +521,10 @@ fn each_exporter<T>(
                         signal,
                         &health,
                         config::mask_url(&cfg.otlp.endpoint),
+                        Some(diagnostics::Destination::new(
+                            cfg.otlp.protocol,
+                            &cfg.otlp.endpoint,
+                        )),
                         Some(&t),
                     );
                     otlp(t, reporter)
@@ -675,7 +685,7 @@ mod tests {
     use opentelemetry_sdk::error::OTelSdkError;
 
     fn otlp_reporter(health: &Arc<ExportHealth>) -> Arc<Reporter> {
-        let reporter = Reporter::new(Signal::Metrics, health, "grpc://c:4317".into(), None);
+        let reporter = Reporter::new(Signal::Metrics, health, "grpc://c:4317".into(), None, None);
         ExportHealth::set(&health.otlp, Signal::Metrics);
         Arc::new(Reporter {
             otlp: true,
