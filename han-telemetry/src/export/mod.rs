@@ -685,7 +685,12 @@ mod tests {
     use opentelemetry_sdk::error::OTelSdkError;
 
     fn otlp_reporter(health: &Arc<ExportHealth>) -> Arc<Reporter> {
-        let reporter = Reporter::new(Signal::Metrics, health, "grpc://c:4317".into(), None, None);
+        reporter_to(health, "http://c:4317")
+    }
+
+    fn reporter_to(health: &Arc<ExportHealth>, endpoint: &str) -> Arc<Reporter> {
+        let to = diagnostics::Destination::new(Protocol::Grpc, endpoint);
+        let reporter = Reporter::new(Signal::Metrics, health, endpoint.into(), Some(to), None);
         ExportHealth::set(&health.otlp, Signal::Metrics);
         Arc::new(Reporter {
             otlp: true,
@@ -727,6 +732,32 @@ mod tests {
         assert_eq!(
             health.outcome(Signal::Metrics, false),
             Some(ExportOutcome::Abandoned)
+        );
+    }
+
+    #[test]
+    fn the_exit_line_names_grpc_sent_to_the_http_port() {
+        let health = Arc::new(ExportHealth::default());
+        health.defer();
+        let reporter = reporter_to(&health, "http://localhost:4318");
+        reporter.begin();
+        reporter.observe(&Err(OTelSdkError::InternalFailure(
+            "Operation failed: TonicMetricsClient export failed with gRPC code: Unimplemented"
+                .into(),
+        )));
+        let failures = health.take_failures();
+        assert_eq!(failures.len(), 1);
+        let Failure { why, group, .. } = &failures[0];
+        assert!(
+            why.ends_with(
+                "(4318 is the OTLP/HTTP port, and the protocol is gRPC (the default); set \
+                 OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf, or use port 4317 for gRPC)"
+            ),
+            "{why}"
+        );
+        assert_eq!(
+            group,
+            "4318 is the OTLP/HTTP port, and the protocol is gRPC (the default)"
         );
     }
 }
