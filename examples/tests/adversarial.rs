@@ -665,7 +665,7 @@ fn report_reads_a_huge_line_and_binary_files_in_bounded_memory_and_output() {
         },
     );
     local.try_flush().expect("write a record");
-    // A 512 MiB line of NULs (sparse: costs no disk) appended to today's file, and a day
+    // A 96 MiB line of NULs (sparse: costs no disk) appended to today's file, and a day
     // file of pseudo-random bytes.
     let day = today_file(&dir);
     let len = fs::metadata(&day).expect("day file").len();
@@ -673,7 +673,7 @@ fn report_reads_a_huge_line_and_binary_files_in_bounded_memory_and_output() {
         .append(true)
         .open(&day)
         .expect("open")
-        .set_len(len + (512 << 20))
+        .set_len(len + (96 << 20))
         .expect("grow");
     let mut noise = Vec::with_capacity(8 << 20);
     let mut x: u32 = 0x1234_5678;
@@ -684,12 +684,13 @@ fn report_reads_a_huge_line_and_binary_files_in_bounded_memory_and_output() {
         noise.extend_from_slice(&x.to_le_bytes());
     }
     fs::write(dir.join("2020-01-01.jsonl"), &noise).expect("noise");
-    // Memory is capped well below the file: a reader that holds it dies.
+    // Memory is capped below the line (the CLI runs in under 32 MiB): a reader that holds
+    // the line dies. How long it takes is not asserted (a loaded machine decides that);
+    // `process::run` still fails a run that hangs.
     for args in ["report --since 100000d", "--json report --since 100000d"] {
-        let started = Instant::now();
         let run = process::run(
             "/bin/sh",
-            &["-c", &format!("ulimit -v 262144 && exec {} {args}", cli())],
+            &["-c", &format!("ulimit -v 65536 && exec {} {args}", cli())],
             &scratch,
             &[],
             b"",
@@ -701,7 +702,6 @@ fn report_reads_a_huge_line_and_binary_files_in_bounded_memory_and_output() {
             run.stdout.len()
         );
         assert!(run.stdout.contains("good"), "{args}: {}", run.show());
-        assert!(started.elapsed() < Duration::from_secs(20), "{args}");
         if args.starts_with("--json") {
             let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
             assert!(

@@ -5,6 +5,8 @@
 #[path = "../../examples/tests/support/collector.rs"]
 mod collector;
 mod support;
+#[path = "../../examples/tests/support/wrong_protocol.rs"]
+mod wrong_protocol;
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -15,6 +17,7 @@ use std::time::Duration;
 use collector::{Collector, attr, plain};
 use serde_json::Value;
 use support::{Run, TempDir, run};
+use wrong_protocol::Server;
 
 const WAIT: Duration = Duration::from_secs(20);
 const SECRET: &str = "hdr-s3cret-7f3a9c";
@@ -160,6 +163,92 @@ fn a_refused_port_fails_with_the_cause_and_the_fix() {
             assert!(
                 str_of(&row, "error").contains("Connection refused"),
                 "{row:#}"
+            );
+        }
+    }
+}
+
+/// What the usual mistake gives at a port that is not 4317/4318 (these are ephemeral): the
+/// protocol mismatch, without naming a standard port. At 4318 (4317) the same failures name
+/// it and say what to set; the unit tests of `diagnostics::port_mismatch` hold that part.
+const NOT_GRPC: &str = "the server there does not serve OTLP over gRPC";
+const NOT_HTTP: &str = "the server there speaks gRPC (HTTP/2), not OTLP/HTTP";
+
+/// Every probe of a `doctor --json` run against `endpoint` failed with `cause`.
+fn assert_every_probe_fails_with(protocol: &str, endpoint: &str, cause: &str, fix: &str) {
+    let home = TempDir::new("mismatch");
+    let vars = [
+        ("CLAUDE_CODE_ENABLE_TELEMETRY", "1"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
+        ("OTEL_TRACES_EXPORTER", "otlp"),
+    ];
+    let out = doctor(&home, &vars, &["--json"]);
+    out.assert_code(1);
+    let report = out.json();
+    let rows = probes(&report);
+    assert_eq!(rows.len(), 3, "{report:#}");
+    for row in &rows {
+        assert_eq!(str_of(row, "status"), "failed", "{row:#}");
+        assert!(
+            str_of(row, "cause").starts_with(cause),
+            "{protocol} to {endpoint}: {row:#}"
+        );
+        assert!(str_of(row, "fix").contains(fix), "{row:#}");
+        assert!(!str_of(row, "cause").contains("is the OTLP/"), "{row:#}");
+    }
+    let text = doctor(&home, &vars, &[]);
+    assert!(
+        text.stdout.contains(&format!("cause: {cause}")),
+        "{}",
+        text.all_output()
+    );
+}
+
+#[test]
+fn grpc_sent_to_an_http1_server_is_a_protocol_mismatch() {
+    // It closes the connection after answering gRPC's preface in HTTP/1, so gRPC itself
+    // mostly sees a broken pipe (or, when it read the answer first, a bad frame); doctor then
+    // asks the port, which answers in HTTP/1 again.
+    let closing = Server::http1();
+    assert_every_probe_fails_with(
+        "grpc",
+        &closing.endpoint(),
+        NOT_GRPC,
+        "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
+    );
+    // With the connection kept, gRPC reads the HTTP/1 answer as an HTTP/2 frame.
+    let keeping = Server::http1_keeping_the_connection();
+    assert_every_probe_fails_with(
+        "grpc",
+        &keeping.endpoint(),
+        NOT_GRPC,
+        "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
+    );
+}
+
+#[test]
+fn grpc_sent_to_rotels_http_port_is_a_protocol_mismatch() {
+    let c = Collector::start();
+    assert_every_probe_fails_with(
+        "grpc",
+        &c.http_endpoint(),
+        NOT_GRPC,
+        "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
+    );
+}
+
+#[test]
+fn otlp_http_sent_to_a_grpc_server_is_a_protocol_mismatch() {
+    let grpc_go_like = Server::http2_only();
+    let c = Collector::start();
+    for protocol in ["http/protobuf", "http/json"] {
+        for endpoint in [grpc_go_like.endpoint(), c.grpc_endpoint()] {
+            assert_every_probe_fails_with(
+                protocol,
+                &endpoint,
+                NOT_HTTP,
+                "OTEL_EXPORTER_OTLP_PROTOCOL=grpc",
             );
         }
     }

@@ -8,6 +8,8 @@ use std::collections::HashSet;
 use std::io::Write as _;
 use std::sync::Mutex;
 
+use crate::config::Protocol;
+
 static SEEN: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 
 /// Prints `message` unless a message with the same `key` was already printed.
@@ -23,13 +25,114 @@ pub(crate) fn warn_once(key: &str, message: &str) {
 }
 
 /// A likely cause of an export error: words to look for in the error text (lowercase), what
-/// probably happened, and what the operator should check or change.
+/// the failure shows about the server, what probably happened, and what the operator should
+/// check or change.
 #[derive(Debug)]
 pub(crate) struct Cause {
     clues: &'static [&'static str],
+    shows: Shows,
     pub(crate) cause: &'static str,
     pub(crate) fix: &'static str,
 }
+
+/// What a failed export shows about the server at the other end, as far as a protocol sent
+/// to the other protocol's port explains it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shows {
+    /// Nothing accepts connections.
+    Refused,
+    /// The server closed the connection without answering: what an HTTP/1 server does to
+    /// gRPC's HTTP/2 preface, and a gRPC server to an HTTP/1.1 request.
+    Closed,
+    /// A gRPC call was answered, but not by an OTLP gRPC service: in HTTP/1, or in HTTP/2
+    /// without the service (`Unimplemented`, what an OTLP/HTTP server that also speaks HTTP/2
+    /// answers).
+    NotGrpc,
+    /// An HTTP/1.1 request was answered in HTTP/2 only: a gRPC server.
+    Http2Only,
+    /// Nothing about the protocol.
+    Other,
+}
+
+/// The OTLP ports of the specification: gRPC, and HTTP.
+const GRPC_PORT: u16 = 4317;
+const HTTP_PORT: u16 = 4318;
+
+/// What `probe` appends to an error when a gRPC export failed and the port, sent an HTTP/2
+/// connection preface, answered in HTTP/1 (a clue of [`CAUSES`]).
+pub(crate) const ANSWERS_HTTP1: &str = "the port answers an HTTP/2 connection preface in HTTP/1";
+/// What `probe` appends to an error when an HTTP export failed and the port, sent an HTTP/1.1
+/// request, answered with HTTP/2 frames (a clue of [`CAUSES`]).
+pub(crate) const ANSWERS_HTTP2_ONLY: &str =
+    "the port answers an HTTP/1.1 request in HTTP/2 only, as gRPC servers do";
+
+/// Where an export went, as far as the likely cause of its failure depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Destination {
+    pub(crate) protocol: Protocol,
+    /// The endpoint's explicit port; `None` when it has none (80 or 443 by its scheme).
+    pub(crate) port: Option<u16>,
+}
+
+impl Destination {
+    pub(crate) fn new(protocol: Protocol, endpoint: &str) -> Self {
+        Destination {
+            protocol,
+            port: endpoint
+                .trim()
+                .parse::<http::Uri>()
+                .ok()
+                .and_then(|uri| uri.port_u16()),
+        }
+    }
+}
+
+/// The usual mistake, named: gRPC (the default protocol) sent to 4318, the OTLP/HTTP port, or
+/// OTLP/HTTP sent to 4317, the gRPC port, when the failure is what that mistake produces
+/// (`shows`). `None` when the port is another one, or the failure says nothing about the
+/// protocol (a timeout, a TLS or credentials error), where the general cause is the right one.
+pub(crate) fn port_mismatch(
+    protocol: Protocol,
+    port: Option<u16>,
+    shows: Shows,
+) -> Option<&'static Cause> {
+    match (protocol.is_http(), port?, shows) {
+        (false, HTTP_PORT, Shows::Refused) => Some(&GRPC_AT_HTTP_PORT_REFUSED),
+        (false, HTTP_PORT, Shows::Closed | Shows::NotGrpc) => Some(&GRPC_AT_HTTP_PORT),
+        (true, GRPC_PORT, Shows::Refused) => Some(&HTTP_AT_GRPC_PORT_REFUSED),
+        (true, GRPC_PORT, Shows::Closed | Shows::Http2Only) => Some(&HTTP_AT_GRPC_PORT),
+        _ => None,
+    }
+}
+
+static GRPC_AT_HTTP_PORT: Cause = Cause {
+    clues: &[],
+    shows: Shows::NotGrpc,
+    cause: "4318 is the OTLP/HTTP port, and the protocol is gRPC (the default)",
+    fix: "set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf, or use port 4317 for gRPC",
+};
+static GRPC_AT_HTTP_PORT_REFUSED: Cause = Cause {
+    clues: &[],
+    shows: Shows::Refused,
+    cause: "nothing accepts connections there, and 4318 is the OTLP/HTTP port while the \
+            protocol is gRPC (the default)",
+    fix: "use port 4317 for gRPC, or set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf for a \
+          collector's OTLP/HTTP port; and check that the collector is running",
+};
+static HTTP_AT_GRPC_PORT: Cause = Cause {
+    clues: &[],
+    shows: Shows::Http2Only,
+    cause: "4317 is the OTLP/gRPC port, and the protocol is OTLP/HTTP",
+    fix: "set OTEL_EXPORTER_OTLP_PROTOCOL=grpc, or use port 4318 for OTLP/HTTP",
+};
+static HTTP_AT_GRPC_PORT_REFUSED: Cause = Cause {
+    clues: &[],
+    shows: Shows::Refused,
+    cause: "nothing accepts connections there, and 4317 is the OTLP/gRPC port while the \
+            protocol is OTLP/HTTP",
+    fix: "use port 4318 for OTLP/HTTP, or set OTEL_EXPORTER_OTLP_PROTOCOL=grpc for a \
+          collector's gRPC port; and check that the collector is running",
+};
 
 /// Likely causes of an export error, first match wins, so specific clues come before general
 /// ones (an untrusted certificate before "TLS", a refused connection before "tcp connect").
@@ -39,11 +142,13 @@ pub(crate) struct Cause {
 const CAUSES: &[Cause] = &[
     Cause {
         clues: &["connection refused"],
+        shows: Shows::Refused,
         cause: "nothing accepts connections there",
         fix: "is the collector running, and is the port right (4317 gRPC, 4318 HTTP)?",
     },
     Cause {
         clues: &["dns", "failed to lookup", "name or service not known"],
+        shows: Shows::Other,
         cause: "the host name does not resolve",
         fix: "check the endpoint's host",
     },
@@ -53,16 +158,19 @@ const CAUSES: &[Cause] = &[
             "network is unreachable",
             "host is unreachable",
         ],
+        shows: Shows::Other,
         cause: "there is no network route to the host",
         fix: "check the endpoint's host, and the network, VPN or firewall between here and there",
     },
     Cause {
         clues: &["certificaterequired", "certificate required"],
+        shows: Shows::Other,
         cause: "the server requires a client certificate (mutual TLS)",
         fix: "set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY",
     },
     Cause {
         clues: &["invalidcontenttype", "corrupt message"],
+        shows: Shows::Other,
         cause: "the server does not speak TLS there",
         fix: "use an http:// endpoint for a plaintext port, or the collector's TLS port",
     },
@@ -74,11 +182,13 @@ const CAUSES: &[Cause] = &[
             "self-signed",
             "self signed",
         ],
+        shows: Shows::Other,
         cause: "the server's certificate is not issued by a CA this machine trusts",
         fix: "set OTEL_EXPORTER_OTLP_CERTIFICATE to the PEM file of the CA that issued it",
     },
     Cause {
         clues: &["notvalidforname", "not valid for name"],
+        shows: Shows::Other,
         cause: "the server's certificate is not issued for the endpoint's host name",
         fix: "use the host name the certificate names in the endpoint",
     },
@@ -89,16 +199,23 @@ const CAUSES: &[Cause] = &[
             "notvalidyet",
             "not valid yet",
         ],
+        shows: Shows::Other,
         cause: "the server's certificate has expired or is not valid yet",
         fix: "renew the collector's certificate, or check this machine's clock",
     },
     Cause {
         clues: &["certificate", "tls", "handshake"],
+        shows: Shows::Other,
         cause: "TLS failed",
         fix: "for a private CA set OTEL_EXPORTER_OTLP_CERTIFICATE to its PEM file",
     },
     Cause {
-        clues: &["unimplemented"],
+        clues: &[
+            "unimplemented",
+            "frame with invalid size",
+            ANSWERS_HTTP1_CLUE,
+        ],
+        shows: Shows::NotGrpc,
         cause: "the server there does not serve OTLP over gRPC (it may be an OTLP/HTTP port such as 4318)",
         fix: "use the collector's gRPC port (usually 4317), or set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf for an HTTP port",
     },
@@ -107,7 +224,9 @@ const CAUSES: &[Cause] = &[
             "unexpected message from connection",
             "http2 preface",
             "invalid http version",
+            ANSWERS_HTTP2_ONLY_CLUE,
         ],
+        shows: Shows::Http2Only,
         cause: "the server there speaks gRPC (HTTP/2), not OTLP/HTTP (it may be a gRPC port such as 4317)",
         fix: "use the collector's HTTP port (usually 4318), or set OTEL_EXPORTER_OTLP_PROTOCOL=grpc for a gRPC port",
     },
@@ -117,6 +236,7 @@ const CAUSES: &[Cause] = &[
             "connection reset",
             "connection closed before message completed",
         ],
+        shows: Shows::Closed,
         cause: "the server closed the connection",
         fix: "if it requires a client certificate (mutual TLS), set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY; if the port uses TLS, use https://; otherwise check the protocol",
     },
@@ -128,16 +248,19 @@ const CAUSES: &[Cause] = &[
             "permissiondenied",
             "permission denied",
         ],
+        shows: Shows::Other,
         cause: "the collector rejected the credentials",
         fix: "check OTEL_EXPORTER_OTLP_HEADERS",
     },
     Cause {
         clues: &["status code: 404", "status code: 405"],
+        shows: Shows::Other,
         cause: "the endpoint does not accept OTLP there",
         fix: "check the path and OTEL_EXPORTER_OTLP_PROTOCOL (OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/<signal> appended for HTTP; OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT is used as is)",
     },
     Cause {
         clues: &["status code: 415", "status code: 400", "invalidargument"],
+        shows: Shows::Other,
         cause: "the collector cannot decode what was sent",
         fix: "check OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf or http/json) and OTEL_EXPORTER_OTLP_COMPRESSION against what the collector accepts",
     },
@@ -148,20 +271,27 @@ const CAUSES: &[Cause] = &[
             "resourceexhausted",
             "grpc code: unavailable",
         ],
+        shows: Shows::Other,
         cause: "the collector is overloaded or limiting the rate",
         fix: "retry later; check the collector's limits and logs",
     },
     Cause {
         clues: &["timed out", "deadline", "timeout"],
+        shows: Shows::Other,
         cause: "no answer in time",
         fix: "check the endpoint or raise OTEL_EXPORTER_OTLP_TIMEOUT",
     },
     Cause {
         clues: &["tcp connect error"],
+        shows: Shows::Other,
         cause: "the connection could not be opened",
         fix: "is the collector running, and is the port right (4317 gRPC, 4318 HTTP)?",
     },
 ];
+
+// The probe's findings, as clues (lowercase).
+const ANSWERS_HTTP1_CLUE: &str = "answers an http/2 connection preface in http/1";
+const ANSWERS_HTTP2_ONLY_CLUE: &str = "answers an http/1.1 request in http/2 only";
 
 /// What to say when no clue matches.
 const UNKNOWN_FIX: &str = "check the endpoint, protocol and headers";
@@ -181,17 +311,26 @@ pub(crate) struct Explained {
 
 /// Finds the likely cause of an export error. `detail` is the transport's own description
 /// when known (the OTLP HTTP exporter reduces network errors to "network error"; our client
-/// keeps the cause).
-pub(crate) fn classify_export_error(error: &str, detail: Option<&str>) -> Explained {
+/// keeps the cause). `to`, where the export went, names the usual mistake when the port is
+/// the other protocol's ([`port_mismatch`]).
+pub(crate) fn classify_export_error(
+    error: &str,
+    detail: Option<&str>,
+    to: Option<Destination>,
+) -> Explained {
     let text = match detail {
         Some(d) if !d.is_empty() => format!("{error}: {d}"),
         _ => error.to_owned(),
     };
     let text = without_repeats(&text);
     let lower = text.to_ascii_lowercase();
-    let known = CAUSES
+    let mut known = CAUSES
         .iter()
         .find(|c| c.clues.iter().any(|clue| lower.contains(clue)));
+    if let Some(to) = to {
+        let shows = known.map_or(Shows::Other, |c| c.shows);
+        known = port_mismatch(to.protocol, to.port, shows).or(known);
+    }
     Explained {
         text,
         known,
@@ -216,6 +355,17 @@ fn without_repeats(text: &str) -> String {
 }
 
 impl Explained {
+    /// What the failure shows about the server.
+    pub(crate) fn shows(&self) -> Shows {
+        self.known.map_or(Shows::Other, |c| c.shows)
+    }
+
+    /// Whether what the port speaks could tell more: the server closed the connection, or
+    /// the error is not recognised.
+    pub(crate) fn protocol_unclear(&self) -> bool {
+        self.known.is_none() || self.shows() == Shows::Closed
+    }
+
     /// `<error>: <detail> (<cause>; <fix>)`, one line.
     pub(crate) fn line(&self) -> String {
         match self.known {
@@ -230,13 +380,14 @@ mod tests {
     use super::*;
 
     fn explain_export_error(error: &str, detail: Option<&str>) -> String {
-        classify_export_error(error, detail).line()
+        classify_export_error(error, detail, None).line()
     }
 
     #[test]
     fn a_layer_repeating_its_message_is_said_once() {
         let e = classify_export_error(
             "transport error: tcp connect error: tcp connect error: Connection refused (os error 111)",
+            None,
             None,
         );
         assert_eq!(
@@ -283,30 +434,33 @@ mod tests {
         let grpc_to_http = classify_export_error(
             "TonicMetricsClient export failed with gRPC code: Unimplemented",
             None,
+            None,
         );
         assert!(grpc_to_http.fix.contains("4317"), "{grpc_to_http:?}");
         let http_to_grpc = classify_export_error(
             "HTTP export failed: network error",
             Some("client error (SendRequest): received unexpected message from connection"),
+            None,
         );
         assert!(http_to_grpc.fix.contains("4318"), "{http_to_grpc:?}");
         let https_to_plain = classify_export_error(
             "x",
             Some("received corrupt message of type InvalidContentType"),
+            None,
         );
         assert!(https_to_plain.fix.contains("http://"), "{https_to_plain:?}");
     }
 
     #[test]
     fn explains_untrusted_certificates() {
-        let e = classify_export_error("x", Some("invalid peer certificate: UnknownIssuer"));
+        let e = classify_export_error("x", Some("invalid peer certificate: UnknownIssuer"), None);
         assert!(e.cause.contains("not issued by a CA"), "{e:?}");
         assert!(e.fix.contains("OTEL_EXPORTER_OTLP_CERTIFICATE"), "{e:?}");
     }
 
     #[test]
     fn unknown_errors_get_the_general_advice() {
-        let e = classify_export_error("something odd", None);
+        let e = classify_export_error("something odd", None, None);
         assert!(e.known.is_none());
         assert_eq!(
             explain_export_error("something odd", None),
@@ -326,5 +480,186 @@ mod tests {
             None,
         );
         assert!(pipe.contains("mutual TLS"), "{pipe}");
+    }
+
+    // Transport errors as they come, from the loopback listeners of the probe's and doctor's
+    // tests and from rotel.
+    const GRPC_UNIMPLEMENTED: &str =
+        "TonicMetricsClient export failed with gRPC code: Unimplemented";
+    const GRPC_BROKEN_PIPE: &str = "TonicMetricsClient export failed with gRPC code: Unknown: \
+        transport error: connection error: stream closed because of a broken pipe";
+    const GRPC_HTTP1_ANSWER: &str = "TonicMetricsClient export failed with gRPC code: Unknown: \
+        transport error: http2 error: connection error detected: frame with invalid size";
+    const GRPC_REFUSED: &str = "TonicMetricsClient export failed with gRPC code: Unavailable: \
+        transport error: tcp connect error: Connection refused (os error 111)";
+    const HTTP_FAILED: &str = "HTTP export failed: network error";
+    const HTTP_H2_ANSWER: &str = "error sending request for url (http://127.0.0.1:4317/v1/logs): \
+        client error (SendRequest): received unexpected message from connection";
+    const HTTP_CLOSED: &str = "error sending request for url (http://127.0.0.1:4317/v1/logs): \
+        client error (SendRequest): connection closed before message completed";
+    const HTTP_REFUSED: &str = "error sending request for url (http://127.0.0.1:4317/v1/logs): \
+        client error (Connect): tcp connect error: Connection refused (os error 111)";
+
+    const HTTP_PROTOCOLS: [Protocol; 2] = [Protocol::HttpProtobuf, Protocol::HttpJson];
+
+    #[test]
+    fn grpc_at_the_http_port_is_named_when_the_failure_is_what_that_mistake_gives() {
+        for shows in [Shows::Closed, Shows::NotGrpc] {
+            let c = port_mismatch(Protocol::Grpc, Some(4318), shows).expect("named");
+            assert!(std::ptr::eq(c, &GRPC_AT_HTTP_PORT), "{shows:?}: {c:?}");
+        }
+        let refused = port_mismatch(Protocol::Grpc, Some(4318), Shows::Refused).expect("named");
+        assert!(
+            std::ptr::eq(refused, &GRPC_AT_HTTP_PORT_REFUSED),
+            "{refused:?}"
+        );
+        // What the mistake never gives, and the other ports.
+        for shows in [Shows::Http2Only, Shows::Other] {
+            assert!(port_mismatch(Protocol::Grpc, Some(4318), shows).is_none());
+        }
+        for port in [Some(4317), Some(14318), Some(43180), Some(80), None] {
+            for shows in [Shows::Refused, Shows::Closed, Shows::NotGrpc, Shows::Other] {
+                assert!(
+                    port_mismatch(Protocol::Grpc, port, shows).is_none(),
+                    "{port:?} {shows:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn http_at_the_grpc_port_is_named_when_the_failure_is_what_that_mistake_gives() {
+        for protocol in HTTP_PROTOCOLS {
+            for shows in [Shows::Closed, Shows::Http2Only] {
+                let c = port_mismatch(protocol, Some(4317), shows).expect("named");
+                assert!(std::ptr::eq(c, &HTTP_AT_GRPC_PORT), "{protocol} {shows:?}");
+            }
+            let refused = port_mismatch(protocol, Some(4317), Shows::Refused).expect("named");
+            assert!(
+                std::ptr::eq(refused, &HTTP_AT_GRPC_PORT_REFUSED),
+                "{protocol}"
+            );
+            for shows in [Shows::NotGrpc, Shows::Other] {
+                assert!(port_mismatch(protocol, Some(4317), shows).is_none());
+            }
+            for port in [Some(4318), Some(14317), Some(443), None] {
+                for shows in [
+                    Shows::Refused,
+                    Shows::Closed,
+                    Shows::Http2Only,
+                    Shows::Other,
+                ] {
+                    assert!(
+                        port_mismatch(protocol, port, shows).is_none(),
+                        "{protocol} {port:?} {shows:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_port_is_the_endpoints_explicit_one() {
+        for (endpoint, port) in [
+            ("http://localhost:4318", Some(4318)),
+            ("http://localhost:4318/v1/metrics", Some(4318)),
+            (" http://collector:4317 ", Some(4317)),
+            ("https://user:pw@otel.example.com:4317/base?k=v", Some(4317)),
+            ("http://[::1]:4318/v1/logs", Some(4318)),
+            ("https://api.honeycomb.io", None),
+            ("http://localhost/v1/logs", None),
+            ("not a url", None),
+            ("", None),
+        ] {
+            let to = Destination::new(Protocol::Grpc, endpoint);
+            assert_eq!(to.port, port, "{endpoint:?}");
+        }
+    }
+
+    #[test]
+    fn the_line_says_which_port_it_is_and_what_to_set() {
+        let to = Destination::new(Protocol::Grpc, "http://localhost:4318");
+        for error in [GRPC_UNIMPLEMENTED, GRPC_BROKEN_PIPE, GRPC_HTTP1_ANSWER] {
+            let line = classify_export_error(error, None, Some(to)).line();
+            assert!(
+                line.ends_with(
+                    "(4318 is the OTLP/HTTP port, and the protocol is gRPC (the default); \
+                     set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf, or use port 4317 for gRPC)"
+                ),
+                "{line}"
+            );
+        }
+        let refused = classify_export_error(GRPC_REFUSED, None, Some(to));
+        assert!(
+            refused.cause.contains("4318 is the OTLP/HTTP port"),
+            "{refused:?}"
+        );
+        assert!(
+            refused.fix.starts_with("use port 4317 for gRPC"),
+            "{refused:?}"
+        );
+        for protocol in HTTP_PROTOCOLS {
+            let to = Destination::new(protocol, "http://127.0.0.1:4317/v1/logs");
+            for detail in [HTTP_H2_ANSWER, HTTP_CLOSED] {
+                let line = classify_export_error(HTTP_FAILED, Some(detail), Some(to)).line();
+                assert!(
+                    line.ends_with(
+                        "(4317 is the OTLP/gRPC port, and the protocol is OTLP/HTTP; \
+                         set OTEL_EXPORTER_OTLP_PROTOCOL=grpc, or use port 4318 for OTLP/HTTP)"
+                    ),
+                    "{protocol}: {line}"
+                );
+            }
+            let refused = classify_export_error(HTTP_FAILED, Some(HTTP_REFUSED), Some(to));
+            assert!(
+                refused.fix.starts_with("use port 4318 for OTLP/HTTP"),
+                "{refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn elsewhere_the_general_cause_stays() {
+        // The right protocol at the standard port, and the mistake's failures at another port.
+        let grpc = Destination::new(Protocol::Grpc, "http://localhost:4317");
+        let refused = classify_export_error(GRPC_REFUSED, None, Some(grpc));
+        assert_eq!(refused.cause, "nothing accepts connections there");
+        let other = Destination::new(Protocol::Grpc, "http://localhost:24318");
+        let e = classify_export_error(GRPC_UNIMPLEMENTED, None, Some(other));
+        assert!(e.cause.contains("does not serve OTLP over gRPC"), "{e:?}");
+        // A timeout says nothing about the protocol, whatever the port.
+        let http_port = Destination::new(Protocol::Grpc, "http://localhost:4318");
+        let e = classify_export_error("operation timed out", None, Some(http_port));
+        assert_eq!(e.cause, "no answer in time");
+    }
+
+    #[test]
+    fn what_the_probe_finds_out_is_the_mismatch() {
+        assert!(
+            ANSWERS_HTTP1
+                .to_ascii_lowercase()
+                .contains(ANSWERS_HTTP1_CLUE)
+        );
+        assert!(
+            ANSWERS_HTTP2_ONLY
+                .to_ascii_lowercase()
+                .contains(ANSWERS_HTTP2_ONLY_CLUE)
+        );
+        // Without the finding, a closed connection is only that.
+        let closed = classify_export_error(GRPC_BROKEN_PIPE, None, None);
+        assert_eq!(closed.shows(), Shows::Closed);
+        assert!(closed.protocol_unclear());
+        let found =
+            classify_export_error(&format!("{GRPC_BROKEN_PIPE}; {ANSWERS_HTTP1}"), None, None);
+        assert_eq!(found.shows(), Shows::NotGrpc, "{found:?}");
+        assert!(found.fix.contains("4317"), "{found:?}");
+        assert!(!found.protocol_unclear());
+        let found = classify_export_error(
+            HTTP_FAILED,
+            Some(&format!("{HTTP_CLOSED}; {ANSWERS_HTTP2_ONLY}")),
+            None,
+        );
+        assert_eq!(found.shows(), Shows::Http2Only, "{found:?}");
+        assert!(found.fix.contains("4318"), "{found:?}");
     }
 }

@@ -28,7 +28,16 @@
 //!
 //! Nothing is printed: failures come back as [`Outcome::Failed`](crate::probe::Outcome::Failed) with the likely cause and
 //! fix, and header values and endpoint credentials never appear in them.
+//!
+//! When a probe to a plaintext (`http://`) endpoint fails without saying why (the server
+//! closed the connection, or an error han-telemetry does not recognise), one more connection
+//! asks the port which protocol it speaks: gRPC's HTTP/2 connection preface for a gRPC probe,
+//! an HTTP/1.1 `GET /` for an OTLP/HTTP one. Nothing else is sent. An HTTP/1 answer to the
+//! preface, or HTTP/2 frames in answer to the request, is the protocol mismatch, and is
+//! added to the error; with the port 4318 (4317) the cause then says so, and how to fix it.
 
+use std::io::{Read as _, Write as _};
+use std::net::{TcpStream, ToSocketAddrs as _};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
@@ -154,10 +163,12 @@ pub fn run(config: &Config, timeout: Duration) -> Vec<ProbeResult> {
                     });
                     let tx = tx.clone();
                     let resource = resource.clone();
+                    let deadline = started + timeout;
                     let spawned = thread::Builder::new()
                         .name(format!("han-telemetry-probe-{}", signal.name()))
                         .spawn(move || {
-                            let outcome = probe_otlp(signal, &otlp, temporality, resource);
+                            let outcome =
+                                probe_otlp(signal, &otlp, temporality, resource, deadline);
                             let _ = tx.send((index, outcome));
                         });
                     match spawned {
@@ -211,6 +222,7 @@ fn probe_otlp(
     otlp: &OtlpConfig,
     temporality: Temporality,
     resource: Resource,
+    deadline: Instant,
 ) -> Outcome {
     let started = Instant::now();
     let mut io = Io::default();
@@ -239,7 +251,16 @@ fn probe_otlp(
                         .detail
                         .as_ref()
                         .and_then(|slot| slot.lock().ok().and_then(|d| d.clone()));
-                    let explained = diagnostics::classify_export_error(&error, detail.as_deref());
+                    let to = diagnostics::Destination::new(otlp.protocol, &otlp.endpoint);
+                    let mut explained =
+                        diagnostics::classify_export_error(&error, detail.as_deref(), Some(to));
+                    if explained.protocol_unclear() {
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        if let Some(finding) = what_the_port_speaks(otlp, left.min(SNIFF_TIMEOUT)) {
+                            let text = format!("{}; {finding}", explained.text);
+                            explained = diagnostics::classify_export_error(&text, None, Some(to));
+                        }
+                    }
                     Outcome::Failed {
                         elapsed,
                         error: otlp.scrub(&explained.text),
@@ -252,6 +273,84 @@ fn probe_otlp(
     };
     io.shutdown();
     outcome
+}
+
+/// The longest [`what_the_port_speaks`] waits to connect, and then for an answer.
+const SNIFF_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// gRPC's HTTP/2 client connection preface, then an empty SETTINGS frame (RFC 9113, 3.4).
+const HTTP2_PREFACE: &[u8] =
+    b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
+
+/// Asks a plaintext endpoint's port which protocol it speaks, when that is the other
+/// protocol than `otlp`'s: returns [`diagnostics::ANSWERS_HTTP1`] when a gRPC endpoint answers
+/// the HTTP/2 preface in HTTP/1, [`diagnostics::ANSWERS_HTTP2_ONLY`] when an OTLP/HTTP
+/// endpoint answers an HTTP/1.1 request with HTTP/2 frames, `None` otherwise (the port speaks
+/// the configured protocol, does not answer within `timeout`, or the endpoint uses TLS).
+fn what_the_port_speaks(otlp: &OtlpConfig, timeout: Duration) -> Option<&'static str> {
+    if timeout.is_zero() {
+        return None;
+    }
+    let uri: http::Uri = otlp.endpoint.trim().parse().ok()?;
+    if !uri
+        .scheme_str()
+        .is_some_and(|s| s.eq_ignore_ascii_case("http"))
+    {
+        return None;
+    }
+    let host = uri.host()?;
+    let port = uri.port_u16().unwrap_or(80);
+    let host_port = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let started = Instant::now();
+    let mut stream = host_port
+        .to_socket_addrs()
+        .ok()?
+        .find_map(|addr| TcpStream::connect_timeout(&addr, timeout).ok())?;
+    let left = timeout.saturating_sub(started.elapsed());
+    if left.is_zero() {
+        return None;
+    }
+    stream.set_read_timeout(Some(left)).ok()?;
+    stream.set_write_timeout(Some(left)).ok()?;
+    let grpc = !otlp.protocol.is_http();
+    let opening = if grpc {
+        HTTP2_PREFACE.to_vec()
+    } else {
+        format!("GET / HTTP/1.1\r\nHost: {host_port}\r\nConnection: close\r\n\r\n").into_bytes()
+    };
+    // A server may close as soon as it has read enough to reject the opening: what it
+    // answered before that is still there to read.
+    let _ = stream.write_all(&opening);
+    // Enough to tell: `HTTP/1.`, or an HTTP/2 frame header.
+    let mut answer = [0u8; 9];
+    let mut read = 0;
+    while read < answer.len() {
+        match stream.read(&mut answer[read..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => read += n,
+        }
+    }
+    let answer = &answer[..read];
+    if grpc {
+        answer
+            .starts_with(b"HTTP/1.")
+            .then_some(diagnostics::ANSWERS_HTTP1)
+    } else {
+        is_http2_frame(answer).then_some(diagnostics::ANSWERS_HTTP2_ONLY)
+    }
+}
+
+/// Whether `bytes` begin with an HTTP/2 SETTINGS or GOAWAY frame header: the first frames a
+/// server sends on a connection (RFC 9113, 4.1: 24-bit length, type, flags, stream 0).
+fn is_http2_frame(bytes: &[u8]) -> bool {
+    let [_, _, _, kind, _, s0, s1, s2, s3, ..] = *bytes else {
+        return false;
+    };
+    matches!(kind, 0x4 | 0x7) && [s0 & 0x7f, s1, s2, s3] == [0, 0, 0, 0]
 }
 
 /// Likely cause and fix of an exporter that could not be built (the messages come from
@@ -382,6 +481,7 @@ fn send_span(
 
 #[cfg(test)]
 mod tests {
+    use std::io::{Read as _, Write as _};
     use std::net::TcpListener;
 
     use super::*;
@@ -504,5 +604,89 @@ mod tests {
         assert!(error.contains("/nonexistent/ca.pem"), "{error}");
         assert!(cause.contains("cannot be read"), "{cause}");
         assert!(fix.contains("OTEL_EXPORTER_OTLP_CERTIFICATE"), "{fix}");
+    }
+
+    /// A loopback server answering each connection with `answer`, after reading what the
+    /// client sent first when `read_first` (an HTTP/1 server), or before (an HTTP/2 server
+    /// sends its SETTINGS as soon as the connection opens).
+    fn server(read_first: bool, answer: &'static [u8]) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+        thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut buf = [0u8; 4096];
+                if read_first {
+                    let _ = stream.read(&mut buf);
+                }
+                let _ = stream.write_all(answer);
+                if !read_first {
+                    let _ = stream.read(&mut buf);
+                }
+            }
+        });
+        endpoint
+    }
+
+    const HTTP1_ANSWER: &[u8] = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+    const HTTP2_SETTINGS: &[u8] = &[0, 0, 0, 4, 0, 0, 0, 0, 0];
+
+    fn otlp(protocol: &str, endpoint: &str) -> OtlpConfig {
+        config(&[
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
+        ])
+        .metrics
+        .otlp
+    }
+
+    #[test]
+    fn a_grpc_probe_learns_that_the_port_answers_http1() {
+        let http1 = server(true, HTTP1_ANSWER);
+        let found = what_the_port_speaks(&otlp("grpc", &http1), SNIFF_TIMEOUT);
+        assert_eq!(found, Some(diagnostics::ANSWERS_HTTP1));
+        // A gRPC port speaks HTTP/2: nothing to report.
+        let grpc = server(false, HTTP2_SETTINGS);
+        assert_eq!(
+            what_the_port_speaks(&otlp("grpc", &grpc), SNIFF_TIMEOUT),
+            None
+        );
+    }
+
+    #[test]
+    fn an_http_probe_learns_that_the_port_answers_http2_only() {
+        let grpc = server(false, HTTP2_SETTINGS);
+        for protocol in ["http/protobuf", "http/json"] {
+            let found = what_the_port_speaks(&otlp(protocol, &grpc), SNIFF_TIMEOUT);
+            assert_eq!(found, Some(diagnostics::ANSWERS_HTTP2_ONLY), "{protocol}");
+        }
+        let http1 = server(true, HTTP1_ANSWER);
+        let found = what_the_port_speaks(&otlp("http/protobuf", &http1), SNIFF_TIMEOUT);
+        assert_eq!(found, None);
+    }
+
+    #[test]
+    fn tls_endpoints_and_no_time_left_ask_nothing() {
+        let http1 = server(true, HTTP1_ANSWER);
+        let https = http1.replacen("http://", "https://", 1);
+        assert_eq!(
+            what_the_port_speaks(&otlp("grpc", &https), SNIFF_TIMEOUT),
+            None
+        );
+        assert_eq!(
+            what_the_port_speaks(&otlp("grpc", &http1), Duration::ZERO),
+            None
+        );
+    }
+
+    #[test]
+    fn http2_frames_are_told_from_http1_answers() {
+        assert!(is_http2_frame(HTTP2_SETTINGS));
+        // GOAWAY on stream 0, with a payload length.
+        assert!(is_http2_frame(&[0, 0, 8, 7, 0, 0, 0, 0, 0, 0]));
+        assert!(!is_http2_frame(HTTP1_ANSWER));
+        // A frame on a stream is not how a server opens a connection.
+        assert!(!is_http2_frame(&[0, 0, 0, 4, 0, 0, 0, 0, 1]));
+        assert!(!is_http2_frame(&[0, 0, 0, 4]));
+        assert!(!is_http2_frame(&[]));
     }
 }

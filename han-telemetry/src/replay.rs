@@ -542,10 +542,12 @@ fn failed(
     detail: Option<&Mutex<Option<String>>>,
 ) -> Sent {
     let detail = detail.and_then(|slot| slot.lock().ok().and_then(|d| d.clone()));
-    let explained = diagnostics::classify_export_error(error, detail.as_deref());
+    let otlp = &config.signal(signal).otlp;
+    let to = diagnostics::Destination::new(otlp.protocol, &otlp.endpoint);
+    let explained = diagnostics::classify_export_error(error, detail.as_deref(), Some(to));
     Sent::Failed {
         delivered,
-        error: config.signal(signal).otlp.scrub(&explained.text),
+        error: otlp.scrub(&explained.text),
         cause: explained.cause.to_owned(),
         fix: explained.fix.to_owned(),
     }

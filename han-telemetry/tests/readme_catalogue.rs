@@ -2,7 +2,7 @@
 
 use han_telemetry::catalogue::{MetricKind, event, metric};
 
-const README: &str = include_str!("../../README.md");
+const README: &str = include_str!("../README.md");
 
 /// Rows of the first markdown table after `heading`, as trimmed cells without backticks.
 fn table_after(heading: &str) -> Vec<Vec<String>> {

@@ -221,6 +221,8 @@ pub(crate) struct Reporter {
     otlp: bool,
     health: Arc<ExportHealth>,
     destination: String,
+    /// The protocol and port, for OTLP: they name the usual mistake.
+    to: Option<diagnostics::Destination>,
     /// The transport's own description of the last network error, when it keeps one.
     detail: Option<Arc<Mutex<Option<String>>>>,
     /// A partial success the collector answered to the last export (HTTP reads it).
@@ -233,6 +235,7 @@ impl Reporter {
         signal: Signal,
         health: &Arc<ExportHealth>,
         destination: String,
+        to: Option<diagnostics::Destination>,
         transport: Option<&Transport>,
     ) -> Arc<Self> {
         if transport.is_some() {
@@ -243,6 +246,7 @@ impl Reporter {
             otlp: transport.is_some(),
             health: Arc::clone(health),
             destination,
+            to,
             detail: transport.and_then(|t| t.detail.clone()),
             partial: transport.and_then(|t| t.partial.clone()),
             reported: AtomicBool::new(false),
@@ -294,7 +298,8 @@ impl Reporter {
                     .detail
                     .as_ref()
                     .and_then(|slot| slot.lock().ok().and_then(|d| d.clone()));
-                let explained = diagnostics::classify_export_error(&error, detail.as_deref());
+                let explained =
+                    diagnostics::classify_export_error(&error, detail.as_deref(), self.to);
                 let group = match explained.known {
                     Some(cause) => cause.cause.to_owned(),
                     None => explained.text.replace(&self.destination, ""),
@@ -511,6 +516,7 @@ fn each_exporter<T>(
                 &io.health,
                 "stderr".into(),
                 None,
+                None,
             ))),
             Exporter::Otlp => {
                 let health = Arc::clone(&io.health);
@@ -519,6 +525,10 @@ fn each_exporter<T>(
                         signal,
                         &health,
                         crate::mask::mask_url(&cfg.otlp.endpoint),
+                        Some(diagnostics::Destination::new(
+                            cfg.otlp.protocol,
+                            &cfg.otlp.endpoint,
+                        )),
                         Some(&t),
                     );
                     otlp(t, reporter)
@@ -679,7 +689,12 @@ mod tests {
     use opentelemetry_sdk::error::OTelSdkError;
 
     fn otlp_reporter(health: &Arc<ExportHealth>) -> Arc<Reporter> {
-        let reporter = Reporter::new(Signal::Metrics, health, "grpc://c:4317".into(), None);
+        reporter_to(health, "http://c:4317")
+    }
+
+    fn reporter_to(health: &Arc<ExportHealth>, endpoint: &str) -> Arc<Reporter> {
+        let to = diagnostics::Destination::new(Protocol::Grpc, endpoint);
+        let reporter = Reporter::new(Signal::Metrics, health, endpoint.into(), Some(to), None);
         ExportHealth::set(&health.otlp, Signal::Metrics);
         Arc::new(Reporter {
             otlp: true,
@@ -721,6 +736,32 @@ mod tests {
         assert_eq!(
             health.outcome(Signal::Metrics, false),
             Some(ExportOutcome::Abandoned)
+        );
+    }
+
+    #[test]
+    fn the_exit_line_names_grpc_sent_to_the_http_port() {
+        let health = Arc::new(ExportHealth::default());
+        health.defer();
+        let reporter = reporter_to(&health, "http://localhost:4318");
+        reporter.begin();
+        reporter.observe(&Err(OTelSdkError::InternalFailure(
+            "Operation failed: TonicMetricsClient export failed with gRPC code: Unimplemented"
+                .into(),
+        )));
+        let failures = health.take_failures();
+        assert_eq!(failures.len(), 1);
+        let Failure { why, group, .. } = &failures[0];
+        assert!(
+            why.ends_with(
+                "(4318 is the OTLP/HTTP port, and the protocol is gRPC (the default); set \
+                 OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf, or use port 4317 for gRPC)"
+            ),
+            "{why}"
+        );
+        assert_eq!(
+            group,
+            "4318 is the OTLP/HTTP port, and the protocol is gRPC (the default)"
         );
     }
 }
