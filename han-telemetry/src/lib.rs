@@ -1,41 +1,43 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+// The flow: configuration (`config`) becomes a running pipeline (`pipeline`) whose exporters
+// (`export`) send what the instrumentation API (`instrument`, which the annotations expand
+// into) records; every record also goes to the local store (`store`), which the operator's
+// tools (`tools`) read. `catalogue` holds the facts they share; `mask`, `file` and `warn` are
+// the leaves everything may use.
+
 pub mod annotations {
     #![doc = include_str!("annotations.md")]
 }
-mod call;
 pub mod catalogue;
 pub mod config;
-mod diagnostics;
 mod export;
 mod file;
-mod guard;
-mod init;
+mod instrument;
 pub mod mask;
 mod pipeline;
-/// Test exports for `han-telemetry doctor`: does telemetry reach the collector?
-pub mod probe;
-pub mod record;
-pub mod replay;
-pub mod report;
-mod resource;
-mod site;
 pub mod store;
 #[cfg(test)]
 mod test_support;
-mod trace;
+#[cfg(feature = "tools")]
+mod tools;
+mod warn;
 
 #[doc(hidden)]
-#[path = "private.rs"]
+#[path = "instrument/private.rs"]
 pub mod __private;
 
-pub use guard::{ShutdownReport, TelemetryGuard};
 pub use han_telemetry_macros::{
     instrument_hook, instrument_mcp_tool, instrument_plugin, instrument_task, instrument_validation,
 };
-pub use init::{DEFAULT_EXIT_BUDGET, Telemetry, TelemetryBuilder, init};
-pub use pipeline::{
+pub use instrument::trace::adopt_remote_parent;
+pub use instrument::{record, report};
+pub use pipeline::context::remote_parent;
+pub use pipeline::guard::{ShutdownReport, TelemetryGuard};
+pub use pipeline::init::{DEFAULT_EXIT_BUDGET, Telemetry, TelemetryBuilder, init};
+pub use pipeline::layer::{
     Activation, HanLayer, HanLayerBuilder, StandardAttributes, set_standard_attributes,
 };
-pub use trace::{adopt_remote_parent, remote_parent};
+#[cfg(feature = "tools")]
+pub use tools::{probe, replay};

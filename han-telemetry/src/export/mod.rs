@@ -5,7 +5,9 @@
 //! reading cannot override a managed setting, and `OTEL_EXPORTER_OTLP_PROTOCOL` is really
 //! honoured instead of following whichever transport feature was compiled in.
 
+#[cfg(feature = "tools")]
 mod by_hand;
+pub(crate) mod causes;
 mod console;
 mod grpc;
 mod http;
@@ -24,9 +26,10 @@ use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use crate::config::{self, Exporter, Protocol, Signal, SignalConfig};
-use crate::diagnostics;
 use crate::store::ExportOutcome;
+use crate::warn;
 
+#[cfg(feature = "tools")]
 pub(crate) use by_hand::{FirstExport, block_on};
 pub(crate) use console::ConsoleExporter;
 
@@ -222,7 +225,7 @@ pub(crate) struct Reporter {
     health: Arc<ExportHealth>,
     destination: String,
     /// The protocol and port, for OTLP: they name the usual mistake.
-    to: Option<diagnostics::Destination>,
+    to: Option<causes::Destination>,
     /// The transport's own description of the last network error, when it keeps one.
     detail: Option<Arc<Mutex<Option<String>>>>,
     /// A partial success the collector answered to the last export (HTTP reads it).
@@ -235,7 +238,7 @@ impl Reporter {
         signal: Signal,
         health: &Arc<ExportHealth>,
         destination: String,
-        to: Option<diagnostics::Destination>,
+        to: Option<causes::Destination>,
         transport: Option<&Transport>,
     ) -> Arc<Self> {
         if transport.is_some() {
@@ -298,8 +301,7 @@ impl Reporter {
                     .detail
                     .as_ref()
                     .and_then(|slot| slot.lock().ok().and_then(|d| d.clone()));
-                let explained =
-                    diagnostics::classify_export_error(&error, detail.as_deref(), self.to);
+                let explained = causes::classify_export_error(&error, detail.as_deref(), self.to);
                 let group = match explained.known {
                     Some(cause) => cause.cause.to_owned(),
                     None => explained.text.replace(&self.destination, ""),
@@ -326,7 +328,7 @@ impl Reporter {
             return;
         }
         drop(results);
-        diagnostics::warn_once(
+        warn::warn_once(
             &format!("export:{}:{}", self.signal.name(), self.destination),
             &format!(
                 "{} export to {} failed: {why}. Telemetry from this process may be lost.",
@@ -525,7 +527,7 @@ fn each_exporter<T>(
                         signal,
                         &health,
                         crate::mask::mask_url(&cfg.otlp.endpoint),
-                        Some(diagnostics::Destination::new(
+                        Some(causes::Destination::new(
                             cfg.otlp.protocol,
                             &cfg.otlp.endpoint,
                         )),
@@ -538,7 +540,7 @@ fn each_exporter<T>(
                     Err(why) => {
                         ExportHealth::set(&health.otlp, signal);
                         health.mark_failed(signal);
-                        diagnostics::warn_once(
+                        warn::warn_once(
                             &format!("build:{}", signal.name()),
                             &format!(
                                 "cannot export {} to {}: {why}; {} export is off for this process",
@@ -639,10 +641,11 @@ pub(crate) fn sdk_temporality(t: config::Temporality) -> Temporality {
     }
 }
 
-/// One signal's OTLP exporter, bare, for [`crate::probe`].
+/// One signal's OTLP exporter, bare, for [`crate::tools::probe`].
 // One value per probe, built once: boxing would buy nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
+#[cfg(feature = "tools")]
 pub(crate) enum ProbeExporter {
     Metrics(opentelemetry_otlp::MetricExporter),
     Logs(opentelemetry_otlp::LogExporter),
@@ -653,6 +656,7 @@ pub(crate) enum ProbeExporter {
 /// compression, timeout and retries) but without a [`Reporter`]: a failure goes back to the
 /// caller instead of to stderr.
 #[derive(Debug)]
+#[cfg(feature = "tools")]
 pub(crate) struct ProbeTarget {
     pub(crate) exporter: ProbeExporter,
     /// The transport's own description of the last network error (HTTP keeps one).
@@ -660,6 +664,7 @@ pub(crate) struct ProbeTarget {
 }
 
 /// Builds the OTLP exporter of `signal` from `otlp`, for a test export.
+#[cfg(feature = "tools")]
 pub(crate) fn probe_target(
     signal: Signal,
     otlp: &config::OtlpConfig,
@@ -693,7 +698,7 @@ mod tests {
     }
 
     fn reporter_to(health: &Arc<ExportHealth>, endpoint: &str) -> Arc<Reporter> {
-        let to = diagnostics::Destination::new(Protocol::Grpc, endpoint);
+        let to = causes::Destination::new(Protocol::Grpc, endpoint);
         let reporter = Reporter::new(Signal::Metrics, health, endpoint.into(), Some(to), None);
         ExportHealth::set(&health.otlp, Signal::Metrics);
         Arc::new(Reporter {

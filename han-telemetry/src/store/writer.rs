@@ -22,8 +22,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::day;
 use super::record::{Entry, FORMAT_VERSION};
-use crate::diagnostics;
 use crate::file::{self, Refused};
+use crate::warn;
 
 /// Buffered bytes that trigger a write in a long-running process.
 pub(crate) const FLUSH_BYTES: usize = 64 * 1024;
@@ -144,7 +144,7 @@ impl Writer {
         if bytes.len() - before > MAX_LINE_BYTES {
             // No reader would take it back: say so instead of writing what is never read.
             bytes.truncate(before);
-            diagnostics::warn_once(
+            warn::warn_once(
                 "store-line",
                 &format!(
                     "a record longer than the local metrics store's {} KiB line limit was not \
@@ -191,7 +191,7 @@ impl Writer {
         let day = state.day;
         match self.write_out(state, day, &bytes) {
             Ok(Written::Day) => {}
-            Ok(Written::Pending { path, why }) => diagnostics::warn_once(
+            Ok(Written::Pending { path, why }) => warn::warn_once(
                 "store-pending",
                 &format!(
                     "{why}; {lines} record(s) are kept in {} instead (`han-telemetry report` \
@@ -201,7 +201,7 @@ impl Writer {
             ),
             Err(e) => {
                 state.paused_until = Some(Instant::now() + RETRY_AFTER);
-                diagnostics::warn_once(
+                warn::warn_once(
                     "store-write",
                     &format!(
                         "cannot write the local metrics store in {} ({e}); {lines} record(s) \
@@ -262,7 +262,7 @@ impl Writer {
                         fallback.display()
                     )));
                 }
-                diagnostics::warn_once(
+                warn::warn_once(
                     "store-dir",
                     &format!(
                         "the local metrics store {} is not used: {problem}; records go to {} \
@@ -406,7 +406,7 @@ fn make_private(file: &File, meta: &fs::Metadata, path: &Path) -> Result<(), Str
                     "can be read by other users (mode {mode:o}) and cannot be made private ({e})"
                 )
             })?;
-        diagnostics::warn_once(
+        warn::warn_once(
             "store-mode",
             &format!(
                 "{} could be read by other users (mode {mode:o}); it is readable by you only again (0600)",

@@ -47,11 +47,13 @@ use opentelemetry_sdk::logs::{LogBatch, LogExporter as _, LogProcessor, SdkLogRe
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 
 use crate::config::{Config, Exporter, Signal};
+use crate::export::causes;
 use crate::export::{self, FirstExport, Io, ProbeExporter, ProbeTarget, block_on};
-use crate::pipeline::{HanLayer, Pipeline, StandardAttributes};
-use crate::record::{self, TaskOutcome};
+use crate::instrument::record::{self, TaskOutcome};
+use crate::pipeline::Pipeline;
+use crate::pipeline::layer::{HanLayer, StandardAttributes};
 use crate::store::{self, Entry, ExportOutcome, LocalStore, Record};
-use crate::{diagnostics, probe};
+use crate::tools::probe;
 
 /// How many records one run sends at most, unless told otherwise.
 pub const DEFAULT_MAX_RECORDS: usize = 10_000;
@@ -543,8 +545,8 @@ fn failed(
 ) -> Sent {
     let detail = detail.and_then(|slot| slot.lock().ok().and_then(|d| d.clone()));
     let otlp = &config.signal(signal).otlp;
-    let to = diagnostics::Destination::new(otlp.protocol, &otlp.endpoint);
-    let explained = diagnostics::classify_export_error(error, detail.as_deref(), Some(to));
+    let to = causes::Destination::new(otlp.protocol, &otlp.endpoint);
+    let explained = causes::classify_export_error(error, detail.as_deref(), Some(to));
     Sent::Failed {
         delivered,
         error: otlp.scrub(&explained.text),
@@ -578,7 +580,10 @@ fn send_metrics(config: &Config, processes: &[&Process<'_>]) -> Sent {
         .with_interval(Duration::from_secs(86_400))
         .build();
     let provider = SdkMeterProvider::builder()
-        .with_resource(crate::resource::build(config, env!("CARGO_PKG_VERSION")))
+        .with_resource(crate::pipeline::resource::build(
+            config,
+            env!("CARGO_PKG_VERSION"),
+        ))
         .with_reader(reader)
         .build();
     let layer = HanLayer::builder()
@@ -654,7 +659,10 @@ fn send_events<'s>(config: &Config, processes: &[&Process<'s>]) -> (Sent, Vec<&'
                 return (not_built(config, Signal::Logs, &error), Vec::new());
             }
         };
-    exporter.set_resource(&crate::resource::build(config, env!("CARGO_PKG_VERSION")));
+    exporter.set_resource(&crate::pipeline::resource::build(
+        config,
+        env!("CARGO_PKG_VERSION"),
+    ));
 
     let collect = Collector::default();
     let provider = SdkLoggerProvider::builder()

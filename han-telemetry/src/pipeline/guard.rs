@@ -15,11 +15,11 @@ use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
+use super::layer::Activation;
 use crate::config::Signal;
-use crate::diagnostics;
 use crate::export::{Failure, Io};
-use crate::pipeline::Activation;
 use crate::store::{Entry, LocalStore};
+use crate::warn;
 
 /// How long the SDK's meter shutdown waits for its final export, whatever it is told.
 const SDK_METER_SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
@@ -112,7 +112,7 @@ impl TelemetryGuard {
                 });
             match spawned {
                 Ok(_) => pending.push(name),
-                Err(e) => diagnostics::warn_once(
+                Err(e) => warn::warn_once(
                     &format!("flush-thread:{name}"),
                     &format!("cannot start a thread to flush {name} ({e}); that data is lost"),
                 ),
@@ -205,7 +205,7 @@ impl TelemetryGuard {
             store.flush();
         }
         if let Some(line) = exit_line(&health.take_failures(), &cut_off, self.budget, store) {
-            diagnostics::warn_once("exit", &line);
+            warn::warn_once("exit", &line);
         }
         // Fixed signal order, whatever order the threads finished in.
         let in_order = |keep: &dyn Fn(Signal) -> bool| -> Vec<&'static str> {

@@ -1,6 +1,6 @@
 //! A real test export on every configured signal: does telemetry reach the collector?
 //!
-//! [`run`](crate::probe::run) builds each signal's OTLP exporter exactly as [`init`](crate::init()) would (same
+//! [`run`](crate::tools::probe::run) builds each signal's OTLP exporter exactly as [`init`](crate::pipeline::init()) would (same
 //! endpoint, protocol, headers, TLS files, compression and retries, through the same
 //! transport code) and sends one small, clearly named datum with it:
 //!
@@ -18,7 +18,7 @@
 //! name is not in the [catalogue](crate::catalogue), so dashboards built on it never count it.
 //!
 //! The probes run in parallel, one thread each. Each export's own timeout is the configured
-//! one (`OTEL_EXPORTER_OTLP_TIMEOUT`) capped at the probe timeout, and [`run`](crate::probe::run) returns after
+//! one (`OTEL_EXPORTER_OTLP_TIMEOUT`) capped at the probe timeout, and [`run`](crate::tools::probe::run) returns after
 //! the probe timeout (plus a moment for the transport to report its own timeout) whatever
 //! happens: a probe still running then is reported as timed out and left to finish on its
 //! own thread, which ends when its capped export timeout does.
@@ -26,7 +26,7 @@
 //! The `console` exporter is not probed: it writes to the process's stderr and cannot fail in
 //! a way worth reporting, and printing a probe there would mix it into the caller's output.
 //!
-//! Nothing is printed: failures come back as [`Outcome::Failed`](crate::probe::Outcome::Failed) with the likely cause and
+//! Nothing is printed: failures come back as [`Outcome::Failed`](crate::tools::probe::Outcome::Failed) with the likely cause and
 //! fix, and header values and endpoint credentials never appear in them.
 //!
 //! When a probe to a plaintext (`http://`) endpoint fails without saying why (the server
@@ -53,7 +53,7 @@ use opentelemetry_sdk::trace::{
 };
 
 use crate::config::{Config, Exporter, OtlpConfig, Protocol, Signal};
-use crate::diagnostics;
+use crate::export::causes;
 use crate::export::{self, FirstExport, Io, ProbeExporter, block_on};
 use crate::mask::mask_url;
 
@@ -130,7 +130,7 @@ impl Outcome {
 pub fn run(config: &Config, timeout: Duration) -> Vec<ProbeResult> {
     let started = Instant::now();
     let temporality = export::sdk_temporality(config.temporality);
-    let resource = crate::resource::build(config, env!("CARGO_PKG_VERSION"));
+    let resource = crate::pipeline::resource::build(config, env!("CARGO_PKG_VERSION"));
     let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
     let mut results = Vec::new();
     let mut pending = Vec::new();
@@ -251,14 +251,14 @@ fn probe_otlp(
                         .detail
                         .as_ref()
                         .and_then(|slot| slot.lock().ok().and_then(|d| d.clone()));
-                    let to = diagnostics::Destination::new(otlp.protocol, &otlp.endpoint);
+                    let to = causes::Destination::new(otlp.protocol, &otlp.endpoint);
                     let mut explained =
-                        diagnostics::classify_export_error(&error, detail.as_deref(), Some(to));
+                        causes::classify_export_error(&error, detail.as_deref(), Some(to));
                     if explained.protocol_unclear() {
                         let left = deadline.saturating_duration_since(Instant::now());
                         if let Some(finding) = what_the_port_speaks(otlp, left.min(SNIFF_TIMEOUT)) {
                             let text = format!("{}; {finding}", explained.text);
-                            explained = diagnostics::classify_export_error(&text, None, Some(to));
+                            explained = causes::classify_export_error(&text, None, Some(to));
                         }
                     }
                     Outcome::Failed {
@@ -283,8 +283,8 @@ const HTTP2_PREFACE: &[u8] =
     b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
 
 /// Asks a plaintext endpoint's port which protocol it speaks, when that is the other
-/// protocol than `otlp`'s: returns [`diagnostics::ANSWERS_HTTP1`] when a gRPC endpoint answers
-/// the HTTP/2 preface in HTTP/1, [`diagnostics::ANSWERS_HTTP2_ONLY`] when an OTLP/HTTP
+/// protocol than `otlp`'s: returns [`causes::ANSWERS_HTTP1`] when a gRPC endpoint answers
+/// the HTTP/2 preface in HTTP/1, [`causes::ANSWERS_HTTP2_ONLY`] when an OTLP/HTTP
 /// endpoint answers an HTTP/1.1 request with HTTP/2 frames, `None` otherwise (the port speaks
 /// the configured protocol, does not answer within `timeout`, or the endpoint uses TLS).
 fn what_the_port_speaks(otlp: &OtlpConfig, timeout: Duration) -> Option<&'static str> {
@@ -338,9 +338,9 @@ fn what_the_port_speaks(otlp: &OtlpConfig, timeout: Duration) -> Option<&'static
     if grpc {
         answer
             .starts_with(b"HTTP/1.")
-            .then_some(diagnostics::ANSWERS_HTTP1)
+            .then_some(causes::ANSWERS_HTTP1)
     } else {
-        is_http2_frame(answer).then_some(diagnostics::ANSWERS_HTTP2_ONLY)
+        is_http2_frame(answer).then_some(causes::ANSWERS_HTTP2_ONLY)
     }
 }
 
@@ -643,7 +643,7 @@ mod tests {
     fn a_grpc_probe_learns_that_the_port_answers_http1() {
         let http1 = server(true, HTTP1_ANSWER);
         let found = what_the_port_speaks(&otlp("grpc", &http1), SNIFF_TIMEOUT);
-        assert_eq!(found, Some(diagnostics::ANSWERS_HTTP1));
+        assert_eq!(found, Some(causes::ANSWERS_HTTP1));
         // A gRPC port speaks HTTP/2: nothing to report.
         let grpc = server(false, HTTP2_SETTINGS);
         assert_eq!(
@@ -657,7 +657,7 @@ mod tests {
         let grpc = server(false, HTTP2_SETTINGS);
         for protocol in ["http/protobuf", "http/json"] {
             let found = what_the_port_speaks(&otlp(protocol, &grpc), SNIFF_TIMEOUT);
-            assert_eq!(found, Some(diagnostics::ANSWERS_HTTP2_ONLY), "{protocol}");
+            assert_eq!(found, Some(causes::ANSWERS_HTTP2_ONLY), "{protocol}");
         }
         let http1 = server(true, HTTP1_ANSWER);
         let found = what_the_port_speaks(&otlp("http/protobuf", &http1), SNIFF_TIMEOUT);

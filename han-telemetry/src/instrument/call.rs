@@ -15,9 +15,9 @@ use std::time::Instant;
 
 use opentelemetry::StringValue;
 
+use crate::instrument::record::{self, TaskOutcome};
+use crate::instrument::site::Site;
 use crate::pipeline::{Pipeline, is_open, with_current};
-use crate::record::{self, TaskOutcome};
-use crate::site::Site;
 
 /// What is being called, with the attribute values the annotation names.
 #[derive(Debug)]
@@ -74,7 +74,7 @@ impl Kind {
     }
 }
 
-/// Values the body reports through [`crate::report`] while the call runs.
+/// Values the body reports through [`crate::instrument::report`] while the call runs.
 #[derive(Debug)]
 struct Reports {
     /// `f64` bits; NaN until reported.
@@ -187,7 +187,7 @@ impl Call {
                 otel.name = kind.span_name(),
                 otel.status_code = tracing::field::Empty,
             );
-            crate::trace::adopt_remote_parent_in(&pipeline, &span);
+            crate::instrument::trace::adopt_remote_parent_in(&pipeline, &span);
             span
         } else {
             tracing::Span::none()
@@ -206,7 +206,7 @@ impl Call {
     }
 
     /// Enters the call for a synchronous body: its span becomes current and
-    /// [`crate::report`] calls reach it, until the returned guard is dropped.
+    /// [`crate::instrument::report`] calls reach it, until the returned guard is dropped.
     #[inline]
     pub fn enter(&self) -> Entered<'_> {
         match &self.live {

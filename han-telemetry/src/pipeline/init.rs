@@ -13,14 +13,14 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{Layer, Registry};
 
+use super::guard::{Providers, TelemetryGuard};
+use super::layer::{Activation, HanLayer, StandardAttributes};
+use super::{context, resource};
 use crate::config::vars::{self, Role};
 use crate::config::{Config, Diagnostic};
-use crate::diagnostics;
 use crate::export::{self, Io};
-use crate::guard::{Providers, TelemetryGuard};
-use crate::pipeline::{Activation, HanLayer, StandardAttributes};
 use crate::store::LocalStore;
-use crate::{resource, trace};
+use crate::warn;
 
 /// Targets whose events and spans never reach our exporters: the exporters' own stack
 /// (exporting its logs would loop) and the SDK's internal diagnostics.
@@ -144,7 +144,7 @@ impl TelemetryBuilder {
         });
 
         let remote_parent =
-            trace::remote_parent(config.traceparent.as_deref(), config.tracestate.as_deref());
+            context::remote_parent(config.traceparent.as_deref(), config.tracestate.as_deref());
         let mut han = HanLayer::builder()
             .include(config.include)
             .standard_attributes(self.standard)
@@ -232,7 +232,7 @@ fn report_config(config: &Config) {
     };
     for d in config.diagnostics.iter().filter(|d| relevant(d)) {
         let line = d.to_string();
-        diagnostics::warn_once(&format!("config:{line}"), &line);
+        warn::warn_once(&format!("config:{line}"), &line);
     }
 }
 
@@ -311,7 +311,7 @@ impl Telemetry {
         }
         let (layer, guard) = self.into_layer::<Registry>();
         if tracing::subscriber::set_global_default(Registry::default().with(layer)).is_err() {
-            diagnostics::warn_once(
+            warn::warn_once(
                 "global-subscriber",
                 "a global tracing subscriber is already installed, so han-telemetry records nothing; add the layer from Telemetry::into_layer to that subscriber instead",
             );

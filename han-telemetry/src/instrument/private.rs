@@ -1,8 +1,8 @@
 //! What `#[instrument_hook]` and its family expand into. Not a public API: names and
 //! signatures change without notice.
 
-pub use crate::call::{Call, Entered, InCall, Kind};
-pub use crate::site::Site;
+pub use crate::instrument::call::{Call, Entered, InCall, Kind};
+pub use crate::instrument::site::Site;
 
 /// Outcome of a `Result` return: success on `Ok`. Chosen by autoref specialisation, so it
 /// follows the type, not its spelling (`anyhow::Result<T>` and other aliases work).

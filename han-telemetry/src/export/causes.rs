@@ -1,28 +1,8 @@
-//! One clear line on stderr per problem, never a flood.
-//!
-//! Hooks talk to Claude Code on stdout, so every message goes to stderr, prefixed with
-//! `han-telemetry:`. Each distinct problem is printed once per process: a collector that is
-//! down would otherwise produce a line per export attempt.
-
-use std::collections::HashSet;
-use std::io::Write as _;
-use std::sync::Mutex;
+//! Why an export failed: the likely cause and the fix, found from the error's words and the
+//! configured destination (a protocol pointed at the other protocol's port, say). The hook's
+//! exit line, `doctor` and `replay` all explain failures with this one table.
 
 use crate::config::Protocol;
-
-static SEEN: Mutex<Option<HashSet<String>>> = Mutex::new(None);
-
-/// Prints `message` unless a message with the same `key` was already printed.
-pub(crate) fn warn_once(key: &str, message: &str) {
-    let first = {
-        let mut seen = SEEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        seen.get_or_insert_with(HashSet::new).insert(key.to_owned())
-    };
-    if first {
-        // A closed stderr must not fail the host.
-        let _ = writeln!(std::io::stderr().lock(), "han-telemetry: {message}");
-    }
-}
 
 /// A likely cause of an export error: words to look for in the error text (lowercase), what
 /// the failure shows about the server, what probably happened, and what the operator should
@@ -60,9 +40,11 @@ const HTTP_PORT: u16 = 4318;
 
 /// What `probe` appends to an error when a gRPC export failed and the port, sent an HTTP/2
 /// connection preface, answered in HTTP/1 (a clue of [`CAUSES`]).
+#[cfg(feature = "tools")]
 pub(crate) const ANSWERS_HTTP1: &str = "the port answers an HTTP/2 connection preface in HTTP/1";
 /// What `probe` appends to an error when an HTTP export failed and the port, sent an HTTP/1.1
 /// request, answered with HTTP/2 frames (a clue of [`CAUSES`]).
+#[cfg(feature = "tools")]
 pub(crate) const ANSWERS_HTTP2_ONLY: &str =
     "the port answers an HTTP/1.1 request in HTTP/2 only, as gRPC servers do";
 
@@ -303,9 +285,11 @@ pub(crate) struct Explained {
     pub(crate) text: String,
     /// The matching entry of [`CAUSES`], if any.
     pub(crate) known: Option<&'static Cause>,
-    /// What probably happened.
+    /// What probably happened (for `doctor` and `replay`, which show it apart).
+    #[cfg_attr(not(feature = "tools"), allow(dead_code))]
     pub(crate) cause: &'static str,
     /// What to check or change.
+    #[cfg_attr(not(feature = "tools"), allow(dead_code))]
     pub(crate) fix: &'static str,
 }
 
@@ -356,12 +340,14 @@ fn without_repeats(text: &str) -> String {
 
 impl Explained {
     /// What the failure shows about the server.
+    #[cfg(feature = "tools")]
     pub(crate) fn shows(&self) -> Shows {
         self.known.map_or(Shows::Other, |c| c.shows)
     }
 
     /// Whether what the port speaks could tell more: the server closed the connection, or
     /// the error is not recognised.
+    #[cfg(feature = "tools")]
     pub(crate) fn protocol_unclear(&self) -> bool {
         self.known.is_none() || self.shows() == Shows::Closed
     }

@@ -12,8 +12,8 @@ use opentelemetry::logs::AnyValue;
 use opentelemetry::{KeyValue, StringValue};
 
 use crate::catalogue::{attr, event, tenth_bucket};
+use crate::instrument::site::Site;
 use crate::pipeline::{Pipeline, with_current};
-use crate::site::Site;
 use crate::store::{Entry, unit_interval};
 
 /// How a task ended. `Success` and `Partial` count in `han.task.completed`, `Failure` in

@@ -16,8 +16,8 @@
 //! # typecheck("let x: number = 1").unwrap();
 //! ```
 
-use crate::call;
-use crate::record::TaskOutcome;
+use crate::instrument::call;
+use crate::instrument::record::TaskOutcome;
 
 /// The task's confidence in its result, in `[0, 1]` (`han.task_outcome`'s `confidence`, and
 /// `confidence_bucket` on the task counters). Unreported, both are `unknown`.

@@ -1,0 +1,12 @@
+//! From a [`Config`](crate::config::Config) to running telemetry: the providers and their
+//! exporters ([`init`]), the tracing layer that carries the instruments and the local store to
+//! every recording call ([`layer`]), the resource, the trace a process joins ([`context`]), and
+//! the bounded flush at exit ([`guard`]).
+
+pub(crate) mod context;
+pub(crate) mod guard;
+pub(crate) mod init;
+pub(crate) mod layer;
+pub(crate) mod resource;
+
+pub(crate) use layer::{Pipeline, is_open, scope, with_current};
