@@ -1,11 +1,13 @@
 //! Every metric and event han-telemetry emits, in one place.
 //!
-//! This module is the single source of truth: instruments are built from it, the README's
-//! catalogue table is checked against it, and tests can name entries by constant instead of
+//! This module is the single source of truth: instruments are built from it, the tables
+//! below are checked against it, and tests can name entries by constant instead of
 //! by string. It follows Han's OpenTelemetry page with two corrections that keep backends
 //! healthy: no per-call values (`duration_ms`, `session_id`) as metric attributes, and
 //! duration buckets sized for hooks (up to Claude Code's 10-minute hook limit) instead of the
 //! SDK default that stops at 10 s.
+//!
+#![doc = include_str!("catalogue.md")]
 
 use crate::config::vars;
 

@@ -9,6 +9,8 @@
 //! The flow, one module each: [`vars`] (every variable, once) and [`Source`]s; settings files
 //! and the environment read into [`Sources`]; [`trust`](Trust) decides what a source may set;
 //! values are looked up, parsed and resolved into the [`Config`] model.
+//!
+#![doc = include_str!("variables.md")]
 
 mod diagnostic;
 mod lookup;

@@ -526,6 +526,30 @@ pub fn exporters(signal: Signal) -> Var {
     }
 }
 
+impl Var {
+    /// The default as the documentation writes it, when the table has one to give (the
+    /// store directory and the endpoint's depend on the machine and the protocol).
+    pub fn default_text(&self) -> Option<String> {
+        let flag = |on: bool, words: [&str; 2]| words[usize::from(on)].to_owned();
+        Some(match self.kind {
+            Kind::Switch { default } => flag(default, ["off", "on"]),
+            Kind::Bool { default } | Kind::Include { default } => flag(default, ["false", "true"]),
+            Kind::Exporters { default } => Exporter::list(default),
+            Kind::Protocol { default } => default.as_str().to_owned(),
+            Kind::Compression { default } => default.as_str().to_owned(),
+            Kind::Temporality { default } => default.as_str().to_owned(),
+            Kind::Millis { default, .. } | Kind::Days { default, .. } => default.to_string(),
+            Kind::Text { default } => default.to_owned(),
+            Kind::Endpoint { .. }
+            | Kind::Headers
+            | Kind::ResourceAttributes
+            | Kind::Path
+            | Kind::TraceParent
+            | Kind::TraceState => return None,
+        })
+    }
+}
+
 /// The prefixes of the variable families han-telemetry reads from the environment and
 /// settings files; everything else is left alone, so unrelated secrets never enter its data
 /// structures. Names outside the table but within a family are kept, to be reported as
@@ -551,6 +575,54 @@ pub(crate) fn shown(name: &str, value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The documentation's table (`config` module docs) against this table: every variable
+    /// has its row, with this table's default.
+    #[test]
+    fn the_documented_table_says_what_this_table_says() {
+        let page = include_str!("variables.md");
+        let rows: Vec<Vec<String>> = page
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .map(|l| {
+                l.trim_matches('|')
+                    .split('|')
+                    .map(|c| c.trim().to_owned())
+                    .collect()
+            })
+            .collect();
+        let row_of = |name: &str| {
+            rows.iter()
+                .find(|r| r[0].split(", ").any(|n| n.trim_matches('`') == name))
+                .unwrap_or_else(|| panic!("variables.md has no row for {name}"))
+        };
+        let documented: Vec<Var> = ALL
+            .into_iter()
+            .chain(OTLP.iter().map(|s| s.var(None)))
+            .collect();
+        for var in documented {
+            let row = row_of(var.name);
+            if let Some(default) = var.default_text() {
+                let cell = row[1].replace('`', "");
+                assert!(
+                    cell.starts_with(&default),
+                    "{}: documented default {:?}, the table's {default:?}",
+                    var.name,
+                    row[1]
+                );
+            }
+        }
+        // And no row for a variable the code does not read.
+        for row in &rows {
+            for name in row[0].split(", ") {
+                let name = name.trim_matches('`');
+                assert!(
+                    name.contains('{') || named(name).is_some(),
+                    "variables.md documents {name}, which han-telemetry does not read"
+                );
+            }
+        }
+    }
 
     #[test]
     fn names_are_unique_and_in_their_families() {

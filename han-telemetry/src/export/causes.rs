@@ -40,11 +40,11 @@ const HTTP_PORT: u16 = 4318;
 
 /// What `probe` appends to an error when a gRPC export failed and the port, sent an HTTP/2
 /// connection preface, answered in HTTP/1 (a clue of [`CAUSES`]).
-#[cfg(feature = "tools")]
+#[cfg(any(test, feature = "tools"))]
 pub(crate) const ANSWERS_HTTP1: &str = "the port answers an HTTP/2 connection preface in HTTP/1";
 /// What `probe` appends to an error when an HTTP export failed and the port, sent an HTTP/1.1
 /// request, answered with HTTP/2 frames (a clue of [`CAUSES`]).
-#[cfg(feature = "tools")]
+#[cfg(any(test, feature = "tools"))]
 pub(crate) const ANSWERS_HTTP2_ONLY: &str =
     "the port answers an HTTP/1.1 request in HTTP/2 only, as gRPC servers do";
 
@@ -340,14 +340,14 @@ fn without_repeats(text: &str) -> String {
 
 impl Explained {
     /// What the failure shows about the server.
-    #[cfg(feature = "tools")]
+    #[cfg(any(test, feature = "tools"))]
     pub(crate) fn shows(&self) -> Shows {
         self.known.map_or(Shows::Other, |c| c.shows)
     }
 
     /// Whether what the port speaks could tell more: the server closed the connection, or
     /// the error is not recognised.
-    #[cfg(feature = "tools")]
+    #[cfg(any(test, feature = "tools"))]
     pub(crate) fn protocol_unclear(&self) -> bool {
         self.known.is_none() || self.shows() == Shows::Closed
     }

@@ -40,6 +40,8 @@ pub(crate) struct Providers {
 /// Keep it alive for as long as the program records telemetry, typically as a binding in
 /// `main`: `let _telemetry = han_telemetry::init();`. Note that `std::process::exit` skips
 /// destructors: drop the guard (or call `shutdown`) before exiting that way.
+///
+#[doc = include_str!("exit.md")]
 #[must_use = "telemetry is flushed when the guard is dropped; dropping it at once loses everything recorded later"]
 #[derive(Debug)]
 pub struct TelemetryGuard {
