@@ -16,6 +16,8 @@ mod attr;
 mod expand;
 mod valid;
 
+#[cfg(test)]
+mod expansion_doc;
 
 use valid::Family;
 
