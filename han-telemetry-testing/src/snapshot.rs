@@ -24,7 +24,7 @@ pub struct Telemetry {
     pub(crate) resource: Attributes,
     /// Problems met while collecting (never expected; shown in failure messages).
     pub(crate) problems: Vec<String>,
-    /// What queries have matched so far, for
+    /// What passing assertions have matched so far, for
     /// [`Telemetry::assert_only_asserted`].
     pub(crate) checked: Mutex<Checked>,
 }
@@ -32,7 +32,7 @@ pub struct Telemetry {
 /// Where a data point is in the snapshot: (metric index, point index).
 pub(crate) type PointId = (usize, usize);
 
-/// Data points and events (by index) some query matched.
+/// Data points and events (by index) some passing assertion matched.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Checked {
     pub(crate) points: HashSet<PointId>,
@@ -83,12 +83,12 @@ impl Telemetry {
         self.checked.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Notes data points a query matched.
+    /// Notes data points a passing assertion matched.
     pub(crate) fn check_points(&self, points: impl IntoIterator<Item = PointId>) {
         self.checked().points.extend(points);
     }
 
-    /// Notes events (by index) a query matched.
+    /// Notes events (by index) a passing assertion matched.
     pub(crate) fn check_events(&self, events: impl IntoIterator<Item = usize>) {
         self.checked().events.extend(events);
     }

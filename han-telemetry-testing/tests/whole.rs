@@ -151,6 +151,69 @@ fn only_asserted_lists_what_no_assertion_matched() {
 }
 
 #[test]
+fn reading_a_value_checks_nothing() {
+    let t = a_hook_run();
+    assert_eq!(t.counter(metric::HOOK_EXECUTION).value(), 1);
+    assert_eq!(t.counter(metric::HOOK_EXECUTION).points().len(), 1);
+    assert!(t.histogram(metric::HOOK_DURATION).merged().is_some());
+    assert_eq!(t.histogram(metric::HOOK_DURATION).points().len(), 1);
+    assert_eq!(t.event(event::HOOK_RESULT).matching().len(), 1);
+    assert_eq!(t.event(event::HOOK_RESULT).count(), 1);
+    assert!(t.metric(metric::HOOK_EXECUTION).is_some());
+    assert_contains(
+        &panic_message(|| t.assert_only_asserted()),
+        &[
+            "but 3 items were never matched by an assertion:\n  han.hook.execution (counter, {execution}) {hook_name=\"lint\"",
+            "\n  han.hook.duration_ms (histogram, ms) {hook_name=\"lint\"",
+            "\n  event han.hook_result INFO {hook_name=\"lint\"",
+        ],
+    );
+    // Asserting what was read is what checks it.
+    t.counter(metric::HOOK_EXECUTION).assert_value(1);
+    t.histogram(metric::HOOK_DURATION).assert_sum(5.0);
+    t.event(event::HOOK_RESULT).assert_at_least(1);
+    t.assert_only_asserted();
+}
+
+#[test]
+fn a_failed_assertion_checks_nothing() {
+    let t = a_hook_run();
+    panic_message(|| t.counter(metric::HOOK_EXECUTION).assert_value(2));
+    panic_message(|| t.histogram(metric::HOOK_DURATION).assert_count(2));
+    panic_message(|| t.event(event::HOOK_RESULT).assert_exactly(2));
+    assert_contains(
+        &panic_message(|| t.assert_only_asserted()),
+        &["but 3 items were never matched by an assertion"],
+    );
+}
+
+#[test]
+fn each_passing_assertion_checks_what_it_matched() {
+    let t = capture(|| {
+        record::hook_run("lint", "Stop", true, Duration::from_millis(5));
+        record::hook_run("fmt", "Stop", true, Duration::from_millis(7));
+    });
+    t.counter(metric::HOOK_EXECUTION)
+        .with("hook_name", "lint")
+        .assert_value(1);
+    t.histogram(metric::HOOK_DURATION)
+        .with("hook_name", "fmt")
+        .assert_max(7.0);
+    t.event(event::HOOK_RESULT)
+        .with("hook_name", "fmt")
+        .assert_one();
+    let message = panic_message(|| t.assert_only_asserted());
+    assert_contains(
+        &message,
+        &[
+            "but 3 items were never matched by an assertion:\n  han.hook.execution (counter, {execution}) {hook_name=\"fmt\"",
+            "\n  han.hook.duration_ms (histogram, ms) {hook_name=\"lint\"",
+            "\n  event han.hook_result INFO {hook_name=\"lint\"",
+        ],
+    );
+}
+
+#[test]
 fn standard_attributes_and_include_switches() {
     let standard = StandardAttributes {
         session_id: Some("s-1".into()),

@@ -67,7 +67,7 @@ impl<'t> EventQuery<'t> {
         s
     }
 
-    /// The matching events with their index in the snapshot, noted as checked.
+    /// The matching events with their index in the snapshot. Reads only.
     fn matched(&self) -> Vec<(usize, &'t Event)> {
         let spans: Option<Vec<SpanId>> = self.in_span.as_ref().map(|name| {
             self.t
@@ -77,8 +77,7 @@ impl<'t> EventQuery<'t> {
                 .map(|s| s.span_id)
                 .collect()
         });
-        let matched = self
-            .t
+        self.t
             .events
             .iter()
             .enumerate()
@@ -94,22 +93,21 @@ impl<'t> EventQuery<'t> {
                         .is_none_or(|ids| e.span_id.is_some_and(|id| ids.contains(&id)))
                     && self.filter.matches(&e.attributes, &[attr::EVENT_NAME])
             })
-            .collect::<Vec<_>>();
-        self.checked(&matched);
-        matched
+            .collect()
     }
 
-    /// Notes the matching events as checked.
+    /// Notes the matching events as checked: only a passing assertion calls this.
     fn checked(&self, matched: &[(usize, &Event)]) {
         self.t.check_events(matched.iter().map(|(i, _)| *i));
     }
 
-    /// The events that match, in the order emitted.
+    /// The events that match, in the order emitted. Reading them checks nothing: only an
+    /// `assert_*` call counts for [`Telemetry::assert_only_asserted`].
     pub fn matching(&self) -> Vec<&'t Event> {
         self.matched().into_iter().map(|(_, e)| e).collect()
     }
 
-    /// How many events match.
+    /// How many events match. Reading it checks nothing.
     pub fn count(&self) -> usize {
         self.matched().len()
     }
@@ -129,6 +127,7 @@ impl<'t> EventQuery<'t> {
                 ),
             );
         }
+        self.checked(&matched);
     }
 
     /// Asserts that at least `n` events match.
@@ -146,6 +145,7 @@ impl<'t> EventQuery<'t> {
                 ),
             );
         }
+        self.checked(&matched);
     }
 
     /// Asserts that no event matches.
@@ -159,7 +159,10 @@ impl<'t> EventQuery<'t> {
     pub fn assert_one(&self) -> &'t Event {
         let matched = self.matched();
         match matched.as_slice() {
-            [(_, one)] => one,
+            [(_, one)] => {
+                self.checked(&matched);
+                one
+            }
             others => fail(
                 self.t,
                 &format!(

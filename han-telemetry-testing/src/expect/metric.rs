@@ -25,14 +25,14 @@ impl<'t> Matched<'t> {
         self.points.iter().map(|(_, p)| *p).collect()
     }
 
-    /// Notes the matching points as checked.
+    /// Notes the matching points as checked: only a passing assertion calls this.
     fn checked(&self, t: &Telemetry) {
         t.check_points(self.points.iter().map(|(id, _)| *id));
     }
 }
 
-/// The matching points of metric `name`, noted as checked; `Err` with a message when it has
-/// another kind.
+/// The matching points of metric `name`; `Err` with a message when it has another kind.
+/// Reads only: nothing is noted as checked.
 fn match_metric<'t>(
     t: &'t Telemetry,
     name: &MetricName,
@@ -64,12 +64,10 @@ fn match_metric<'t>(
         .filter(|(_, p)| filter.matches(&p.attributes, &[]))
         .map(|(pi, p)| ((mi, pi), p))
         .collect();
-    let matched = Matched {
+    Ok(Matched {
         metric: Some(metric),
         points,
-    };
-    matched.checked(t);
-    Ok(matched)
+    })
 }
 
 /// Fails unless no point matched: `expected no <subject>, but found: <points>`.
@@ -111,14 +109,16 @@ impl<'t> CounterQuery<'t> {
         })
     }
 
-    /// The data points that match (none when the metric is not a counter).
+    /// The data points that match (none when the metric is not a counter). Reading them
+    /// checks nothing: only an `assert_*` call counts for
+    /// [`Telemetry::assert_only_asserted`].
     pub fn points(&self) -> Vec<&'t DataPoint> {
         match_metric(self.t, &self.name, MetricKind::Counter, &self.filter)
             .map(|m| m.points())
             .unwrap_or_default()
     }
 
-    /// The sum of the matching points (0 when none match).
+    /// The sum of the matching points (0 when none match). Reading it checks nothing.
     pub fn value(&self) -> u64 {
         sum(&self.points())
     }
@@ -130,6 +130,7 @@ impl<'t> CounterQuery<'t> {
         let matched = self.matched();
         let found = sum(&matched.points());
         if found == expected {
+            matched.checked(self.t);
             return;
         }
         let detail = match (matched.metric, matched.points.len()) {
@@ -198,7 +199,9 @@ impl<'t> HistogramQuery<'t> {
         )
     }
 
-    /// The data points that match (none when the metric is not a histogram).
+    /// The data points that match (none when the metric is not a histogram). Reading them
+    /// checks nothing: only an `assert_*` call counts for
+    /// [`Telemetry::assert_only_asserted`].
     pub fn points(&self) -> Vec<&'t DataPoint> {
         match_metric(self.t, &self.name, MetricKind::Histogram, &self.filter)
             .map(|m| m.points())
@@ -207,11 +210,13 @@ impl<'t> HistogramQuery<'t> {
 
     /// The matching points merged into one; `None` when none match. Bucket counts are
     /// added only when every point has the same bounds; otherwise they are left empty.
+    /// Reading it checks nothing.
     pub fn merged(&self) -> Option<HistogramValue> {
         merge(self.points())
     }
 
-    /// Fails unless some point matches and `found` accepts the merged value.
+    /// Fails unless some point matches and `found` accepts the merged value; on success the
+    /// matching points are checked.
     #[track_caller]
     fn check(
         &self,
@@ -243,6 +248,7 @@ impl<'t> HistogramQuery<'t> {
                 ),
             );
         }
+        matched.checked(self.t);
     }
 
     /// Asserts how many values were recorded. `assert_count(0)` passes when nothing matches.

@@ -12,8 +12,9 @@
 //!   the capture emitted. `assert_absent` means "no such thing", for every selector and for
 //!   the whole capture; `only` means "and nothing else": `.only()`, `assert_only_metrics`,
 //!   `assert_only_events`, and `assert_only_asserted`, the final check that every data point
-//!   and event was matched by a query (in `whole`).
-//! - **Readers** (`points`, `value`, `merged`, `matching`, `count`) give the data.
+//!   and event was matched by a passing assertion (in `whole`).
+//! - **Readers** (`points`, `value`, `merged`, `matching`, `count`) give the data and check
+//!   nothing: reading a value never counts as having asserted it.
 
 mod event;
 mod filter;

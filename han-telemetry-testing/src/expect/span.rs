@@ -30,7 +30,7 @@ impl<'t> SpanQuery<'t> {
         format!("{noun} {:?}{}", self.name, self.filter.describe())
     }
 
-    /// The spans that match, in the order they ended.
+    /// The spans that match, in the order they ended. Reading them checks nothing.
     pub fn matching(&self) -> Vec<&'t Span> {
         self.t
             .spans

@@ -118,9 +118,10 @@ impl Telemetry {
         }
     }
 
-    /// Asserts that every metric data point and every event was matched by an earlier query
-    /// on this snapshot: the final check that nothing unexpected happened. Spans are not
-    /// included; check them with [`Telemetry::span`].
+    /// Asserts that every metric data point and every event was matched by a passing
+    /// `assert_*` call on this snapshot before: the final check that nothing unexpected
+    /// happened. Reading (`points`, `value`, `merged`, `matching`, `count`) checks nothing.
+    /// Spans are not included; check them with [`Telemetry::span`].
     ///
     /// A failure lists what no assertion matched, then everything the capture emitted:
     #[track_caller]
