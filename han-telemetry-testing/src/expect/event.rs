@@ -16,6 +16,32 @@ use super::filter::{AttrFilter, attribute_filters};
 ///
 /// A failed assertion says what was expected and how many matched, then lists everything
 /// the capture emitted:
+///
+/// ```rust,should_panic
+/// use han_telemetry::{catalogue::event, record};
+/// use han_telemetry_testing::{Severity, capture};
+///
+/// let t = capture(|| record::plugin_install("jutsu-markdown", "project", false));
+/// t.event(event::PLUGIN_EVENT)
+///     .at_severity(Severity::Info)
+///     .with("plugin_name", "jutsu-markdown")
+///     .with("success", true)
+///     .assert_one();
+/// ```
+///
+/// ```text
+/// expected exactly 1 event han.plugin_event at INFO where plugin_name="jutsu-markdown", success=true, but found 0
+///
+/// Everything emitted in this capture:
+///   metrics:
+///     han.plugin.install (counter, {install})
+///       {plugin_name="jutsu-markdown", scope="project", success=false} = 1
+///   events:
+///     han.plugin_event INFO {action="install", plugin_name="jutsu-markdown", scope="project", success=false}
+///   spans:
+///     (none)
+///   resource: {service.name="han"}
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a query asserts nothing until an assert_* method is called"]
 pub struct EventQuery<'t> {

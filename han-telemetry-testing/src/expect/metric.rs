@@ -86,6 +86,34 @@ fn assert_no_points(t: &Telemetry, subject: &str, matched: &Matched<'_>) {
 ///
 /// Its value is the sum of the matching data points. A failed assertion says what was
 /// expected, then lists everything the capture emitted:
+///
+/// ```rust,should_panic
+/// use std::time::Duration;
+/// use han_telemetry::{catalogue::metric, record};
+/// use han_telemetry_testing::capture;
+///
+/// let t = capture(|| record::hook_run("lint", "Stop", false, Duration::from_millis(4)));
+/// t.counter(metric::HOOK_EXECUTION)
+///     .with("hook_name", "lint")
+///     .with("success", true)
+///     .assert_value(1);
+/// ```
+///
+/// ```text
+/// expected counter han.hook.execution where hook_name="lint", success=true to have value 1, but none of its data points matched
+///
+/// Everything emitted in this capture:
+///   metrics:
+///     han.hook.execution (counter, {execution})
+///       {hook_name="lint", hook_type="Stop", success=false} = 1
+///     han.hook.duration_ms (histogram, ms)
+///       {hook_name="lint", hook_type="Stop", success=false} count=1 sum=4.0 min=4.0 max=4.0 buckets: <=5.0: 1
+///   events:
+///     han.hook_result INFO {hook_name="lint", success=false, duration_ms=4.0, hook_type="Stop"}
+///   spans:
+///     (none)
+///   resource: {service.name="han"}
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a query asserts nothing until an assert_* method is called"]
 pub struct CounterQuery<'t> {
@@ -176,6 +204,35 @@ fn sum(points: &[&DataPoint]) -> u64 {
 ///
 /// A failed assertion says what was expected and what was found, then lists everything the
 /// capture emitted:
+///
+/// ```rust,should_panic
+/// use std::time::Duration;
+/// use han_telemetry::{catalogue::metric, record};
+/// use han_telemetry_testing::capture;
+///
+/// let t = capture(|| {
+///     record::hook_run("lint", "Stop", true, Duration::from_millis(4));
+///     record::hook_run("lint", "Stop", true, Duration::from_millis(30));
+/// });
+/// t.histogram(metric::HOOK_DURATION).with("hook_name", "lint").assert_max(20.0);
+/// ```
+///
+/// ```text
+/// expected histogram han.hook.duration_ms where hook_name="lint" to have max 20.0, but found 30.0
+///
+/// Everything emitted in this capture:
+///   metrics:
+///     han.hook.execution (counter, {execution})
+///       {hook_name="lint", hook_type="Stop", success=true} = 2
+///     han.hook.duration_ms (histogram, ms)
+///       {hook_name="lint", hook_type="Stop", success=true} count=2 sum=34.0 min=4.0 max=30.0 buckets: <=5.0: 1, <=50.0: 1
+///   events:
+///     han.hook_result INFO {hook_name="lint", success=true, duration_ms=4.0, hook_type="Stop"}
+///     han.hook_result INFO {hook_name="lint", success=true, duration_ms=30.0, hook_type="Stop"}
+///   spans:
+///     (none)
+///   resource: {service.name="han"}
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a query asserts nothing until an assert_* method is called"]
 pub struct HistogramQuery<'t> {

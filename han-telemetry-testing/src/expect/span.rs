@@ -13,6 +13,33 @@ use super::{fail, plural};
 ///
 /// A failed assertion names the spans that do not hold, then lists everything the capture
 /// emitted, spans as a tree with their ids:
+///
+/// ```rust,should_panic
+/// use han_telemetry_testing::Capture;
+///
+/// const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+/// let ((), t) = Capture::new().traceparent(TRACEPARENT).run(|| {
+///     let hook = tracing::info_span!("hook lint");
+///     han_telemetry::adopt_remote_parent(&hook);
+///     hook.in_scope(|| tracing::info_span!("step").in_scope(|| {}));
+/// });
+/// t.span("step").assert_child_of("hook lint");
+/// t.span("hook lint").assert_root();
+/// ```
+///
+/// ```text
+/// expected the span "hook lint" to be a root span, but 1 span does not: "hook lint" {} [span 560140bccb9e9183, trace 4bf92f3577b34da6a3ce929d0e0e4736, remote parent 00f067aa0ba902b7]
+///
+/// Everything emitted in this capture:
+///   metrics:
+///     (none)
+///   events:
+///     (none)
+///   spans:
+///     "hook lint" {} [span 560140bccb9e9183, trace 4bf92f3577b34da6a3ce929d0e0e4736, remote parent 00f067aa0ba902b7]
+///       "step" {} [span 71a1679b9c113df5, trace 4bf92f3577b34da6a3ce929d0e0e4736, parent 560140bccb9e9183]
+///   resource: {service.name="han"}
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a query asserts nothing until an assert_* method is called"]
 pub struct SpanQuery<'t> {

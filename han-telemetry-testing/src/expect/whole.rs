@@ -124,6 +124,41 @@ impl Telemetry {
     /// Spans are not included; check them with [`Telemetry::span`].
     ///
     /// A failure lists what no assertion matched, then everything the capture emitted:
+    ///
+    /// ```rust,should_panic
+    /// use std::time::Duration;
+    /// use han_telemetry::{catalogue::{event, metric}, record};
+    /// use han_telemetry_testing::capture;
+    ///
+    /// let t = capture(|| {
+    ///     record::hook_run("lint", "Stop", true, Duration::from_millis(4));
+    ///     record::session_start();
+    /// });
+    /// t.counter(metric::HOOK_EXECUTION).assert_value(1);
+    /// t.histogram(metric::HOOK_DURATION).assert_count(1);
+    /// t.event(event::HOOK_RESULT).assert_one();
+    /// assert_eq!(t.counter(metric::SESSION_START).value(), 1); // reading checks nothing
+    /// t.assert_only_asserted();
+    /// ```
+    ///
+    /// ```text
+    /// expected nothing beyond what was asserted, but 1 item was never matched by an assertion:
+    ///   han.session.start (counter, {session}) {} = 1
+    ///
+    /// Everything emitted in this capture:
+    ///   metrics:
+    ///     han.hook.execution (counter, {execution})
+    ///       {hook_name="lint", hook_type="Stop", success=true} = 1
+    ///     han.hook.duration_ms (histogram, ms)
+    ///       {hook_name="lint", hook_type="Stop", success=true} count=1 sum=4.0 min=4.0 max=4.0 buckets: <=5.0: 1
+    ///     han.session.start (counter, {session})
+    ///       {} = 1
+    ///   events:
+    ///     han.hook_result INFO {hook_name="lint", success=true, duration_ms=4.0, hook_type="Stop"}
+    ///   spans:
+    ///     (none)
+    ///   resource: {service.name="han"}
+    /// ```
     #[track_caller]
     pub fn assert_only_asserted(&self) {
         let checked = self.checked().clone();
