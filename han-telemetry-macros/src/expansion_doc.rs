@@ -10,7 +10,8 @@ use syn::{ItemFn, Meta};
 
 use crate::valid::Family;
 
-const PAGE: &str = include_str!("../../han-telemetry/src/annotations.md");
+// A link to han-telemetry/src/annotations.md, so the packaged crate carries the page.
+const PAGE: &str = include_str!("../annotations.md");
 
 /// The line between an example's input and its expansion.
 const BECOMES: &str = "// becomes";
