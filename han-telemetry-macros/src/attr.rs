@@ -1,103 +1,94 @@
-//! Parsing the annotation's arguments: `key = value` pairs and bare keywords.
+//! The annotation's arguments as written: `key = value` pairs and bare words, each keeping
+//! its tokens (and so its span).
 //!
-//! Parsing accepts any key and records where each token was, so that validation can report
-//! a problem at the token that causes it. Duplicates are caught here, at the second key.
+//! Parsing knows the syntax of each kind of value (`success` takes an expression, `crate` a
+//! path, every other key a string), not which annotation takes which key: that is meaning,
+//! checked by `valid`, so an unknown key is reported there with the keys the annotation does
+//! take. A duplicate key is reported here, at the second one.
 
 use std::collections::HashSet;
 
 use syn::parse::{Parse, ParseStream};
 use syn::{Expr, Ident, LitStr, Path, Token};
 
-/// A string attribute value: a literal, or the name of a parameter whose value is used.
-#[derive(Clone)]
-pub(crate) enum Value {
-    Literal(LitStr),
-    Parameter(Ident),
-    /// Anything else, kept to report it at its span.
-    Invalid(Expr),
+mod kw {
+    syn::custom_keyword!(success);
+}
+
+/// Every argument, pairs and words each in the order written.
+pub(crate) struct Args {
+    pub(crate) pairs: Vec<Pair>,
+    /// Bare words: `install`, `uninstall`, or a key written without its value.
+    pub(crate) words: Vec<Ident>,
 }
 
 /// One `key = value` argument.
 pub(crate) struct Pair {
     pub(crate) key: Ident,
-    pub(crate) value: PairValue,
+    pub(crate) value: Value,
 }
 
-pub(crate) enum PairValue {
-    /// For string attributes (`hook_type = "PostToolUse"`, `plugin_name = name`).
-    Str(Value),
-    /// For `success = <predicate>`.
+/// A value, parsed by the syntax its key calls for.
+pub(crate) enum Value {
+    /// `success = <expression>`.
     Predicate(Expr),
-    /// For `crate = path`.
+    /// `crate = <path>`.
     Crate(Path),
+    /// Any other key: `hook_type = "PostToolUse"`, `plugin_name = name`.
+    Str(StrValue),
 }
 
-/// All arguments, in order.
-#[derive(Default)]
-pub(crate) struct Args {
-    /// Bare keywords such as `install`.
-    pub(crate) flags: Vec<Ident>,
-    pub(crate) pairs: Vec<Pair>,
+/// What a string-valued key was given.
+pub(crate) enum StrValue {
+    Literal(LitStr),
+    /// An identifier alone: the name of a parameter, if the function has one.
+    Parameter(Ident),
+    /// Anything else, kept to report it at its span.
+    Invalid(Expr),
 }
 
-impl Args {
-    pub(crate) fn get(&self, key: &str) -> Option<&Pair> {
-        self.pairs.iter().find(|p| p.key == key)
-    }
-
-    pub(crate) fn string(&self, key: &str) -> Option<&Value> {
-        match &self.get(key)?.value {
-            PairValue::Str(v) => Some(v),
-            _ => None,
+impl Parse for StrValue {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.peek(LitStr) {
+            return Ok(StrValue::Literal(input.parse()?));
         }
-    }
-
-    pub(crate) fn success(&self) -> Option<&Expr> {
-        self.pairs.iter().find_map(|p| match &p.value {
-            PairValue::Predicate(e) => Some(e),
-            _ => None,
-        })
-    }
-
-    pub(crate) fn krate(&self) -> Option<&Path> {
-        self.pairs.iter().find_map(|p| match &p.value {
-            PairValue::Crate(c) => Some(c),
-            _ => None,
-        })
+        if input.peek(Ident)
+            && (input.peek2(Token![,]) || {
+                let fork = input.fork();
+                fork.parse::<Ident>().is_ok() && fork.is_empty()
+            })
+        {
+            return Ok(StrValue::Parameter(input.parse()?));
+        }
+        Ok(StrValue::Invalid(input.parse()?))
     }
 }
 
-fn parse_string_value(input: ParseStream<'_>) -> syn::Result<Value> {
-    if input.peek(LitStr) {
-        return Ok(Value::Literal(input.parse()?));
+/// The key of an argument: an identifier, or `crate`.
+fn parse_key(input: ParseStream<'_>) -> syn::Result<Ident> {
+    if input.peek(Token![crate]) {
+        let token: Token![crate] = input.parse()?;
+        return Ok(Ident::new("crate", token.span));
     }
-    if input.peek(Ident)
-        && (input.peek2(Token![,]) || {
-            let fork = input.fork();
-            fork.parse::<Ident>().is_ok() && fork.is_empty()
-        })
-    {
-        return Ok(Value::Parameter(input.parse()?));
-    }
-    Ok(Value::Invalid(input.parse()?))
+    input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "expected an argument such as `hook_type = \"PostToolUse\"`",
+        )
+    })
 }
 
 impl Parse for Args {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let mut args = Args::default();
+        let mut args = Args {
+            pairs: Vec::new(),
+            words: Vec::new(),
+        };
         let mut seen: HashSet<String> = HashSet::new();
         while !input.is_empty() {
-            let key: Ident = if input.peek(Token![crate]) {
-                let token: Token![crate] = input.parse()?;
-                Ident::new("crate", token.span)
-            } else {
-                input.parse().map_err(|e| {
-                    syn::Error::new(
-                        e.span(),
-                        "expected an argument such as `hook_type = \"PostToolUse\"`",
-                    )
-                })?
-            };
+            let is_success = input.peek(kw::success);
+            let is_crate = input.peek(Token![crate]);
+            let key = parse_key(input)?;
             let name = key.to_string();
             if !seen.insert(name.clone()) {
                 return Err(syn::Error::new(
@@ -107,14 +98,16 @@ impl Parse for Args {
             }
             if input.peek(Token![=]) {
                 input.parse::<Token![=]>()?;
-                let value = match name.as_str() {
-                    "success" => PairValue::Predicate(input.parse()?),
-                    "crate" => PairValue::Crate(input.parse()?),
-                    _ => PairValue::Str(parse_string_value(input)?),
+                let value = if is_success {
+                    Value::Predicate(input.parse()?)
+                } else if is_crate {
+                    Value::Crate(input.parse()?)
+                } else {
+                    Value::Str(input.parse()?)
                 };
                 args.pairs.push(Pair { key, value });
             } else {
-                args.flags.push(key);
+                args.words.push(key);
             }
             if input.is_empty() {
                 break;

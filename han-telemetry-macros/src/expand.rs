@@ -11,54 +11,58 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit::Visit;
-use syn::{Block, Expr, ItemFn, ReturnType, Stmt, Type};
+use syn::{Block, Expr, ItemFn, Path, ReturnType, Stmt, Type};
 
-use crate::attr::{Args, Value};
-use crate::valid::Family;
+use crate::annotation::{Action, Annotation, Instrument, NameSource, Str, Success};
 
-fn string_value(krate: &TokenStream, value: &Value) -> TokenStream {
+fn string(krate: &Path, value: &Str) -> TokenStream {
     match value {
-        Value::Literal(lit) => quote_spanned!(lit.span()=> #krate::__private::literal(#lit)),
-        Value::Parameter(ident) => {
+        Str::Literal(lit) => quote_spanned!(lit.span()=> #krate::__private::literal(#lit)),
+        Str::Parameter(ident) => {
             quote_spanned!(ident.span()=> #krate::__private::argument(&#ident))
         }
-        // Rejected by validation; never expanded.
-        Value::Invalid(expr) => quote_spanned!(expr.span()=> #expr),
+    }
+}
+
+fn name(krate: &Path, value: &NameSource) -> TokenStream {
+    match value {
+        NameSource::Function(function) => {
+            let function = function.to_string();
+            quote!(#krate::__private::literal(#function))
+        }
+        NameSource::Given(value) => string(krate, value),
     }
 }
 
 /// The `Kind` value the call records, evaluated only when telemetry is on.
-fn kind(family: Family, args: &Args, item: &ItemFn, krate: &TokenStream) -> TokenStream {
-    let fn_name = item.sig.ident.to_string();
-    let named_or_fn = |key: &str| match args.string(key) {
-        Some(v) => string_value(krate, v),
-        None => quote!(#krate::__private::literal(#fn_name)),
-    };
-    let required = |key: &str| {
-        args.string(key)
-            .map(|v| string_value(krate, v))
-            .unwrap_or_default()
-    };
-    match family {
-        Family::Hook => {
-            let (name, hook_type) = (named_or_fn("hook_name"), required("hook_type"));
+fn kind(annotation: &Annotation, krate: &Path) -> TokenStream {
+    match annotation {
+        Annotation::Hook {
+            hook_name,
+            hook_type,
+        } => {
+            let (name, hook_type) = (name(krate, hook_name), string(krate, hook_type));
             quote!(#krate::__private::Kind::Hook { hook_name: #name, hook_type: #hook_type })
         }
-        Family::Plugin => {
-            let install = args.flags.iter().any(|f| f == "install");
-            let (plugin, scope) = (required("plugin_name"), required("scope"));
+        Annotation::Plugin {
+            action,
+            plugin_name,
+            scope,
+        } => {
+            let install = *action == Action::Install;
+            let (plugin, scope) = (string(krate, plugin_name), string(krate, scope));
             quote!(#krate::__private::Kind::Plugin { install: #install, plugin_name: #plugin, scope: #scope })
         }
-        Family::McpTool => {
-            let tool = named_or_fn("tool_name");
+        Annotation::McpTool { tool_name } => {
+            let tool = name(krate, tool_name);
             quote!(#krate::__private::Kind::McpTool { tool_name: #tool })
         }
-        Family::Validation => {
-            let v = named_or_fn("validation_type");
+        Annotation::Validation { validation_type } => {
+            let v = name(krate, validation_type);
             quote!(#krate::__private::Kind::Validation { validation_type: #v })
         }
-        Family::Task => {
-            let t = named_or_fn("task_type");
+        Annotation::Task { task_type } => {
+            let t = name(krate, task_type);
             quote!(#krate::__private::Kind::Task { task_type: #t })
         }
     }
@@ -66,15 +70,16 @@ fn kind(family: Family, args: &Args, item: &ItemFn, krate: &TokenStream) -> Toke
 
 /// How the call starts: a hook whose name and type are literals gets a `static` cache of
 /// bound instruments at its call site; everything else starts plainly.
-fn start(family: Family, args: &Args, kind: &TokenStream, krate: &TokenStream) -> TokenStream {
-    let literal = |key: &str| matches!(args.string(key), None | Some(Value::Literal(_)));
-    if family == Family::Hook && literal("hook_name") && literal("hook_type") {
-        quote! {
+fn start(annotation: &Annotation, kind: &TokenStream, krate: &Path) -> TokenStream {
+    match annotation {
+        Annotation::Hook {
+            hook_name: NameSource::Function(_) | NameSource::Given(Str::Literal(_)),
+            hook_type: Str::Literal(_),
+        } => quote! {
             static __HAN_SITE: #krate::__private::Site = #krate::__private::Site::new();
             let __han_call = #krate::__private::Call::start_at(&__HAN_SITE, || #kind);
-        }
-    } else {
-        quote!(let __han_call = #krate::__private::Call::start(|| #kind);)
+        },
+        _ => quote!(let __han_call = #krate::__private::Call::start(|| #kind);),
     }
 }
 
@@ -92,12 +97,12 @@ fn has_impl_trait(ty: &Type) -> bool {
 }
 
 /// How the outcome is decided: `success = <predicate>`, else by the return type.
-fn success(args: &Args, krate: &TokenStream, ret: &syn::Ident) -> TokenStream {
-    match args.success() {
-        Some(predicate) => {
+fn success(success: &Success, krate: &Path, ret: &syn::Ident) -> TokenStream {
+    match success {
+        Success::Predicate(predicate) => {
             quote_spanned!(predicate.span()=> #krate::__private::success_by(#predicate, &#ret))
         }
-        None => quote! {{
+        Success::ByReturnType => quote! {{
             #[allow(unused_imports)]
             use #krate::__private::{AnyOutcome as _, ResultOutcome as _};
             (&&#ret).__han_success()
@@ -109,7 +114,7 @@ fn success(args: &Args, krate: &TokenStream, ret: &syn::Ident) -> TokenStream {
 /// span entered only while the body is polled.
 fn async_body(
     body: &Block,
-    krate: &TokenStream,
+    krate: &Path,
     start: &TokenStream,
     success: &TokenStream,
     output: Option<&Type>,
@@ -156,27 +161,26 @@ fn async_trait_block(body: &mut Block) -> Option<&mut syn::ExprAsync> {
     }
 }
 
-pub(crate) fn expand(family: Family, args: &Args, mut item: ItemFn) -> TokenStream {
-    let krate = args
-        .krate()
-        .map_or_else(|| quote!(::han_telemetry), |p| quote!(#p));
-    let kind = kind(family, args, &item, &krate);
-    let start = start(family, args, &kind, &krate);
+/// The instrumented function: `item` with its body wrapped as `instrument` says.
+pub(crate) fn expand(instrument: &Instrument, mut item: ItemFn) -> TokenStream {
+    let krate = &instrument.crate_path;
+    let kind = kind(&instrument.annotation, krate);
+    let start = start(&instrument.annotation, &kind, krate);
     let ret = format_ident!("__han_ret");
-    let success = success(args, &krate, &ret);
+    let success = success(&instrument.success, krate, &ret);
     let output = match &item.sig.output {
         ReturnType::Type(_, ty) => Some(ty.as_ref().clone()),
         ReturnType::Default => None,
     };
 
     if item.sig.asyncness.is_some() {
-        let body = async_body(&item.block, &krate, &start, &success, output.as_ref());
+        let body = async_body(&item.block, krate, &start, &success, output.as_ref());
         *item.block = syn::parse_quote!({ #body });
         return quote!(#item);
     }
 
     if let Some(block) = async_trait_block(&mut item.block) {
-        let inner = async_body(&block.block, &krate, &start, &success, None);
+        let inner = async_body(&block.block, krate, &start, &success, None);
         block.block = syn::parse_quote!({ #inner });
         return quote!(#item);
     }

@@ -2,45 +2,60 @@
 //! re-exports them and provides the runtime they expand into; the documentation with
 //! examples is there.
 //!
-//! The crate is split by job: `attr` parses the arguments, `valid` checks what they mean
-//! (every error at the offending token), `expand` generates the code. On bad arguments the
+//! The crate is split by job, each step consuming the typed output of the one before:
+//! `attr` parses the arguments as written (keys and values with their spans), `valid` checks
+//! what they mean (every error at the offending token) and gives an
+//! `annotation::Instrument`, `expand` generates the code from it. On bad arguments the
 //! function is emitted unchanged next to the error, so one mistake gives one message.
 
 use proc_macro::TokenStream;
-use quote::ToTokens;
 use syn::ItemFn;
 
+mod annotation;
 mod attr;
 mod expand;
 mod valid;
 
+#[cfg(test)]
+mod expansion_doc;
+
 use valid::Family;
 
 fn instrument(family: Family, args: TokenStream, item: TokenStream) -> TokenStream {
-    let parsed_item: ItemFn = match syn::parse(item.clone()) {
-        Ok(item) => item,
-        Err(e) => {
-            let err = syn::Error::new(
-                e.span(),
-                format!("`#[{}]` goes on a function: {e}", family.attribute()),
-            );
-            return with_original(err, item);
-        }
-    };
-    let args: attr::Args = match syn::parse(args) {
-        Ok(args) => args,
-        Err(e) => return with_original(e, parsed_item.into_token_stream().into()),
-    };
-    if let Err(e) = valid::validate(family, &args, &parsed_item) {
-        return with_original(e, item);
-    }
-    expand::expand(family, &args, parsed_item).into()
+    instrument2(family, args.into(), item.into()).into()
+}
+
+/// The attribute on `proc_macro2` tokens, so that tests can expand it outside the compiler.
+fn instrument2(
+    family: Family,
+    args: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    try_instrument(family, args, item.clone()).unwrap_or_else(|error| with_original(error, item))
+}
+
+/// Parse (`attr`), check (`valid`), generate (`expand`): each step consumes the typed
+/// output of the one before.
+fn try_instrument(
+    family: Family,
+    args: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+) -> syn::Result<proc_macro2::TokenStream> {
+    let item: ItemFn = syn::parse2(item).map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!("`#[{}]` goes on a function: {e}", family.attribute()),
+        )
+    })?;
+    let args: attr::Args = syn::parse2(args)?;
+    let instrument = valid::validate(family, args, &item)?;
+    Ok(expand::expand(&instrument, item))
 }
 
 /// The error, plus the user's item unchanged, so that it still compiles and only the
 /// annotation's error is shown.
-fn with_original(error: syn::Error, item: TokenStream) -> TokenStream {
-    let mut out: TokenStream = error.into_compile_error().into();
+fn with_original(error: syn::Error, item: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let mut out = error.into_compile_error();
     out.extend(item);
     out
 }

@@ -1,12 +1,17 @@
-//! Checking what the arguments mean for a given annotation and function, before any code
-//! is generated. Every error is reported at the token that causes it.
+//! What the arguments mean for one annotation and one function: checked before any code is
+//! generated, every error at the token that causes it. The result is the typed
+//! [`Instrument`] that `expand` consumes.
 
+use std::fmt::Display;
+
+use proc_macro2::Span;
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, Pat};
+use syn::{Expr, FnArg, Ident, ItemFn, Pat, Path};
 
-use crate::attr::{Args, PairValue, Value};
+use crate::annotation::{Action, Annotation, Instrument, NameSource, Str, Success};
+use crate::attr::{Args, StrValue, Value};
 
-/// The annotations of the family.
+/// The annotations of the family: which attribute was written.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Family {
     Hook,
@@ -27,29 +32,21 @@ impl Family {
         }
     }
 
-    /// The string attributes this annotation takes.
-    fn string_keys(self) -> &'static [&'static str] {
+    /// The string-valued arguments this annotation takes.
+    fn keys(self) -> &'static [Key] {
         match self {
-            Family::Hook => &["hook_name", "hook_type"],
-            Family::Plugin => &["plugin_name", "scope"],
-            Family::McpTool => &["tool_name"],
-            Family::Validation => &["validation_type"],
-            Family::Task => &["task_type"],
+            Family::Hook => &[Key::HookName, Key::HookType],
+            Family::Plugin => &[Key::PluginName, Key::Scope],
+            Family::McpTool => &[Key::ToolName],
+            Family::Validation => &[Key::ValidationType],
+            Family::Task => &[Key::TaskType],
         }
     }
 
-    /// String attributes that have no default.
-    fn required_keys(self) -> &'static [&'static str] {
+    /// The bare words this annotation takes.
+    fn actions(self) -> &'static [Action] {
         match self {
-            Family::Hook => &["hook_type"],
-            Family::Plugin => &["plugin_name", "scope"],
-            _ => &[],
-        }
-    }
-
-    fn flags(self) -> &'static [&'static str] {
-        match self {
-            Family::Plugin => &["install", "uninstall"],
+            Family::Plugin => &[Action::Install, Action::Uninstall],
             _ => &[],
         }
     }
@@ -65,6 +62,57 @@ impl Family {
     }
 }
 
+/// The string-valued arguments of the family.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Key {
+    HookName,
+    HookType,
+    PluginName,
+    Scope,
+    ToolName,
+    ValidationType,
+    TaskType,
+}
+
+impl Key {
+    fn name(self) -> &'static str {
+        match self {
+            Key::HookName => "hook_name",
+            Key::HookType => "hook_type",
+            Key::PluginName => "plugin_name",
+            Key::Scope => "scope",
+            Key::ToolName => "tool_name",
+            Key::ValidationType => "validation_type",
+            Key::TaskType => "task_type",
+        }
+    }
+}
+
+impl Action {
+    fn name(self) -> &'static str {
+        match self {
+            Action::Install => "install",
+            Action::Uninstall => "uninstall",
+        }
+    }
+}
+
+/// What an annotation lacks to be complete.
+#[derive(Clone, Copy)]
+enum Needed {
+    Action,
+    Key(Key),
+}
+
+impl Needed {
+    fn name(self) -> &'static str {
+        match self {
+            Needed::Action => "install` or `uninstall",
+            Needed::Key(key) => key.name(),
+        }
+    }
+}
+
 fn list(items: &[&str]) -> String {
     items
         .iter()
@@ -75,7 +123,7 @@ fn list(items: &[&str]) -> String {
 
 /// The candidate closest to `typed` if it is near enough to be a typo (at most a third of
 /// its letters differ, and at least one is right).
-fn did_you_mean<'a>(typed: &str, candidates: &[&'a str]) -> Option<&'a str> {
+fn did_you_mean(typed: &str, candidates: &[&'static str]) -> Option<&'static str> {
     candidates
         .iter()
         .map(|c| (edit_distance(typed, c), *c))
@@ -117,146 +165,282 @@ fn parameter_names(item: &ItemFn) -> Vec<String> {
         .collect()
 }
 
-/// Checks the function's shape and the arguments. Collects every error, so one build
-/// shows them all, each at its own token.
-pub(crate) fn validate(family: Family, args: &Args, item: &ItemFn) -> syn::Result<()> {
-    let mut errors: Vec<syn::Error> = Vec::new();
-    let fn_name = item.sig.ident.to_string();
+/// Errors found so far, reported together so one build shows them all.
+#[derive(Default)]
+struct Errors(Vec<syn::Error>);
 
-    if let Some(constness) = &item.sig.constness {
-        errors.push(syn::Error::new(
-            constness.span(),
-            format!("`#[{}]` cannot instrument a `const fn`: telemetry reads the clock and records at run time", family.attribute()),
-        ));
+impl Errors {
+    fn push(&mut self, span: Span, message: impl Display) {
+        self.push_error(syn::Error::new(span, message));
     }
 
-    let allowed_keys: Vec<&str> = family
-        .string_keys()
-        .iter()
-        .copied()
-        .chain(["success", "crate"])
-        .collect();
-    // Arguments a typo stood for: they are not reported missing as well, so one mistake
-    // gives one error, at the typo.
-    let mut meant: Vec<&str> = Vec::new();
-    for pair in &args.pairs {
-        let key = pair.key.to_string();
-        if !allowed_keys.contains(&key.as_str()) {
-            let message = match did_you_mean(&key, &allowed_keys) {
-                Some(close) => {
-                    meant.push(close);
-                    format!(
-                        "unknown argument `{key}` for `#[{}]`; did you mean `{close}`?",
-                        family.attribute()
-                    )
-                }
-                None => format!(
-                    "unknown argument `{key}` for `#[{}]`; expected one of {}",
-                    family.attribute(),
-                    list(&allowed_keys)
-                ),
-            };
-            errors.push(syn::Error::new(pair.key.span(), message));
-            continue;
+    fn push_error(&mut self, error: syn::Error) {
+        self.0.push(error);
+    }
+
+    /// `value`, unless an error was found: then every error, in the order found.
+    fn finish<T>(self, value: syn::Result<T>) -> syn::Result<T> {
+        let mut errors = self.0.into_iter();
+        match errors.next() {
+            None => value,
+            Some(mut first) => {
+                first.extend(errors);
+                Err(first)
+            }
         }
-        match &pair.value {
-            PairValue::Str(Value::Invalid(expr)) => errors.push(syn::Error::new(
-                expr.span(),
-                format!("`{key}` takes a string literal or the name of a parameter of `{fn_name}`"),
-            )),
-            PairValue::Str(Value::Parameter(ident)) => {
-                let params = parameter_names(item);
-                if !params.iter().any(|p| ident == p) {
-                    let known = if params.is_empty() {
-                        format!("`{fn_name}` has no named parameters")
-                    } else {
-                        format!("its parameters are {}", list(&params.iter().map(String::as_str).collect::<Vec<_>>()))
-                    };
-                    errors.push(syn::Error::new(
-                        ident.span(),
-                        format!("`{ident}` names no parameter of `{fn_name}` ({known}); use a string literal for a fixed value"),
-                    ));
+    }
+}
+
+/// The valid values found among the arguments, and what explains an absent one.
+#[derive(Default)]
+struct Found {
+    strings: Vec<(Key, Str)>,
+    /// String keys written with a value, valid or not: never reported missing.
+    written: Vec<Key>,
+    /// Arguments a typo stood for: not reported missing as well, so one mistake gives one
+    /// error, at the typo.
+    meant: Vec<&'static str>,
+    /// The first action written.
+    action: Option<Action>,
+}
+
+impl Found {
+    fn take(&mut self, key: Key) -> Option<Str> {
+        let at = self.strings.iter().position(|(k, _)| *k == key)?;
+        Some(self.strings.swap_remove(at).1)
+    }
+
+    /// The value of `key`, else the function's name.
+    fn name(&mut self, key: Key, function: &Ident) -> NameSource {
+        match self.take(key) {
+            Some(value) => NameSource::Given(value),
+            None => NameSource::Function(function.clone()),
+        }
+    }
+
+    /// The value of `key`, which has no default; noted in `lacking` when there is none.
+    fn required(&mut self, key: Key, lacking: &mut Vec<Needed>) -> Option<Str> {
+        let value = self.take(key);
+        if value.is_none() {
+            lacking.push(Needed::Key(key));
+        }
+        value
+    }
+
+    /// The plugin's action; noted in `lacking` when there is none.
+    fn action(&mut self, lacking: &mut Vec<Needed>) -> Option<Action> {
+        if self.action.is_none() {
+            lacking.push(Needed::Action);
+        }
+        self.action
+    }
+
+    /// Whether an absent argument is explained by another error: a value that was written
+    /// but is invalid, or a typo of its name.
+    fn explains(&self, needed: Needed) -> bool {
+        match needed {
+            Needed::Action => self
+                .meant
+                .iter()
+                .any(|m| *m == Action::Install.name() || *m == Action::Uninstall.name()),
+            Needed::Key(key) => self.written.contains(&key) || self.meant.contains(&key.name()),
+        }
+    }
+
+    /// The annotation of `family`, or what it lacks (in the order reported).
+    fn annotation(&mut self, family: Family, function: &Ident) -> Result<Annotation, Vec<Needed>> {
+        let mut lacking = Vec::new();
+        let annotation = match family {
+            Family::Hook => {
+                let hook_name = self.name(Key::HookName, function);
+                let hook_type = self.required(Key::HookType, &mut lacking);
+                hook_type.map(|hook_type| Annotation::Hook {
+                    hook_name,
+                    hook_type,
+                })
+            }
+            Family::Plugin => {
+                let action = self.action(&mut lacking);
+                let plugin_name = self.required(Key::PluginName, &mut lacking);
+                let scope = self.required(Key::Scope, &mut lacking);
+                match (action, plugin_name, scope) {
+                    (Some(action), Some(plugin_name), Some(scope)) => Some(Annotation::Plugin {
+                        action,
+                        plugin_name,
+                        scope,
+                    }),
+                    _ => None,
                 }
             }
-            PairValue::Predicate(syn::Expr::Lit(lit)) => errors.push(syn::Error::new(
-                lit.span(),
-                "`success` takes a predicate over the return value, e.g. `success = |ret| ret.passed`",
-            )),
-            _ => {}
-        }
+            Family::McpTool => Some(Annotation::McpTool {
+                tool_name: self.name(Key::ToolName, function),
+            }),
+            Family::Validation => Some(Annotation::Validation {
+                validation_type: self.name(Key::ValidationType, function),
+            }),
+            Family::Task => Some(Annotation::Task {
+                task_type: self.name(Key::TaskType, function),
+            }),
+        };
+        annotation.ok_or(lacking)
     }
+}
 
-    for flag in &args.flags {
-        let name = flag.to_string();
-        if !family.flags().contains(&name.as_str()) {
-            let hint = if family.string_keys().contains(&name.as_str()) || name == "success" {
-                format!("`{name}` needs a value: `{name} = ...`")
-            } else if let Some(close) = did_you_mean(&name, family.flags()) {
-                meant.push(close);
-                format!(
-                    "unknown argument `{name}` for `#[{}]`; did you mean `{close}`?",
-                    family.attribute()
-                )
-            } else if family.flags().is_empty() {
-                format!("unknown argument `{name}` for `#[{}]`", family.attribute())
+/// The error for arguments without which the annotation is incomplete.
+fn needs(family: Family, lacking: &[&str]) -> syn::Error {
+    syn::Error::new(
+        Span::call_site(),
+        format!(
+            "`#[{}]` needs {}, e.g. `{}`",
+            family.attribute(),
+            list(lacking),
+            family.example()
+        ),
+    )
+}
+
+/// A string value, if it is a literal or names a parameter of the function.
+fn string(key: &Ident, value: StrValue, item: &ItemFn, errors: &mut Errors) -> Option<Str> {
+    let fn_name = &item.sig.ident;
+    match value {
+        StrValue::Literal(lit) => Some(Str::Literal(lit)),
+        StrValue::Parameter(ident) => {
+            let params = parameter_names(item);
+            if params.iter().any(|p| ident == p) {
+                return Some(Str::Parameter(ident));
+            }
+            let known = if params.is_empty() {
+                format!("`{fn_name}` has no named parameters")
             } else {
                 format!(
-                    "unknown argument `{name}`; expected {}",
-                    list(family.flags())
+                    "its parameters are {}",
+                    list(&params.iter().map(String::as_str).collect::<Vec<_>>())
                 )
             };
-            errors.push(syn::Error::new(flag.span(), hint));
+            errors.push(
+                ident.span(),
+                format!("`{ident}` names no parameter of `{fn_name}` ({known}); use a string literal for a fixed value"),
+            );
+            None
+        }
+        StrValue::Invalid(expr) => {
+            errors.push(
+                expr.span(),
+                format!("`{key}` takes a string literal or the name of a parameter of `{fn_name}`"),
+            );
+            None
         }
     }
-    if family == Family::Plugin {
-        let actions: Vec<_> = args
-            .flags
-            .iter()
-            .filter(|f| family.flags().contains(&f.to_string().as_str()))
-            .collect();
-        if actions.len() > 1 {
-            errors.push(syn::Error::new(
-                actions[1].span(),
-                "choose one of `install` or `uninstall`",
-            ));
-        }
+}
+
+/// Checks the function's shape and the arguments, and gives what they mean. Collects every
+/// error, so one build shows them all, each at its own token.
+pub(crate) fn validate(family: Family, args: Args, item: &ItemFn) -> syn::Result<Instrument> {
+    let mut errors = Errors::default();
+    let mut found = Found::default();
+    let mut success = Success::ByReturnType;
+    let mut crate_path: Option<Path> = None;
+
+    if let Some(constness) = &item.sig.constness {
+        errors.push(
+            constness.span(),
+            format!("`#[{}]` cannot instrument a `const fn`: telemetry reads the clock and records at run time", family.attribute()),
+        );
     }
 
-    let mut missing: Vec<&str> = family
-        .required_keys()
+    let allowed_keys: Vec<&'static str> = family
+        .keys()
         .iter()
-        .copied()
-        .filter(|k| args.get(k).is_none() && !meant.contains(k))
+        .map(|k| k.name())
+        .chain(["success", "crate"])
         .collect();
-    if family == Family::Plugin
-        && !args
-            .flags
-            .iter()
-            .any(|f| f == "install" || f == "uninstall")
-        && !meant.iter().any(|k| *k == "install" || *k == "uninstall")
-    {
-        missing.insert(0, "install` or `uninstall");
-    }
-    if !missing.is_empty() {
-        errors.push(syn::Error::new(
-            proc_macro2::Span::call_site(),
-            format!(
-                "`#[{}]` needs {}, e.g. `{}`",
-                family.attribute(),
-                list(&missing),
-                family.example()
+    for pair in args.pairs {
+        match pair.value {
+            Value::Predicate(Expr::Lit(lit)) => errors.push(
+                lit.span(),
+                "`success` takes a predicate over the return value, e.g. `success = |ret| ret.passed`",
             ),
-        ));
-    }
-
-    let mut errors = errors.into_iter();
-    match errors.next() {
-        None => Ok(()),
-        Some(mut first) => {
-            first.extend(errors);
-            Err(first)
+            Value::Predicate(predicate) => success = Success::Predicate(predicate),
+            Value::Crate(path) => crate_path = Some(path),
+            Value::Str(value) => {
+                let Some(&key) = family.keys().iter().find(|k| pair.key == k.name()) else {
+                    let typed = pair.key.to_string();
+                    let message = match did_you_mean(&typed, &allowed_keys) {
+                        Some(close) => {
+                            found.meant.push(close);
+                            format!(
+                                "unknown argument `{typed}` for `#[{}]`; did you mean `{close}`?",
+                                family.attribute()
+                            )
+                        }
+                        None => format!(
+                            "unknown argument `{typed}` for `#[{}]`; expected one of {}",
+                            family.attribute(),
+                            list(&allowed_keys)
+                        ),
+                    };
+                    errors.push(pair.key.span(), message);
+                    continue;
+                };
+                found.written.push(key);
+                if let Some(value) = string(&pair.key, value, item, &mut errors) {
+                    found.strings.push((key, value));
+                }
+            }
         }
     }
+
+    let action_names: Vec<&'static str> = family.actions().iter().map(|a| a.name()).collect();
+    let mut actions = Vec::new();
+    for word in &args.words {
+        if let Some(&action) = family.actions().iter().find(|a| *word == a.name()) {
+            actions.push(word);
+            found.action = found.action.or(Some(action));
+            continue;
+        }
+        let name = word.to_string();
+        let hint = if family.keys().iter().any(|k| *word == k.name()) || name == "success" {
+            format!("`{name}` needs a value: `{name} = ...`")
+        } else if let Some(close) = did_you_mean(&name, &action_names) {
+            found.meant.push(close);
+            format!(
+                "unknown argument `{name}` for `#[{}]`; did you mean `{close}`?",
+                family.attribute()
+            )
+        } else if action_names.is_empty() {
+            format!("unknown argument `{name}` for `#[{}]`", family.attribute())
+        } else {
+            format!(
+                "unknown argument `{name}`; expected {}",
+                list(&action_names)
+            )
+        };
+        errors.push(word.span(), hint);
+    }
+    if let Some(second) = actions.get(1) {
+        errors.push(second.span(), "choose one of `install` or `uninstall`");
+    }
+
+    let annotation = found.annotation(family, &item.sig.ident);
+    if let Err(lacking) = &annotation {
+        let unexplained: Vec<&str> = lacking
+            .iter()
+            .filter(|needed| !found.explains(**needed))
+            .map(|needed| needed.name())
+            .collect();
+        if !unexplained.is_empty() {
+            errors.push_error(needs(family, &unexplained));
+        }
+    }
+    let annotation = annotation.map_err(|lacking| {
+        let names: Vec<&str> = lacking.iter().map(|needed| needed.name()).collect();
+        needs(family, &names)
+    });
+    errors.finish(annotation.map(|annotation| Instrument {
+        annotation,
+        crate_path: crate_path.unwrap_or_else(|| syn::parse_quote!(::han_telemetry)),
+        success,
+    }))
 }
 
 #[cfg(test)]

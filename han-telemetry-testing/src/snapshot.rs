@@ -13,7 +13,7 @@ use crate::attributes::{AttrValue, Attributes};
 
 /// Everything one capture emitted: metrics, events, spans and the resource.
 ///
-/// Read it with the assertion methods ([`Telemetry::counter`], [`Telemetry::events`],
+/// Read it with the assertion methods ([`Telemetry::counter`], [`Telemetry::event`],
 /// [`Telemetry::span`], ...) or directly through [`Telemetry::all_metrics`] and friends.
 /// `Display` prints it the way failure messages do.
 #[derive(Debug)]
@@ -24,14 +24,18 @@ pub struct Telemetry {
     pub(crate) resource: Attributes,
     /// Problems met while collecting (never expected; shown in failure messages).
     pub(crate) problems: Vec<String>,
-    /// What assertions have matched so far, for [`Telemetry::assert_nothing_else`].
+    /// What passing assertions have matched so far, for
+    /// [`Telemetry::assert_only_asserted`].
     pub(crate) checked: Mutex<Checked>,
 }
 
-/// Data points (metric index, point index) and events (index) some assertion matched.
+/// Where a data point is in the snapshot: (metric index, point index).
+pub(crate) type PointId = (usize, usize);
+
+/// Data points and events (by index) some passing assertion matched.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Checked {
-    pub(crate) points: HashSet<(usize, usize)>,
+    pub(crate) points: HashSet<PointId>,
     pub(crate) events: HashSet<usize>,
 }
 
@@ -77,6 +81,16 @@ impl Telemetry {
 
     pub(crate) fn checked(&self) -> std::sync::MutexGuard<'_, Checked> {
         self.checked.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Notes data points a passing assertion matched.
+    pub(crate) fn check_points(&self, points: impl IntoIterator<Item = PointId>) {
+        self.checked().points.extend(points);
+    }
+
+    /// Notes events (by index) a passing assertion matched.
+    pub(crate) fn check_events(&self, events: impl IntoIterator<Item = usize>) {
+        self.checked().events.extend(events);
     }
 
     pub(crate) fn collect(

@@ -28,7 +28,7 @@ async fn current_thread_with_a_spawned_task() {
     t.counter(metric::HOOK_EXECUTION)
         .with("hook_name", "ct")
         .assert_value(2);
-    t.events(event::VALIDATION_ERROR)
+    t.event(event::VALIDATION_ERROR)
         .with("validation_type", "ct")
         .assert_one();
     t.span("spawned").assert_one();

@@ -22,38 +22,38 @@ fn validations() -> Telemetry {
 #[test]
 fn events_by_name_severity_and_attributes() {
     let t = validations();
-    t.events("han.validation_error").assert_exactly(2);
-    t.events(event::VALIDATION_ERROR)
+    t.event("han.validation_error").assert_exactly(2);
+    t.event(event::VALIDATION_ERROR)
         .at_severity(Severity::Warn)
         .with("error_count", 3)
         .assert_exactly(1);
     let by_reference: &han_telemetry::catalogue::EventDef = &event::VALIDATION_ERROR;
-    t.events(by_reference)
+    t.event(by_reference)
         .at_severity(event::VALIDATION_ERROR.severity.number())
         .with(attr::VALIDATION_TYPE, "lint")
         .assert_at_least(2);
-    t.events(event::VALIDATION_ERROR)
+    t.event(event::VALIDATION_ERROR)
         .at_severity(Severity::Info)
-        .assert_none();
-    t.events(event::TASK_OUTCOME)
+        .assert_absent();
+    t.event(event::TASK_OUTCOME)
         .with("confidence", 0.61)
         .with("outcome", "partial")
         .assert_exactly(1);
-    assert_eq!(t.events(event::VALIDATION_ERROR).count(), 2);
+    assert_eq!(t.event(event::VALIDATION_ERROR).count(), 2);
 }
 
 #[test]
 fn only_ignores_the_repeated_event_name() {
     let t = validations();
-    t.events(event::VALIDATION_ERROR)
+    t.event(event::VALIDATION_ERROR)
         .with("validation_type", "lint")
         .with("error_count", 1)
         .only()
         .assert_exactly(1);
-    t.events(event::VALIDATION_ERROR)
+    t.event(event::VALIDATION_ERROR)
         .with("validation_type", "lint")
         .only()
-        .assert_none();
+        .assert_absent();
 }
 
 #[test]
@@ -66,19 +66,19 @@ fn without_and_standard_attributes() {
         .standard_attributes(standard)
         .run(|| record::validation("lint", false, 2))
         .1;
-    t.events(event::VALIDATION_ERROR)
+    t.event(event::VALIDATION_ERROR)
         .with(attr::SESSION_ID, "s-1")
         .assert_exactly(1);
-    t.events(event::VALIDATION_ERROR)
+    t.event(event::VALIDATION_ERROR)
         .without(attr::SESSION_ID)
-        .assert_none();
+        .assert_absent();
 }
 
 #[test]
 fn assert_one_returns_the_event_with_all_its_fields() {
     let t = validations();
     let e = t
-        .events(event::VALIDATION_ERROR)
+        .event(event::VALIDATION_ERROR)
         .with("error_count", 3)
         .assert_one();
     assert_eq!(e.name, "han.validation_error");
@@ -92,7 +92,7 @@ fn assert_one_returns_the_event_with_all_its_fields() {
     assert_eq!(e.attributes.get("error_count"), Some(&AttrValue::Int(3)));
     assert_eq!(e.trace_id, None, "no span was current");
     assert_eq!(e.span_id, None);
-    t.events(event::VALIDATION_ERROR)
+    t.event(event::VALIDATION_ERROR)
         .with_body("han.validation_error")
         .assert_exactly(2);
 }
@@ -101,7 +101,7 @@ fn assert_one_returns_the_event_with_all_its_fields() {
 fn a_wrong_event_count_names_the_expectation_and_lists_everything() {
     let t = validations();
     let msg = panic_message(|| {
-        t.events("han.validation_error")
+        t.event("han.validation_error")
             .at_severity(Severity::Warn)
             .with("error_count", 3)
             .assert_exactly(2)
@@ -116,16 +116,16 @@ fn a_wrong_event_count_names_the_expectation_and_lists_everything() {
         ],
     );
     assert_contains(
-        &panic_message(|| t.events(event::VALIDATION_ERROR).assert_at_least(3)),
+        &panic_message(|| t.event(event::VALIDATION_ERROR).assert_at_least(3)),
         &["expected at least 3 events han.validation_error, but found 2"],
     );
     assert_contains(
-        &panic_message(|| t.events(event::TASK_OUTCOME).assert_none()),
+        &panic_message(|| t.event(event::TASK_OUTCOME).assert_absent()),
         &["expected exactly 0 events han.task_outcome, but found 1"],
     );
     assert_contains(
         &panic_message(|| {
-            t.events(event::VALIDATION_ERROR).assert_one();
+            t.event(event::VALIDATION_ERROR).assert_one();
         }),
         &["expected exactly 1 event han.validation_error, but found 2"],
     );
@@ -138,15 +138,15 @@ fn events_inside_a_span() {
         span.in_scope(|| record::hook_run("lint", "Stop", true, Duration::from_millis(1)));
         record::hook_run("fmt", "Stop", true, Duration::from_millis(1));
     });
-    t.events(event::HOOK_RESULT)
+    t.event(event::HOOK_RESULT)
         .in_span("hook lint")
         .assert_one();
-    t.events(event::HOOK_RESULT)
+    t.event(event::HOOK_RESULT)
         .in_span("hook lint")
         .with("hook_name", "fmt")
-        .assert_none();
+        .assert_absent();
     let inside = t
-        .events(event::HOOK_RESULT)
+        .event(event::HOOK_RESULT)
         .in_span("hook lint")
         .assert_one();
     let span = t.span("hook lint").assert_one();
@@ -154,7 +154,7 @@ fn events_inside_a_span() {
     assert_eq!(inside.trace_id, Some(span.trace_id));
     assert_contains(
         &panic_message(|| {
-            t.events(event::HOOK_RESULT)
+            t.event(event::HOOK_RESULT)
                 .in_span("hook x")
                 .assert_exactly(1)
         }),

@@ -37,7 +37,7 @@ fn an_instrumented_hook_records_its_metrics_event_and_span() {
     t.histogram(metric::HOOK_DURATION)
         .with("hook_name", "lint")
         .assert_count(2);
-    t.events(event::HOOK_RESULT)
+    t.event(event::HOOK_RESULT)
         .at_severity(Severity::Info)
         .with("success", true)
         .in_span("hook lint")

@@ -1,7 +1,7 @@
 //! Tests that call the same hook (named by literals, so its call site binds instruments for
 //! the first pipeline it records under) with different outcomes see exactly what they
 //! recorded, whichever of them runs first and however many run at once: no data point for an
-//! outcome that never happened in a capture, so `assert_absent` and `assert_nothing_else`
+//! outcome that never happened in a capture, so `assert_absent` and `assert_only_asserted`
 //! hold in every order. Run with `--test-threads=8`, many times.
 
 use han_telemetry::catalogue::{event, metric};
@@ -49,11 +49,11 @@ fn assert_runs(t: &Telemetry, succeeded: u64, failed: u64) {
             execution.assert_value(n);
             duration.assert_count(n);
         }
-        t.events(event::HOOK_RESULT)
+        t.event(event::HOOK_RESULT)
             .with("success", success)
             .assert_exactly(usize::try_from(n).expect("a small count"));
     }
-    t.assert_nothing_else();
+    t.assert_only_asserted();
 }
 
 #[instrument_hook(hook_name = "solo", hook_type = "Stop")]
@@ -80,8 +80,8 @@ fn a_hook_bound_in_this_capture_shows_only_the_outcome_that_happened() {
     t.histogram(metric::HOOK_DURATION)
         .with("success", false)
         .assert_absent();
-    t.events(event::HOOK_RESULT).assert_exactly(2);
-    t.assert_nothing_else();
+    t.event(event::HOOK_RESULT).assert_exactly(2);
+    t.assert_only_asserted();
 }
 
 #[test]
@@ -140,7 +140,7 @@ fn successes_then_a_failure() {
 fn nothing_called() {
     let t = capture(|| {});
     assert_runs(&t, 0, 0);
-    t.assert_empty();
+    t.assert_absent();
 }
 
 #[test]
@@ -197,8 +197,8 @@ fn after_the_standard_attributes_change() {
         .with("success", false)
         .assert_absent();
     t.histogram(metric::HOOK_DURATION).assert_count(3);
-    t.events(event::HOOK_RESULT).assert_exactly(3);
-    t.assert_nothing_else();
+    t.event(event::HOOK_RESULT).assert_exactly(3);
+    t.assert_only_asserted();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -50,14 +50,14 @@ fn emit_and_check(id: u64) {
     t.counter(metric::VALIDATION_RUN)
         .with("error_count", id)
         .assert_value(1);
-    t.events(event::HOOK_RESULT)
+    t.event(event::HOOK_RESULT)
         .with("hook_name", name.as_str())
         .in_span(format!("hook {name}"))
         .assert_exactly(usize::try_from(runs).expect("small"));
-    t.events(event::VALIDATION_ERROR)
+    t.event(event::VALIDATION_ERROR)
         .with("error_count", id)
         .assert_one();
-    t.assert_nothing_else();
+    t.assert_only_asserted();
     assert_eq!(t.all_spans().len(), 1, "{t}");
     t.span(format!("hook {name}"))
         .with("id", id)
@@ -134,5 +134,5 @@ fn threads_without_a_capture_record_nowhere() {
         record::session_start();
     });
     t.assert_only_metrics([metric::SESSION_START]);
-    t.events(event::HOOK_RESULT).assert_none();
+    t.event(event::HOOK_RESULT).assert_absent();
 }

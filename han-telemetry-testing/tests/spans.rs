@@ -111,7 +111,7 @@ fn an_unsampled_or_invalid_traceparent_is_handled_like_the_runtime() {
     t.span("hook lint").assert_root();
     let unsampled = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
     let t = hook_with_child(Capture::new().traceparent(unsampled));
-    t.span("hook lint").assert_none();
+    t.span("hook lint").assert_absent();
 }
 
 #[test]
@@ -144,8 +144,8 @@ fn span_counts_and_attribute_filters() {
     t.span("step").assert_exactly(3);
     t.span("step").with("n", 2).assert_one();
     t.span("step").with("n", 2).only().assert_one();
-    t.span("step").with("n", 7).assert_none();
-    t.span("other").assert_none();
+    t.span("step").with("n", 7).assert_absent();
+    t.span("other").assert_absent();
     assert_eq!(t.all_spans().len(), 3);
     assert_contains(
         &panic_message(|| t.span("step").assert_exactly(2)),

@@ -24,10 +24,10 @@ fn only_metrics_accepts_catalogue_entries_and_strings() {
     t.assert_only_metrics(["han.hook.execution", "han.hook.duration_ms"]);
     let strings: &[&str] = &["han.hook.execution", "han.hook.duration_ms"];
     t.assert_only_metrics(strings);
-    t.assert_no_other_metrics(metric::ALL);
+    t.assert_only_metrics_among(metric::ALL);
     let all: &[&MetricDef] = &metric::ALL;
-    t.assert_no_other_metrics(all);
-    t.assert_no_other_metrics([
+    t.assert_only_metrics_among(all);
+    t.assert_only_metrics_among([
         metric::HOOK_EXECUTION,
         metric::HOOK_DURATION,
         metric::TASK_FAILED,
@@ -59,7 +59,7 @@ fn only_metrics_failures_name_what_is_missing_and_unexpected() {
         &["but [han.session.start] are missing"],
     );
     assert_contains(
-        &panic_message(|| t.assert_no_other_metrics([metric::HOOK_EXECUTION])),
+        &panic_message(|| t.assert_only_metrics_among([metric::HOOK_EXECUTION])),
         &[
             "expected no metrics other than [han.hook.execution], but also found [han.hook.duration_ms]",
         ],
@@ -67,14 +67,14 @@ fn only_metrics_failures_name_what_is_missing_and_unexpected() {
 }
 
 #[test]
-fn only_events_and_no_other_events() {
+fn only_events_and_only_events_among() {
     let t = capture(|| {
         record::validation("lint", false, 1);
         record::plugin_install("p", "user", true);
     });
     t.assert_only_events([event::VALIDATION_ERROR, event::PLUGIN_EVENT]);
     t.assert_only_events(["han.plugin_event", "han.validation_error"]);
-    t.assert_no_other_events(event::ALL);
+    t.assert_only_events_among(event::ALL);
     assert_contains(
         &panic_message(|| t.assert_only_events([event::VALIDATION_ERROR, event::HOOK_RESULT])),
         &[
@@ -82,7 +82,7 @@ fn only_events_and_no_other_events() {
         ],
     );
     assert_contains(
-        &panic_message(|| t.assert_no_other_events([event::PLUGIN_EVENT])),
+        &panic_message(|| t.assert_only_events_among([event::PLUGIN_EVENT])),
         &[
             "expected no events other than [han.plugin_event], but also found [han.validation_error]",
         ],
@@ -90,15 +90,15 @@ fn only_events_and_no_other_events() {
 }
 
 #[test]
-fn empty() {
-    capture(|| {}).assert_empty();
+fn absent_means_nothing_at_all() {
+    capture(|| {}).assert_absent();
     capture(|| {
         // Spans and events outside han-telemetry's catalogue do not count as metrics or events.
         tracing::info!("not an event of the catalogue");
     })
     .assert_only_metrics::<&str>([]);
     assert_contains(
-        &panic_message(|| capture(record::session_start).assert_empty()),
+        &panic_message(|| capture(record::session_start).assert_absent()),
         &[
             "expected no telemetry at all, but some was emitted",
             "han.session.start (counter, {session})\n      {} = 1",
@@ -109,23 +109,23 @@ fn empty() {
             capture(|| {
                 let _s = tracing::info_span!("lonely").entered();
             })
-            .assert_empty()
+            .assert_absent()
         }),
         &["\"lonely\" {} [span"],
     );
 }
 
 #[test]
-fn nothing_else_passes_once_every_point_and_event_was_matched() {
+fn only_asserted_passes_once_every_point_and_event_was_matched() {
     let t = a_hook_run();
     t.counter(metric::HOOK_EXECUTION).assert_value(1);
     t.histogram(metric::HOOK_DURATION).assert_count(1);
-    t.events(event::HOOK_RESULT).assert_exactly(1);
-    t.assert_nothing_else();
+    t.event(event::HOOK_RESULT).assert_exactly(1);
+    t.assert_only_asserted();
 }
 
 #[test]
-fn nothing_else_lists_what_no_assertion_matched() {
+fn only_asserted_lists_what_no_assertion_matched() {
     let t = capture(|| {
         record::hook_run("lint", "Stop", true, Duration::from_millis(5));
         record::hook_run("fmt", "Stop", false, Duration::from_millis(5));
@@ -134,20 +134,83 @@ fn nothing_else_lists_what_no_assertion_matched() {
         .with("hook_name", "lint")
         .assert_value(1);
     t.histogram(metric::HOOK_DURATION).assert_count(2);
-    t.events(event::HOOK_RESULT)
+    t.event(event::HOOK_RESULT)
         .with("hook_name", "lint")
         .assert_exactly(1);
     let copy = t.clone();
     assert_contains(
-        &panic_message(|| t.assert_nothing_else()),
+        &panic_message(|| t.assert_only_asserted()),
         &[
             "expected nothing beyond what was asserted, but 2 items were never matched by an assertion:\n  han.hook.execution (counter, {execution}) {hook_name=\"fmt\", hook_type=\"Stop\", success=false} = 1\n  event han.hook_result INFO {hook_name=\"fmt\", success=false, duration_ms=5.0, hook_type=\"Stop\"}\n",
         ],
     );
     // A clone keeps what was checked so far.
     copy.counter(metric::HOOK_EXECUTION).assert_value(2);
-    copy.events(event::HOOK_RESULT).assert_exactly(2);
-    copy.assert_nothing_else();
+    copy.event(event::HOOK_RESULT).assert_exactly(2);
+    copy.assert_only_asserted();
+}
+
+#[test]
+fn reading_a_value_checks_nothing() {
+    let t = a_hook_run();
+    assert_eq!(t.counter(metric::HOOK_EXECUTION).value(), 1);
+    assert_eq!(t.counter(metric::HOOK_EXECUTION).points().len(), 1);
+    assert!(t.histogram(metric::HOOK_DURATION).merged().is_some());
+    assert_eq!(t.histogram(metric::HOOK_DURATION).points().len(), 1);
+    assert_eq!(t.event(event::HOOK_RESULT).matching().len(), 1);
+    assert_eq!(t.event(event::HOOK_RESULT).count(), 1);
+    assert!(t.metric(metric::HOOK_EXECUTION).is_some());
+    assert_contains(
+        &panic_message(|| t.assert_only_asserted()),
+        &[
+            "but 3 items were never matched by an assertion:\n  han.hook.execution (counter, {execution}) {hook_name=\"lint\"",
+            "\n  han.hook.duration_ms (histogram, ms) {hook_name=\"lint\"",
+            "\n  event han.hook_result INFO {hook_name=\"lint\"",
+        ],
+    );
+    // Asserting what was read is what checks it.
+    t.counter(metric::HOOK_EXECUTION).assert_value(1);
+    t.histogram(metric::HOOK_DURATION).assert_sum(5.0);
+    t.event(event::HOOK_RESULT).assert_at_least(1);
+    t.assert_only_asserted();
+}
+
+#[test]
+fn a_failed_assertion_checks_nothing() {
+    let t = a_hook_run();
+    panic_message(|| t.counter(metric::HOOK_EXECUTION).assert_value(2));
+    panic_message(|| t.histogram(metric::HOOK_DURATION).assert_count(2));
+    panic_message(|| t.event(event::HOOK_RESULT).assert_exactly(2));
+    assert_contains(
+        &panic_message(|| t.assert_only_asserted()),
+        &["but 3 items were never matched by an assertion"],
+    );
+}
+
+#[test]
+fn each_passing_assertion_checks_what_it_matched() {
+    let t = capture(|| {
+        record::hook_run("lint", "Stop", true, Duration::from_millis(5));
+        record::hook_run("fmt", "Stop", true, Duration::from_millis(7));
+    });
+    t.counter(metric::HOOK_EXECUTION)
+        .with("hook_name", "lint")
+        .assert_value(1);
+    t.histogram(metric::HOOK_DURATION)
+        .with("hook_name", "fmt")
+        .assert_max(7.0);
+    t.event(event::HOOK_RESULT)
+        .with("hook_name", "fmt")
+        .assert_one();
+    let message = panic_message(|| t.assert_only_asserted());
+    assert_contains(
+        &message,
+        &[
+            "but 3 items were never matched by an assertion:\n  han.hook.execution (counter, {execution}) {hook_name=\"fmt\"",
+            "\n  han.hook.duration_ms (histogram, ms) {hook_name=\"lint\"",
+            "\n  event han.hook_result INFO {hook_name=\"lint\"",
+        ],
+    );
 }
 
 #[test]

@@ -35,7 +35,7 @@ fn assert_three(t: &Telemetry) {
         .with("hook_name", "cached")
         .with("success", true)
         .assert_count(2);
-    t.events(event::HOOK_RESULT)
+    t.event(event::HOOK_RESULT)
         .with("hook_name", "cached")
         .with("success", false)
         .assert_exactly(1);
@@ -71,7 +71,7 @@ fn the_bound_path_and_the_fallback_record_the_same() {
     };
     by_session("first").assert_value(1);
     by_session("second").assert_value(2);
-    t.events(event::HOOK_RESULT)
+    t.event(event::HOOK_RESULT)
         .with("session.id", "second")
         .assert_exactly(2);
 }

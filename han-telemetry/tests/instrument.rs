@@ -64,7 +64,7 @@ fn result_returns_succeed_on_ok_and_fail_on_err_including_question_mark_and_earl
     t.histogram(metric::HOOK_DURATION)
         .with("hook_name", "parse_limit")
         .assert_count(3);
-    t.events(event::HOOK_RESULT)
+    t.event(event::HOOK_RESULT)
         .with("hook_name", "parse_limit")
         .with("success", false)
         .assert_exactly(1);
@@ -101,7 +101,7 @@ fn a_panic_is_recorded_as_a_failure_and_resumed_unchanged() {
     });
     assert_eq!(success_of(&t, "explode", false), 1);
     assert_eq!(success_of(&t, "explode", true), 0);
-    t.events(event::HOOK_RESULT)
+    t.event(event::HOOK_RESULT)
         .with("hook_name", "explode")
         .with("success", false)
         .assert_one();
@@ -364,7 +364,7 @@ fn plugin_mcp_validation_and_task_annotations_record_their_catalogue_entries() {
         .only()
         .with("success", true)
         .assert_value(1);
-    t.events(event::PLUGIN_EVENT)
+    t.event(event::PLUGIN_EVENT)
         .with("action", "uninstall")
         .with("scope", "user")
         .assert_one();
@@ -390,7 +390,7 @@ fn plugin_mcp_validation_and_task_annotations_record_their_catalogue_entries() {
         .with("validation_type", "unreported")
         .with("error_count", 1)
         .assert_value(1);
-    t.events(event::VALIDATION_ERROR)
+    t.event(event::VALIDATION_ERROR)
         .at_severity(Severity::Warn)
         .with("error_count", 2)
         .assert_one();
@@ -405,7 +405,7 @@ fn plugin_mcp_validation_and_task_annotations_record_their_catalogue_entries() {
         .with("task_type", "refactor")
         .with("outcome", "failure")
         .assert_value(1);
-    t.events(event::TASK_OUTCOME)
+    t.event(event::TASK_OUTCOME)
         .with("confidence", 0.73)
         .assert_exactly(3);
 }

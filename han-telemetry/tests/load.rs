@@ -146,7 +146,7 @@ fn thousands_of_async_and_blocking_calls_on_four_workers_count_exactly() {
             .with("hook_name", hook.as_str())
             .with("success", *success)
             .assert_count(*n);
-        t.events(event::HOOK_RESULT)
+        t.event(event::HOOK_RESULT)
             .with("hook_name", hook.as_str())
             .with("success", *success)
             .assert_exactly(usize::try_from(*n).expect("a count"));
@@ -220,7 +220,7 @@ fn reports_made_across_await_points_reach_their_own_call() {
             per_kind
         );
         let events = t
-            .events(event::TASK_OUTCOME)
+            .event(event::TASK_OUTCOME)
             .with("task_type", name.as_str())
             .matching();
         assert_eq!(events.len() as u64, per_kind);
@@ -316,9 +316,9 @@ fn a_flood_of_user_supplied_names_stays_within_the_cardinality_limit() {
     }
     // Events are not aggregated: each keeps its own names.
     let n = usize::try_from(DISTINCT).expect("a count");
-    t.events(event::PLUGIN_EVENT).assert_exactly(2 * n);
-    t.events(event::TASK_OUTCOME).assert_exactly(n);
-    t.events(event::VALIDATION_ERROR)
+    t.event(event::PLUGIN_EVENT).assert_exactly(2 * n);
+    t.event(event::TASK_OUTCOME).assert_exactly(n);
+    t.event(event::VALIDATION_ERROR)
         .assert_exactly(n - n.div_ceil(3));
 }
 
