@@ -1,0 +1,120 @@
+//! Run an example binary the way Claude Code runs a hook or an MCP server.
+//!
+//! [`run`] starts it with a clean environment (only `HOME`, `CLAUDE_PROJECT_DIR` and
+//! `HAN_METRICS_DIR`, all inside a [`Scratch`] directory, plus the variables a test names), so
+//! no settings file, `OTEL_*` variable or metrics directory of the machine leaks in; writes
+//! the given stdin from a thread (a program may exit without reading it all); and collects
+//! exit code, stdout and stderr, killing the program if it runs for longer than
+//! [`RUN_TIMEOUT`].
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::scratch::Scratch;
+
+/// The longest a single run may take; hooks must be quick.
+pub const RUN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code; `None` if a signal ended it.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// A description for assertion messages.
+    pub fn show(&self) -> String {
+        format!(
+            "exit code {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs `bin` with `args`, `stdin`, and a clean environment: `HOME`, `CLAUDE_PROJECT_DIR` and
+/// `HAN_METRICS_DIR` inside `scratch`, then `vars`.
+pub fn run(
+    bin: &str,
+    args: &[&str],
+    scratch: &Scratch,
+    vars: &[(&str, &str)],
+    stdin: &[u8],
+) -> Run {
+    run_in(bin, args, scratch, vars, stdin, None)
+}
+
+/// [`run`] in the working directory `cwd` (else this test's own).
+pub fn run_in(
+    bin: &str,
+    args: &[&str],
+    scratch: &Scratch,
+    vars: &[(&str, &str)],
+    stdin: &[u8],
+    cwd: Option<&Path>,
+) -> Run {
+    let home = scratch.path().join("home");
+    let project = scratch.path().join("project");
+    for dir in [&home, &project] {
+        std::fs::create_dir_all(dir).expect("create scratch home and project");
+    }
+    let mut command = Command::new(bin);
+    if let Some(cwd) = cwd {
+        command.current_dir(cwd);
+    }
+    let mut child = command
+        .args(args)
+        .env_clear()
+        .env("HOME", &home)
+        .env("CLAUDE_PROJECT_DIR", &project)
+        .env("HAN_METRICS_DIR", scratch.path().join("metrics"))
+        .envs(vars.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {bin}: {e}"));
+
+    let mut input = child.stdin.take().expect("stdin is piped");
+    let stdin = stdin.to_vec();
+    // A program that rejects its input early closes the pipe: a write error is expected then.
+    let writer = thread::spawn(move || {
+        let _ = input.write_all(&stdin);
+    });
+    let read_all = |mut pipe: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = pipe.read_to_end(&mut text);
+            String::from_utf8_lossy(&text).into_owned()
+        })
+    };
+    let stdout = read_all(Box::new(child.stdout.take().expect("stdout is piped")));
+    let stderr = read_all(Box::new(child.stderr.take().expect("stderr is piped")));
+
+    let deadline = Instant::now() + RUN_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the program") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{bin} ran for more than {RUN_TIMEOUT:?}; stderr:\n{}",
+                stderr.join().unwrap_or_default()
+            );
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let _ = writer.join();
+    Run {
+        code: status.code(),
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    }
+}
