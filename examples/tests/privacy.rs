@@ -1191,7 +1191,8 @@ fn telemetry_stays_off_unless_enabled_whatever_else_is_set() {
             "{label}: the store recorded nothing"
         );
     }
-    // Anything sent would have been printed by now (the hook flushes before it exits).
+    // Anything sent reached rotel by now (the hook flushes before it exits); give its
+    // forwarding a moment to catch up before concluding.
     thread::sleep(Duration::from_millis(500));
     let received = c.received();
     assert!(
