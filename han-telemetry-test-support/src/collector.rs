@@ -508,6 +508,190 @@ fn spawn_reader(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::otlp::{MetricKind, Number, SpanKind, StatusCode, Temporality, Value};
+    use crate::test_client::post;
+    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+    use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+    use opentelemetry_proto::tonic::metrics::v1::{
+        self as metrics, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, metric,
+        number_data_point,
+    };
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use opentelemetry_proto::tonic::trace::v1::{
+        ResourceSpans, ScopeSpans, Span, Status, span, status,
+    };
+    use prost::Message as _;
+
+    const WAIT: Duration = Duration::from_secs(20);
+
+    fn kv(key: &str, value: any_value::Value) -> KeyValue {
+        KeyValue {
+            key: key.to_owned(),
+            value: Some(AnyValue { value: Some(value) }),
+            ..KeyValue::default()
+        }
+    }
+
+    fn resource() -> Option<Resource> {
+        Some(Resource {
+            attributes: vec![kv(
+                "service.name",
+                any_value::Value::StringValue("harness".into()),
+            )],
+            ..Resource::default()
+        })
+    }
+
+    fn send(c: &Collector, path: &str, body: Vec<u8>) {
+        let answer = post(
+            c.http_port(),
+            path,
+            &[("content-type", "application/x-protobuf")],
+            body,
+        );
+        assert_eq!(answer.map(|(status, _)| status), Some(200), "{path}");
+    }
+
+    /// What rotel receives comes back typed: kind, temporality, typed attribute values and
+    /// point values, resources, log records and spans with their ids and parents.
+    #[test]
+    fn what_rotel_receives_comes_back_as_typed_otlp() {
+        let c = Collector::start();
+        let point = NumberDataPoint {
+            attributes: vec![
+                kv("hook_name", any_value::Value::StringValue("lint".into())),
+                kv("success", any_value::Value::BoolValue(false)),
+                kv("error_count", any_value::Value::IntValue(3)),
+                kv("confidence", any_value::Value::DoubleValue(0.5)),
+            ],
+            time_unix_nano: 7,
+            value: Some(number_data_point::Value::AsInt(2)),
+            ..NumberDataPoint::default()
+        };
+        let metrics = ExportMetricsServiceRequest {
+            resource_metrics: vec![ResourceMetrics {
+                resource: resource(),
+                scope_metrics: vec![ScopeMetrics {
+                    metrics: vec![Metric {
+                        name: "han.test.counter".into(),
+                        unit: "{run}".into(),
+                        data: Some(metric::Data::Sum(metrics::Sum {
+                            data_points: vec![point],
+                            aggregation_temporality: metrics::AggregationTemporality::Delta as i32,
+                            is_monotonic: true,
+                        })),
+                        ..Metric::default()
+                    }],
+                    ..ScopeMetrics::default()
+                }],
+                ..ResourceMetrics::default()
+            }],
+        };
+        send(&c, "/v1/metrics", metrics.encode_to_vec());
+        let m = c.wait_for_metric("han.test.counter", WAIT);
+        assert_eq!(
+            (m.kind, m.temporality, m.monotonic, m.unit.as_str()),
+            (
+                MetricKind::Sum,
+                Some(Temporality::Delta),
+                Some(true),
+                "{run}"
+            )
+        );
+        assert_eq!(
+            m.resource.get("service.name"),
+            Some(&Value::from("harness"))
+        );
+        let p = &m.points[0];
+        assert_eq!(p.value, Some(Number::Int(2)));
+        assert!(p.attributes.has("hook_name", "lint"));
+        assert!(p.attributes.has("success", false));
+        assert!(
+            !p.attributes.has("success", "false"),
+            "typed: a Bool is not a Str"
+        );
+        assert!(p.attributes.has("error_count", 3));
+        assert!(p.attributes.has("confidence", 0.5));
+
+        let (trace_id, parent_id, span_id) = ([0xab; 16], [0x01; 8], [0x02; 8]);
+        let logs = ExportLogsServiceRequest {
+            resource_logs: vec![ResourceLogs {
+                resource: resource(),
+                scope_logs: vec![ScopeLogs {
+                    log_records: vec![LogRecord {
+                        event_name: "han.test_event".into(),
+                        severity_number: 13,
+                        severity_text: "WARN".into(),
+                        body: Some(AnyValue {
+                            value: Some(any_value::Value::StringValue("checked".into())),
+                        }),
+                        trace_id: trace_id.to_vec(),
+                        span_id: span_id.to_vec(),
+                        ..LogRecord::default()
+                    }],
+                    ..ScopeLogs::default()
+                }],
+                ..ResourceLogs::default()
+            }],
+        };
+        send(&c, "/v1/logs", logs.encode_to_vec());
+        let log = c.wait_for_log("han.test_event", WAIT);
+        assert_eq!(
+            (
+                log.severity_number,
+                log.severity_text.as_str(),
+                log.body_text()
+            ),
+            (13, "WARN", "checked")
+        );
+        assert_eq!(log.trace_id, "ab".repeat(16));
+        assert_eq!(log.span_id, "02".repeat(8));
+
+        let spans = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: resource(),
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![Span {
+                        name: "hook lint".into(),
+                        trace_id: trace_id.to_vec(),
+                        span_id: span_id.to_vec(),
+                        parent_span_id: parent_id.to_vec(),
+                        kind: span::SpanKind::Internal as i32,
+                        status: Some(Status {
+                            message: "failed".into(),
+                            code: status::StatusCode::Error as i32,
+                        }),
+                        ..Span::default()
+                    }],
+                    ..ScopeSpans::default()
+                }],
+                ..ResourceSpans::default()
+            }],
+        };
+        send(&c, "/v1/traces", spans.encode_to_vec());
+        let s = c.wait_for_span("hook lint", WAIT);
+        assert_eq!(
+            (
+                s.trace_id.as_str(),
+                s.span_id.as_str(),
+                s.parent_span_id.as_str()
+            ),
+            (
+                log.trace_id.as_str(),
+                log.span_id.as_str(),
+                "01".repeat(8).as_str()
+            )
+        );
+        assert_eq!(
+            (s.kind, s.status_code),
+            (SpanKind::Internal, StatusCode::Error)
+        );
+        assert_eq!(s.status_message, "failed");
+        assert_eq!(c.resources().len(), 3, "{:?}", c.resources());
+    }
 
     /// Needs rotel (like everything that starts one): a taken port is reported as
     /// `PortInUse`, which `start` retries with new ports.

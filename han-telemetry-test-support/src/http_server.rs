@@ -337,3 +337,101 @@ pub(crate) fn partial_success(path: &str, json: bool, rejected: i64, message: &s
         .encode_to_vec()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_client::post;
+    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
+
+    const PROTOBUF: (&str, &str) = ("content-type", "application/x-protobuf");
+
+    #[test]
+    fn no_rule_answers_full_success_and_every_request_is_recorded() {
+        let server = HttpServer::start(Vec::new());
+        let answer = post(server.port(), "/v1/logs", &[PROTOBUF], b"abc".to_vec());
+        assert_eq!(answer, Some((200, Vec::new())));
+        let requests = server.requests();
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].method, "POST");
+        assert_eq!(requests[0].path, "/v1/logs");
+        assert_eq!(requests[0].header("content-type"), Some(PROTOBUF.1));
+        assert_eq!(requests[0].body.as_deref(), Some(&b"abc"[..]));
+    }
+
+    #[test]
+    fn the_first_rule_that_applies_answers() {
+        let server = HttpServer::start(vec![
+            Rule::new(When::FirstPerPath(1), Answer::status(503)),
+            Rule::new(
+                When::HeaderIsNot {
+                    name: "x-api-key".to_owned(),
+                    value: "k".to_owned(),
+                },
+                Answer::with_body(401, Body::Text("no".to_owned())),
+            ),
+        ]);
+        let port = server.port();
+        let status = |path: &str, headers: &[(&str, &str)]| {
+            post(port, path, headers, Vec::new()).map(|(status, _)| status)
+        };
+        assert_eq!(status("/v1/metrics", &[("x-api-key", "k")]), Some(503));
+        assert_eq!(status("/v1/metrics", &[("x-api-key", "k")]), Some(200));
+        assert_eq!(status("/v1/metrics", &[("x-api-key", "wrong")]), Some(401));
+        assert_eq!(status("/v1/logs", &[]), Some(503), "counted per path");
+        assert_eq!(status("/v1/logs", &[]), Some(401));
+        assert_eq!(server.recorder().counts()["/v1/metrics"], 3);
+    }
+
+    #[test]
+    fn echo_head_answers_with_the_request_line_and_headers() {
+        let server = HttpServer::answering(Answer::with_body(401, Body::EchoHead));
+        let (status, body) = post(
+            server.port(),
+            "/v1/traces",
+            &[("authorization", "Bearer t0ken")],
+            Vec::new(),
+        )
+        .expect("an answer");
+        assert_eq!(status, 401);
+        let head = String::from_utf8(body).expect("text");
+        assert!(head.starts_with("POST /v1/traces HTTP/1.1\r\n"), "{head}");
+        assert!(head.contains("authorization: Bearer t0ken\r\n"), "{head}");
+    }
+
+    #[test]
+    fn a_partial_success_is_encoded_like_the_request() {
+        let server = HttpServer::answering(Answer::with_body(
+            200,
+            Body::PartialSuccess {
+                rejected: 2,
+                message: "two".to_owned(),
+            },
+        ));
+        let (_, body) =
+            post(server.port(), "/v1/logs", &[PROTOBUF], Vec::new()).expect("an answer");
+        let partial = ExportLogsServiceResponse::decode(body.as_slice())
+            .expect("a logs export response")
+            .partial_success
+            .expect("a partial success");
+        assert_eq!(
+            (partial.rejected_log_records, partial.error_message.as_str()),
+            (2, "two")
+        );
+        let json = ("content-type", "application/json");
+        let (_, body) = post(server.port(), "/v1/metrics", &[json], Vec::new()).expect("an answer");
+        assert_eq!(
+            String::from_utf8(body).expect("text"),
+            r#"{"partialSuccess":{"rejectedDataPoints":"2","errorMessage":"two"}}"#
+        );
+    }
+
+    #[test]
+    fn a_dropped_request_gets_no_answer_and_keeps_no_body() {
+        let server = HttpServer::answering(Answer::DropMidRequest);
+        assert_eq!(post(server.port(), "/v1/logs", &[], vec![7; 64]), None);
+        let requests = server.requests();
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].body, None);
+    }
+}

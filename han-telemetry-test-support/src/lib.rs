@@ -21,3 +21,6 @@ pub mod recording;
 pub mod scratch;
 pub mod secrets;
 pub mod tls_proxy;
+
+#[cfg(test)]
+mod test_client;
