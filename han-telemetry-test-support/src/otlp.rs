@@ -522,37 +522,34 @@ impl Received {
             Export::Metrics(request) => {
                 for block in &request.resource_metrics {
                     let resource = self.resource(block.resource.as_ref());
-                    for scoped in &block.scope_metrics {
-                        let scope = Scope::from_proto(scoped.scope.as_ref());
-                        for metric in &scoped.metrics {
-                            self.metrics
-                                .push(ReceivedMetric::from_proto(metric, &scope, &resource));
-                        }
-                    }
+                    let items = block
+                        .scope_metrics
+                        .iter()
+                        .map(|s| (s.scope.as_ref(), &s.metrics));
+                    self.metrics
+                        .extend(scoped(items, &resource, ReceivedMetric::from_proto));
                 }
             }
             Export::Logs(request) => {
                 for block in &request.resource_logs {
                     let resource = self.resource(block.resource.as_ref());
-                    for scoped in &block.scope_logs {
-                        let scope = Scope::from_proto(scoped.scope.as_ref());
-                        for record in &scoped.log_records {
-                            self.logs
-                                .push(ReceivedLog::from_proto(record, &scope, &resource));
-                        }
-                    }
+                    let items = block
+                        .scope_logs
+                        .iter()
+                        .map(|s| (s.scope.as_ref(), &s.log_records));
+                    self.logs
+                        .extend(scoped(items, &resource, ReceivedLog::from_proto));
                 }
             }
             Export::Traces(request) => {
                 for block in &request.resource_spans {
                     let resource = self.resource(block.resource.as_ref());
-                    for scoped in &block.scope_spans {
-                        let scope = Scope::from_proto(scoped.scope.as_ref());
-                        for span in &scoped.spans {
-                            self.spans
-                                .push(ReceivedSpan::from_proto(span, &scope, &resource));
-                        }
-                    }
+                    let items = block
+                        .scope_spans
+                        .iter()
+                        .map(|s| (s.scope.as_ref(), &s.spans));
+                    self.spans
+                        .extend(scoped(items, &resource, ReceivedSpan::from_proto));
                 }
             }
         }
@@ -565,6 +562,20 @@ impl Received {
         self.resources.push(attributes.clone());
         attributes
     }
+}
+
+/// `make(item, scope, resource)` for every item of every `(scope, items)` of one resource.
+fn scoped<'a, I: 'a, T>(
+    scopes: impl Iterator<Item = (Option<&'a common::InstrumentationScope>, &'a Vec<I>)>,
+    resource: &Attributes,
+    make: fn(&I, &Scope, &Attributes) -> T,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    for (scope, items) in scopes {
+        let scope = Scope::from_proto(scope);
+        out.extend(items.iter().map(|item| make(item, &scope, resource)));
+    }
+    out
 }
 
 impl Scope {
