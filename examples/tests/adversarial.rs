@@ -11,11 +11,6 @@
 //!   file, or the fallback store);
 //! * nothing written outside the store, and nothing in it readable by other users.
 
-#[path = "support/faulty_collector.rs"]
-mod faulty_collector;
-#[path = "support/process.rs"]
-mod process;
-
 use std::fs::{self, File};
 use std::os::unix::fs::{PermissionsExt as _, symlink};
 use std::os::unix::net::UnixListener;
@@ -24,9 +19,10 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use faulty_collector::{Fault, FaultyCollector, Wire};
 use han_telemetry::store::{self, Entry, ExportOutcome, LocalStore};
-use process::{Run, Scratch};
+use han_telemetry_test_support::faults::{Fault, FaultyCollector, Wire};
+use han_telemetry_test_support::process::{self, Run};
+use han_telemetry_test_support::scratch::Scratch;
 use serde_json::{Value, json};
 
 const HOOK: &str = env!("CARGO_BIN_EXE_han-check-hook");

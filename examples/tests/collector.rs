@@ -1,34 +1,27 @@
 //! End to end against a real, independent collector (rotel): `han-demo` exports over each
-//! OTLP protocol and the collector's own printout shows every metric, event, resource
-//! attribute and span as the catalogue defines them.
+//! OTLP protocol and what the collector forwards (decoded as typed OTLP) holds every metric,
+//! event, resource attribute and span as the catalogue defines them.
 
-#[path = "support/collector.rs"]
-mod collector;
-
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use collector::{Collector, MetricKind, Temporality, attr, plain};
 use han_telemetry::catalogue::{self, MetricKind as Kind, event, metric};
+use han_telemetry_test_support::collector::Collector;
+use han_telemetry_test_support::http_server::{Answer, HttpServer};
+use han_telemetry_test_support::otlp::{MetricKind, Number, StatusCode, Temporality, Value};
+use han_telemetry_test_support::scratch::Scratch;
 
 const WAIT: Duration = Duration::from_secs(20);
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_SPAN_ID: &str = "00f067aa0ba902b7";
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("han-collector-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
 /// Runs han-demo with a clean environment plus `vars`; it must exit 0. Returns its stdout.
 fn run_demo(name: &str, vars: &[(&str, &str)]) -> String {
-    let dir = scratch(name);
+    let dir = Scratch::new(&format!("collector-{name}"));
     let output = Command::new(env!("CARGO_BIN_EXE_han-demo"))
         .env_clear()
-        .env("HOME", &dir)
-        .env("CLAUDE_PROJECT_DIR", &dir)
+        .env("HOME", dir.path())
+        .env("CLAUDE_PROJECT_DIR", dir.path())
         .envs(vars.iter().copied())
         .output()
         .expect("run han-demo");
@@ -66,11 +59,6 @@ fn export_to(c: &Collector, protocol: &str, extra: &[(&str, &str)]) -> String {
     run_demo(&protocol.replace('/', "-"), &vars)
 }
 
-/// rotel prints values with Rust's `Display`, typed: `Str(lint)`, `Bool(true)`, `Int(3)`.
-fn has(attrs: &[(String, String)], key: &str, value: &str) -> bool {
-    attr(attrs, key).is_some_and(|v| plain(v) == value)
-}
-
 /// What rotel can decode of a protocol. rotel 0.0.1a15's http/json receiver drops 64-bit
 /// integers encoded as strings, which the OTLP/JSON encoding requires: sum values and
 /// histograms arrive empty. For http/json the values are checked in the payload instead
@@ -87,9 +75,9 @@ fn assert_catalogue_received(c: &Collector, temporality: Temporality, decoded: D
         assert_eq!(m.unit, def.unit, "{}", def.name);
         assert_eq!(m.description, def.description, "{}", def.name);
         if decoded == Decoded::NamesAndAttributes && def.kind == Kind::Histogram {
-            continue; // arrives as `DataType: Empty`, see `Decoded`
+            continue; // arrives without data (`MetricKind::Empty`), see `Decoded`
         }
-        assert_eq!(m.temporality, Some(temporality.clone()), "{}", def.name);
+        assert_eq!(m.temporality, Some(temporality), "{}", def.name);
         match def.kind {
             Kind::Counter => {
                 assert_eq!(m.kind, MetricKind::Sum, "{}", def.name);
@@ -101,35 +89,29 @@ fn assert_catalogue_received(c: &Collector, temporality: Temporality, decoded: D
         for p in &m.points {
             for key in def.attributes {
                 assert!(
-                    attr(&p.attributes, key).is_some(),
+                    p.attr(key).is_some(),
                     "{} point lacks {key}: {:?}",
                     def.name,
                     p.attributes
                 );
             }
             assert!(
-                has(&p.attributes, "session.id", "han-demo-session"),
+                p.attributes.has("session.id", "han-demo-session"),
                 "{}: {:?}",
                 def.name,
                 p.attributes
             );
-            assert!(attr(&p.attributes, "duration_ms").is_none(), "{}", def.name);
+            assert!(p.attr("duration_ms").is_none(), "{}", def.name);
         }
+        assert_eq!(m.resource.get("service.name"), Some(&Value::from("han")));
         assert_eq!(
-            plain(attr(&m.resource, "service.name").unwrap_or_default()),
-            "han"
+            m.resource.get("org.name"),
+            Some(&Value::from("John's Organization"))
         );
-        assert_eq!(
-            plain(attr(&m.resource, "org.name").unwrap_or_default()),
-            "John's Organization"
-        );
-        assert_eq!(
-            plain(attr(&m.resource, "team").unwrap_or_default()),
-            "platform"
-        );
+        assert_eq!(m.resource.get("team"), Some(&Value::from("platform")));
         for key in ["service.version", "os.type", "host.arch"] {
             assert!(
-                attr(&m.resource, key).is_some(),
+                m.resource.get(key).is_some(),
                 "resource lacks {key}: {:?}",
                 m.resource
             );
@@ -147,16 +129,16 @@ fn assert_values_received(c: &Collector) {
     let failed_lint = exec
         .points
         .iter()
-        .find(|p| has(&p.attributes, "hook_name", "lint") && has(&p.attributes, "success", "false"))
+        .find(|p| p.attributes.has("hook_name", "lint") && p.attributes.has("success", false))
         .expect("a failed lint run");
-    assert_eq!(failed_lint.value.as_deref(), Some("1"));
-    assert!(has(&failed_lint.attributes, "hook_type", "PostToolUse"));
+    assert_eq!(failed_lint.value, Some(Number::Int(1)));
+    assert!(failed_lint.attributes.has("hook_type", "PostToolUse"));
 
     let duration = c.wait_for_metric(metric::HOOK_DURATION.name, WAIT);
     let lint_ok = duration
         .points
         .iter()
-        .find(|p| has(&p.attributes, "hook_name", "lint") && has(&p.attributes, "success", "true"))
+        .find(|p| p.attributes.has("hook_name", "lint") && p.attributes.has("success", true))
         .expect("a successful lint run");
     assert_eq!(lint_ok.count, Some(1));
     // A measured duration: positive, and far below the first bucket bound of a second.
@@ -174,14 +156,14 @@ fn assert_events_and_span_received(c: &Collector) {
         assert_eq!(log.event_name.as_deref(), Some(def.name));
         assert_eq!(log.severity_text, def.severity.text(), "{}", def.name);
         assert!(
-            has(&log.attributes, "event.name", def.name),
+            log.attributes.has("event.name", def.name),
             "{}: {:?}",
             def.name,
             log.attributes
         );
         for key in def.attributes {
             assert!(
-                attr(&log.attributes, key).is_some(),
+                log.attr(key).is_some(),
                 "{} lacks {key}: {:?}",
                 def.name,
                 log.attributes
@@ -193,13 +175,13 @@ fn assert_events_and_span_received(c: &Collector) {
             def.name
         );
         assert_eq!(
-            plain(attr(&log.resource, "org.name").unwrap_or_default()),
-            "John's Organization"
+            log.resource.get("org.name"),
+            Some(&Value::from("John's Organization"))
         );
     }
     let validation = c.wait_for_log(event::VALIDATION_ERROR.name, WAIT);
-    assert_eq!(attr(&validation.attributes, "error_count"), Some("Int(3)"));
-    assert_eq!(validation.severity_number, Some(13));
+    assert_eq!(validation.attr("error_count"), Some(&Value::Int(3)));
+    assert_eq!(validation.severity_number, 13);
 
     let span = c.wait_for_span("han-demo session", WAIT);
     assert_eq!(span.trace_id, TRACE_ID);
@@ -214,7 +196,7 @@ fn assert_events_and_span_received(c: &Collector) {
         .spans()
         .into_iter()
         .filter(|s| s.name == "hook lint")
-        .find(|s| s.status_code.contains("ERROR"));
+        .find(|s| s.status_code == StatusCode::Error);
     assert!(
         failed.is_some(),
         "the failed lint run has an error status: {:?}",
@@ -247,52 +229,10 @@ fn http_json_delivers_the_whole_catalogue() {
     assert_catalogue_received(&c, Temporality::Delta, Decoded::NamesAndAttributes);
 }
 
-/// Serves one OTLP/HTTP endpoint on loopback and keeps every request body, by path.
-fn capture_http_bodies() -> (String, std::sync::mpsc::Receiver<(String, String)>) {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream);
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            let path = request_line
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or_default()
-                .to_owned();
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).is_err() || line.trim().is_empty() {
-                    break;
-                }
-                if let Some((k, v)) = line.split_once(':')
-                    && k.eq_ignore_ascii_case("content-length")
-                {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            if reader.read_exact(&mut body).is_err() {
-                continue;
-            }
-            let _ = tx.send((path, String::from_utf8_lossy(&body).into_owned()));
-            let _ = reader
-                .get_mut()
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}");
-        }
-    });
-    (format!("http://{addr}"), rx)
-}
-
 #[test]
 fn http_json_payload_encodes_values_as_the_otlp_spec_says() {
-    let (endpoint, bodies) = capture_http_bodies();
+    let server = HttpServer::answering(Answer::status(200));
+    let endpoint = server.endpoint();
     run_demo(
         "json-payload",
         &[
@@ -301,7 +241,11 @@ fn http_json_payload_encodes_values_as_the_otlp_spec_says() {
             ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
         ],
     );
-    let received: Vec<(String, String)> = bodies.try_iter().collect();
+    let received: Vec<(String, String)> = server
+        .requests()
+        .into_iter()
+        .filter_map(|r| Some((r.path, String::from_utf8_lossy(&r.body?).into_owned())))
+        .collect();
     let metrics = received
         .iter()
         .find(|(p, _)| p == "/v1/metrics")
@@ -409,17 +353,17 @@ fn signal_specific_endpoints_split_the_signals() {
 fn settings_file_env_block_configures_a_hook_without_otel_variables() {
     // Claude Code no longer passes OTEL_* to hooks: the user's settings file must be enough.
     let c = Collector::start();
-    let home = scratch("settings-home");
-    std::fs::create_dir_all(home.join(".claude")).expect("mkdir");
+    let home = Scratch::new("collector-settings-home");
+    let project = Scratch::new("collector-settings-project");
     let settings = format!(
         r#"{{"env": {{"CLAUDE_CODE_ENABLE_TELEMETRY": "1", "OTEL_EXPORTER_OTLP_ENDPOINT": "{}", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}}}}"#,
         c.grpc_endpoint()
     );
-    std::fs::write(home.join(".claude/settings.json"), settings).expect("write settings");
+    home.write(".claude/settings.json", settings);
     let output = Command::new(env!("CARGO_BIN_EXE_han-demo"))
         .env_clear()
-        .env("HOME", &home)
-        .env("CLAUDE_PROJECT_DIR", scratch("settings-project"))
+        .env("HOME", home.path())
+        .env("CLAUDE_PROJECT_DIR", project.path())
         .output()
         .expect("run han-demo");
     assert_eq!(output.status.code(), Some(0));
@@ -447,8 +391,8 @@ fn telemetry_off_sends_nothing() {
         vars.push(("OTEL_TRACES_EXPORTER", "otlp"));
         run_demo(name, &vars);
     }
-    // The demo flushes before it exits, so anything sent would be printed by now; give the
-    // collector's printing a moment to catch up before concluding.
+    // The demo flushes before it exits, so anything sent reached rotel by now; give its
+    // forwarding a moment to catch up before concluding.
     std::thread::sleep(Duration::from_millis(500));
     let received = c.received();
     assert!(

@@ -4,15 +4,15 @@
 use std::process::Command;
 
 use han_telemetry::catalogue::{event, metric};
+use han_telemetry_test_support::scratch::Scratch;
 
 #[test]
 fn console_exporters_write_every_signal_to_stderr_and_nothing_to_stdout() {
-    let dir = std::env::temp_dir().join(format!("han-console-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let dir = Scratch::new("console");
     let output = Command::new(env!("CARGO_BIN_EXE_han-demo"))
         .env_clear()
-        .env("HOME", &dir)
-        .env("CLAUDE_PROJECT_DIR", &dir)
+        .env("HOME", dir.path())
+        .env("CLAUDE_PROJECT_DIR", dir.path())
         .env("CLAUDE_CODE_ENABLE_TELEMETRY", "1")
         .env("OTEL_METRICS_EXPORTER", "console")
         .env("OTEL_LOGS_EXPORTER", "console")
@@ -74,8 +74,7 @@ fn console_exporters_write_every_signal_to_stderr_and_nothing_to_stdout() {
 /// layer once hinted `OFF` as the maximum level, and no span was created).
 #[test]
 fn each_signal_alone_on_the_console_is_written() {
-    let dir = std::env::temp_dir().join(format!("han-console-alone-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let dir = Scratch::new("console-alone");
     for (alone, block, sample) in [
         ("OTEL_TRACES_EXPORTER", "[han-telemetry] spans", "hook lint"),
         (
@@ -92,8 +91,8 @@ fn each_signal_alone_on_the_console_is_written() {
         let mut command = Command::new(env!("CARGO_BIN_EXE_han-demo"));
         command
             .env_clear()
-            .env("HOME", &dir)
-            .env("CLAUDE_PROJECT_DIR", &dir)
+            .env("HOME", dir.path())
+            .env("CLAUDE_PROJECT_DIR", dir.path())
             .env("CLAUDE_CODE_ENABLE_TELEMETRY", "1");
         for var in [
             "OTEL_TRACES_EXPORTER",

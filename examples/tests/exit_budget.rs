@@ -7,6 +7,8 @@ use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use han_telemetry_test_support::scratch::Scratch;
+
 /// Slack for process start-up and thread scheduling on a loaded 2-core machine. The bounds
 /// below are about hanging versus not hanging (the SDK defaults take 5 s and more), not
 /// about speed: speed is measured by the benchmarks.
@@ -17,14 +19,8 @@ fn demo() -> PathBuf {
 }
 
 /// A scratch home and project directory, so no real settings file is read.
-fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "han-exit-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+fn scratch() -> Scratch {
+    Scratch::new("exit")
 }
 
 fn run_demo(endpoint: &str, protocol: &str, budget_ms: u64) -> (Output, Duration) {
@@ -32,8 +28,8 @@ fn run_demo(endpoint: &str, protocol: &str, budget_ms: u64) -> (Output, Duration
     let start = Instant::now();
     let output = Command::new(demo())
         .env_clear()
-        .env("HOME", &dir)
-        .env("CLAUDE_PROJECT_DIR", &dir)
+        .env("HOME", dir.path())
+        .env("CLAUDE_PROJECT_DIR", dir.path())
         .env("CLAUDE_CODE_ENABLE_TELEMETRY", "1")
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
         .env("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
@@ -163,8 +159,8 @@ fn telemetry_off_prints_nothing_on_stderr() {
     let dir = scratch();
     let output = Command::new(demo())
         .env_clear()
-        .env("HOME", &dir)
-        .env("CLAUDE_PROJECT_DIR", &dir)
+        .env("HOME", dir.path())
+        .env("CLAUDE_PROJECT_DIR", dir.path())
         .output()
         .expect("run han-demo");
     assert_eq!(output.status.code(), Some(0));

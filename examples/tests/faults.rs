@@ -11,22 +11,16 @@
 //! * a retryable answer (503, `UNAVAILABLE`) is retried and a final one (400,
 //!   `INVALID_ARGUMENT`, a partial success) is not: the collector counts the requests.
 
-#[path = "support/faulty_collector.rs"]
-mod faulty_collector;
-#[path = "support/process.rs"]
-mod process;
-#[path = "support/tls_proxy.rs"]
-mod tls_proxy;
-
 use std::net::TcpListener;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use faulty_collector::{Fault, FaultyCollector, Wire};
 use han_telemetry::store::{self, Entry, ExportOutcome};
-use process::{Run, Scratch};
+use han_telemetry_test_support::faults::{Fault, FaultyCollector, Wire};
+use han_telemetry_test_support::process::{self, Run};
+use han_telemetry_test_support::scratch::Scratch;
+use han_telemetry_test_support::tls_proxy::{ClientAuth, Pki, TlsProxy};
 use serde_json::json;
-use tls_proxy::{ClientAuth, Pki, TlsProxy};
 
 const HOOK: &str = env!("CARGO_BIN_EXE_han-check-hook");
 const SESSION: &str = "faults-test-session";

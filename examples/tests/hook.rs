@@ -2,17 +2,14 @@
 //! stdin, a clean environment, the answer read from stdout and the exit code; its telemetry
 //! read from the console exporters (stderr) and from a real collector (rotel).
 
-#[path = "support/collector.rs"]
-mod collector;
-#[path = "support/process.rs"]
-mod process;
-
 use std::path::Path;
 use std::time::Duration;
 
-use collector::{Collector, attr, plain};
 use han_telemetry::catalogue::{event, metric};
-use process::{Run, Scratch};
+use han_telemetry_test_support::collector::Collector;
+use han_telemetry_test_support::otlp::{self, Number};
+use han_telemetry_test_support::process::{self, Run};
+use han_telemetry_test_support::scratch::Scratch;
 use serde_json::{Value, json};
 
 const HOOK: &str = env!("CARGO_BIN_EXE_han-check-hook");
@@ -616,12 +613,8 @@ fn clean_and_faulty_runs(c: &Collector, s: &Scratch, extra: &[(&'static str, &'s
     ));
 }
 
-fn has(attrs: &[(String, String)], key: &str, value: &str) -> bool {
-    attr(attrs, key).is_some_and(|v| plain(v) == value)
-}
-
 /// Every point of every received `han.hook.execution`, once both runs have arrived.
-fn both_hook_runs(c: &Collector) -> Vec<collector::DataPoint> {
+fn both_hook_runs(c: &Collector) -> Vec<otlp::DataPoint> {
     c.wait_for_received("han.hook.execution of both runs", WAIT, |r| {
         let points: Vec<_> = r
             .metrics
@@ -629,16 +622,12 @@ fn both_hook_runs(c: &Collector) -> Vec<collector::DataPoint> {
             .filter(|m| m.name == metric::HOOK_EXECUTION.name)
             .flat_map(|m| m.points.clone())
             .collect();
-        let seen = |success: &str| {
-            points
-                .iter()
-                .any(|p| has(&p.attributes, "success", success))
-        };
-        (seen("true") && seen("false")).then_some(points)
+        let seen = |success: bool| points.iter().any(|p| p.attributes.has("success", success));
+        (seen(true) && seen(false)).then_some(points)
     })
 }
 
-fn both_hook_results(c: &Collector) -> Vec<collector::ReceivedLog> {
+fn both_hook_results(c: &Collector) -> Vec<otlp::ReceivedLog> {
     c.wait_for_received("han.hook_result of both runs", WAIT, |r| {
         let logs: Vec<_> = r
             .logs
@@ -662,7 +651,7 @@ fn assert_no_tool_use_id(c: &Collector) {
         assert!(
             attrs
                 .iter()
-                .all(|(k, v)| !k.contains("tool_use") && !v.contains(TOOL_USE_ID)),
+                .all(|(k, v)| !k.contains("tool_use") && !v.to_string().contains(TOOL_USE_ID)),
             "tool_use_id recorded: {attrs:?}"
         );
     }
@@ -676,42 +665,39 @@ fn collector_receives_each_run_with_session_id_and_never_tool_use_id() {
 
     for p in both_hook_runs(&c) {
         assert!(
-            has(&p.attributes, "hook_name", "han-check-hook"),
+            p.attributes.has("hook_name", "han-check-hook"),
             "{:?}",
             p.attributes
         );
         assert!(
-            has(&p.attributes, "hook_type", "PostToolUse"),
+            p.attributes.has("hook_type", "PostToolUse"),
             "{:?}",
             p.attributes
         );
         assert!(
-            has(&p.attributes, "session.id", SESSION),
+            p.attributes.has("session.id", SESSION),
             "{:?}",
             p.attributes
         );
-        assert_eq!(p.value.as_deref(), Some("1"), "{:?}", p);
+        assert_eq!(p.value, Some(Number::Int(1)), "{:?}", p);
     }
     let duration = c.wait_for_metric(metric::HOOK_DURATION.name, WAIT);
     assert!(
         duration
             .points
             .iter()
-            .all(|p| has(&p.attributes, "session.id", SESSION))
+            .all(|p| p.attributes.has("session.id", SESSION))
     );
 
     let logs = both_hook_results(&c);
-    for success in ["true", "false"] {
+    for success in [true, false] {
         let log = logs
             .iter()
-            .find(|l| has(&l.attributes, "success", success))
+            .find(|l| l.attributes.has("success", success))
             .unwrap_or_else(|| panic!("no han.hook_result with success={success}: {logs:?}"));
-        assert!(
-            has(&log.attributes, "hook_name", "han-check-hook"),
-            "{log:?}"
-        );
-        assert!(has(&log.attributes, "hook_type", "PostToolUse"), "{log:?}");
-        assert!(has(&log.attributes, "session.id", SESSION), "{log:?}");
+        assert!(log.attributes.has("hook_name", "han-check-hook"), "{log:?}");
+        assert!(log.attributes.has("hook_type", "PostToolUse"), "{log:?}");
+        assert!(log.attributes.has("session.id", SESSION), "{log:?}");
         assert!(log.attr("duration_ms").is_some(), "{log:?}");
         assert_eq!(
             log.trace_id, TRACE_ID,
@@ -719,12 +705,12 @@ fn collector_receives_each_run_with_session_id_and_never_tool_use_id() {
         );
     }
     let validation = c.wait_for_log(event::VALIDATION_ERROR.name, WAIT);
-    assert_eq!(validation.attr("error_count"), Some("Int(3)"));
+    assert_eq!(validation.attr("error_count"), Some(&otlp::Value::Int(3)));
 
     // The id is on the hook's own span, the parent of the instrumented call's span.
     let outer = c.wait_for_span("han-check-hook", WAIT);
     assert_eq!(
-        outer.attr("tool_use_id").map(plain),
+        outer.attr("tool_use_id").and_then(otlp::Value::as_str),
         Some(TOOL_USE_ID),
         "{outer:?}"
     );
@@ -748,7 +734,7 @@ fn collector_receives_no_session_id_when_it_is_excluded() {
 
     for p in both_hook_runs(&c) {
         assert!(
-            has(&p.attributes, "hook_name", "han-check-hook"),
+            p.attributes.has("hook_name", "han-check-hook"),
             "{:?}",
             p.attributes
         );

@@ -2,17 +2,14 @@
 //! JSON-RPC on stdio, and every catalogue entry its documentation says it emits reaching a
 //! real collector (rotel), and nothing else.
 
-#[path = "support/collector.rs"]
-mod collector;
-#[path = "support/process.rs"]
-mod process;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use collector::{Collector, attr, plain};
 use han_telemetry::catalogue::{event, metric};
-use process::{Run, Scratch};
+use han_telemetry_test_support::collector::Collector;
+use han_telemetry_test_support::otlp::{self, Value as Otlp};
+use han_telemetry_test_support::process::{self, Run};
+use han_telemetry_test_support::scratch::Scratch;
 use serde_json::{Value, json};
 
 const PLUGIN: &str = env!("CARGO_BIN_EXE_han-plugin-example");
@@ -333,10 +330,6 @@ fn session(s: &Scratch, vars: &[(&str, &str)]) -> Vec<Run> {
     runs
 }
 
-fn has(attrs: &[(String, String)], key: &str, value: &str) -> bool {
-    attr(attrs, key).is_some_and(|v| plain(v) == value)
-}
-
 #[test]
 fn every_entry_it_claims_reaches_the_collector_and_nothing_else() {
     let claimed = claimed();
@@ -361,7 +354,7 @@ fn every_entry_it_claims_reaches_the_collector_and_nothing_else() {
             .collect();
         claimed.iter().all(|c| names.contains(c)).then_some(())
     });
-    // Every run has exited and flushed; give rotel's printing a moment to catch up, so
+    // Every run has exited and flushed; give rotel's forwarding a moment to catch up, so
     // that anything unclaimed is seen too.
     std::thread::sleep(Duration::from_millis(300));
     let received = c.received();
@@ -376,7 +369,7 @@ fn every_entry_it_claims_reaches_the_collector_and_nothing_else() {
         "received exactly what the documentation claims"
     );
 
-    let points = |name: &str| -> Vec<collector::DataPoint> {
+    let points = |name: &str| -> Vec<otlp::DataPoint> {
         received
             .metrics
             .iter()
@@ -384,68 +377,74 @@ fn every_entry_it_claims_reaches_the_collector_and_nothing_else() {
             .flat_map(|m| m.points.clone())
             .collect()
     };
-    let one = |name: &str, attrs: &[(&str, &str)]| {
+    let one = |name: &str, attrs: &[(&str, Otlp)]| {
         let found = points(name)
             .into_iter()
-            .find(|p| attrs.iter().all(|(k, v)| has(&p.attributes, k, v)));
+            .find(|p| attrs.iter().all(|(k, v)| p.attr(k) == Some(v)));
         assert!(
             found.is_some(),
             "no {name} point with {attrs:?}: {:?}",
             points(name)
         );
     };
-    let ok = [("success", "true")];
+    let ok = || ("success", Otlp::Bool(true));
     one(
         metric::PLUGIN_INSTALL.name,
         &[
-            ("plugin_name", "jutsu-markdown"),
-            ("scope", "project"),
-            ok[0],
+            ("plugin_name", Otlp::from("jutsu-markdown")),
+            ("scope", Otlp::from("project")),
+            ok(),
         ],
     );
     one(
         metric::PLUGIN_UNINSTALL.name,
-        &[("plugin_name", "jutsu-markdown"), ok[0]],
+        &[("plugin_name", Otlp::from("jutsu-markdown")), ok()],
     );
     one(
         metric::MCP_TOOL_CALL.name,
-        &[("tool_name", "validate_plugin"), ok[0]],
+        &[("tool_name", Otlp::from("validate_plugin")), ok()],
     );
     one(
         metric::MCP_TOOL_CALL.name,
-        &[("tool_name", "repair_plugin"), ok[0]],
+        &[("tool_name", Otlp::from("repair_plugin")), ok()],
     );
     one(
         metric::MCP_TOOL_CALL.name,
-        &[("tool_name", "repair_plugin"), ("success", "false")],
-    );
-    one(
-        metric::VALIDATION_RUN.name,
         &[
-            ("validation_type", "plugin-manifest"),
-            ("passed", "false"),
-            ("error_count", "2"),
+            ("tool_name", Otlp::from("repair_plugin")),
+            ("success", Otlp::Bool(false)),
         ],
     );
     one(
         metric::VALIDATION_RUN.name,
         &[
-            ("validation_type", "plugin-manifest"),
-            ("passed", "true"),
-            ("error_count", "0"),
+            ("validation_type", Otlp::from("plugin-manifest")),
+            ("passed", Otlp::Bool(false)),
+            ("error_count", Otlp::Int(2)),
+        ],
+    );
+    one(
+        metric::VALIDATION_RUN.name,
+        &[
+            ("validation_type", Otlp::from("plugin-manifest")),
+            ("passed", Otlp::Bool(true)),
+            ("error_count", Otlp::Int(0)),
         ],
     );
     one(
         metric::TASK_COMPLETED.name,
         &[
-            ("task_type", "repair"),
-            ("outcome", "partial"),
-            ("confidence_bucket", "0.5"),
+            ("task_type", Otlp::from("repair")),
+            ("outcome", Otlp::from("partial")),
+            ("confidence_bucket", Otlp::from("0.5")),
         ],
     );
     one(
         metric::TASK_FAILED.name,
-        &[("task_type", "repair"), ("outcome", "failure")],
+        &[
+            ("task_type", Otlp::from("repair")),
+            ("outcome", Otlp::from("failure")),
+        ],
     );
 
     let log = |name: &str| {
@@ -459,8 +458,8 @@ fn every_entry_it_claims_reaches_the_collector_and_nothing_else() {
         assert!(
             log(event::PLUGIN_EVENT.name)
                 .iter()
-                .any(|l| has(&l.attributes, "action", action)
-                    && has(&l.attributes, "scope", "project")),
+                .any(|l| l.attributes.has("action", action)
+                    && l.attributes.has("scope", "project")),
             "{action}: {:?}",
             log(event::PLUGIN_EVENT.name)
         );
@@ -468,15 +467,14 @@ fn every_entry_it_claims_reaches_the_collector_and_nothing_else() {
     assert!(
         log(event::TASK_OUTCOME.name)
             .iter()
-            .any(|l| has(&l.attributes, "outcome", "partial")
-                && has(&l.attributes, "confidence", "0.5")),
+            .any(|l| l.attributes.has("outcome", "partial") && l.attributes.has("confidence", 0.5)),
         "{:?}",
         log(event::TASK_OUTCOME.name)
     );
     assert!(
         log(event::VALIDATION_ERROR.name)
             .iter()
-            .any(|l| has(&l.attributes, "error_count", "2")),
+            .any(|l| l.attributes.has("error_count", 2)),
         "{:?}",
         log(event::VALIDATION_ERROR.name)
     );

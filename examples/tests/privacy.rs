@@ -4,35 +4,28 @@
 //! variables, an endpoint's userinfo, a client key file, a settings file's `env` block, the
 //! hook's JSON input and the file it checks. Then it searches for that secret in every channel
 //! the run produced: stdout, stderr (where the console exporters print their telemetry too),
-//! every file of the local store (`HAN_METRICS_DIR`), and what a real collector (rotel)
-//! printed of what it received. Control tokens that must appear (the session id in the console
+//! every file of the local store (`HAN_METRICS_DIR`), and everything a real collector (rotel)
+//! received, as it forwarded it (decoded OTLP, in full). Control tokens that must appear (the session id in the console
 //! output, the store and the collector; the secret at the loopback server that checks it was
 //! really sent) prove that each channel was really captured and the secret really used.
 
-#[path = "support/collector.rs"]
-mod collector;
-#[path = "support/process.rs"]
-mod process;
-#[path = "support/secrets.rs"]
-mod secrets;
-#[path = "support/tls_proxy.rs"]
-mod tls_proxy;
-
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write as _;
+use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use collector::Collector;
 use han_telemetry::catalogue::{event, metric};
-use process::{Run, Scratch};
-use secrets::{base64, encodings, secret};
+use han_telemetry_test_support::collector::Collector;
+use han_telemetry_test_support::http_server::{Answer, Body, HttpServer};
+use han_telemetry_test_support::process::{self, Run};
+use han_telemetry_test_support::recording::Request;
+use han_telemetry_test_support::scratch::Scratch;
+use han_telemetry_test_support::secrets::{base64, encodings, secret};
+use han_telemetry_test_support::tls_proxy::Pki;
 use serde_json::{Value, json};
-use tls_proxy::Pki;
 
 const HOOK: &str = env!("CARGO_BIN_EXE_han-check-hook");
 /// A control token: the hook puts it on its telemetry, so it must show up in every channel
@@ -83,11 +76,11 @@ impl Evidence {
         self
     }
 
-    /// What the collector printed: everything it received, and its own log.
+    /// Everything the collector received (decoded in full), and its own log.
     fn collector(&mut self, c: &Collector) -> &mut Self {
-        // The hook flushed before it exited; give rotel's printing a moment to catch up.
+        // The hook flushed before it exited; give rotel's forwarding a moment to catch up.
         thread::sleep(Duration::from_millis(300));
-        self.text("collector stdout", c.output());
+        self.text("collector received", c.output());
         self.text("collector stderr", c.stderr())
     }
 
@@ -247,26 +240,22 @@ enum Reply {
     BadRequestEmpty,
 }
 
-/// A loopback OTLP/HTTP endpoint that always fails, keeping every request head it got.
+/// A loopback OTLP/HTTP endpoint that always fails, keeping every request it got.
 struct Stub {
     endpoint: String,
-    heads: Arc<Mutex<Vec<String>>>,
+    server: HttpServer,
 }
 
 impl Stub {
     fn start(reply: Reply) -> Stub {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
-        let heads = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&heads);
-        // Lives as long as the test process; each connection is one short exchange.
-        thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let seen = Arc::clone(&seen);
-                thread::spawn(move || serve(stream, reply, &seen));
-            }
+        let server = HttpServer::answering(match reply {
+            Reply::UnauthorizedEchoingTheRequest => Answer::with_body(401, Body::EchoHead),
+            Reply::BadRequestEmpty => Answer::status(400),
         });
-        Stub { endpoint, heads }
+        Stub {
+            endpoint: server.endpoint(),
+            server,
+        }
     }
 
     /// Panics unless a request for each signal path carried `secret` in its head.
@@ -276,60 +265,13 @@ impl Stub {
 
     /// Panics unless a request for each of `paths` carried `secret` in its head.
     fn assert_received_on(&self, paths: &[&str], secret: &str) {
-        let heads = self.heads.lock().expect("lock").clone();
+        let heads: Vec<String> = self.server.requests().iter().map(Request::head).collect();
         for path in paths {
             assert!(
                 heads.iter().any(|h| h.contains(path) && h.contains(secret)),
                 "no request for {path} carried the secret; requests:\n{}",
                 heads.join("\n")
             );
-        }
-    }
-}
-
-/// Answers the requests of one connection until the client closes it.
-fn serve(stream: TcpStream, reply: Reply, heads: &Mutex<Vec<String>>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let Ok(mut writer) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(stream);
-    loop {
-        let mut head = String::new();
-        let mut length = 0usize;
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            if line.trim_end().is_empty() {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':')
-                && name.trim().eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().unwrap_or(0);
-            }
-            head.push_str(&line);
-        }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        if let Ok(mut list) = heads.lock() {
-            list.push(head.clone());
-        }
-        let response = match reply {
-            Reply::UnauthorizedEchoingTheRequest => format!(
-                "HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n{head}",
-                head.len()
-            ),
-            Reply::BadRequestEmpty => {
-                "HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n".into()
-            }
-        };
-        if writer.write_all(response.as_bytes()).is_err() {
-            return;
         }
     }
 }
@@ -445,7 +387,7 @@ fn header_values_are_not_telemetry_a_live_collector_receives_none() {
     c.wait_for_span("han-check-hook", WAIT);
     e.collector(&c);
     assert_telemetry_captured(&e);
-    e.assert_present("collector stdout", SESSION);
+    e.assert_present("collector received", SESSION);
     e.assert_absent(&[&secret]);
 }
 
@@ -502,7 +444,7 @@ fn header_values_from_a_settings_file_never_appear() {
     c.wait_for_metric(metric::HOOK_EXECUTION.name, WAIT);
     e.collector(&c);
     assert_telemetry_captured(&e);
-    e.assert_present("collector stdout", SESSION);
+    e.assert_present("collector received", SESSION);
     e.assert_absent(&[&secret]);
 }
 
@@ -600,7 +542,7 @@ fn endpoint_credentials_are_not_telemetry_a_live_collector_receives_none() {
     c.wait_for_metric(metric::HOOK_EXECUTION.name, WAIT);
     e.collector(&c);
     assert_telemetry_captured(&e);
-    e.assert_present("collector stdout", SESSION);
+    e.assert_present("collector received", SESSION);
     let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
     e.assert_absent(&needles);
 }
@@ -994,7 +936,7 @@ fn no_content_reaches_any_exporter_even_with_prompt_logging_on() {
         .store(&store_dir(&s))
         .collector(&c);
     assert_telemetry_captured(&e);
-    e.assert_present("collector stdout", SESSION);
+    e.assert_present("collector received", SESSION);
     e.assert_absent(&[&secret]);
 }
 
@@ -1249,7 +1191,8 @@ fn telemetry_stays_off_unless_enabled_whatever_else_is_set() {
             "{label}: the store recorded nothing"
         );
     }
-    // Anything sent would have been printed by now (the hook flushes before it exits).
+    // Anything sent reached rotel by now (the hook flushes before it exits); give its
+    // forwarding a moment to catch up before concluding.
     thread::sleep(Duration::from_millis(500));
     let received = c.received();
     assert!(

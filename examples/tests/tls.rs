@@ -12,18 +12,14 @@
 //! In every case han-demo exits 0. Needs `openssl` and `socat` (Debian packages of the
 //! same names) besides rotel.
 
-#[path = "support/collector.rs"]
-mod collector;
-#[path = "support/tls_proxy.rs"]
-mod tls_proxy;
-
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use collector::Collector;
 use han_telemetry::catalogue::{event, metric};
-use tls_proxy::{ClientAuth, Pki, TlsProxy};
+use han_telemetry_test_support::collector::Collector;
+use han_telemetry_test_support::scratch::Scratch;
+use han_telemetry_test_support::tls_proxy::{ClientAuth, Pki, TlsProxy};
 
 const WAIT: Duration = Duration::from_secs(20);
 /// Slack for process start-up and scheduling on a loaded 2-core machine (as in
@@ -130,12 +126,12 @@ impl Run {
 /// Runs han-demo in a clean environment (scratch home and project, so no settings file is
 /// read) exporting every signal to `endpoint`.
 fn run_demo(endpoint: &str, protocol: Protocol, budget_ms: u64, tls: &[(&str, &Path)]) -> Run {
-    let scratch = tempdir("han-tls-demo");
+    let scratch = Scratch::new("tls-demo");
     let start = Instant::now();
     let output = Command::new(env!("CARGO_BIN_EXE_han-demo"))
         .env_clear()
-        .env("HOME", &scratch.0)
-        .env("CLAUDE_PROJECT_DIR", &scratch.0)
+        .env("HOME", scratch.path())
+        .env("CLAUDE_PROJECT_DIR", scratch.path())
         .env("CLAUDE_CODE_ENABLE_TELEMETRY", "1")
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
         .env("OTEL_EXPORTER_OTLP_PROTOCOL", protocol.name())
@@ -147,27 +143,6 @@ fn run_demo(endpoint: &str, protocol: Protocol, budget_ms: u64, tls: &[(&str, &P
     Run {
         output,
         elapsed: start.elapsed(),
-    }
-}
-
-/// A scratch directory, removed on drop.
-struct TempDir(std::path::PathBuf);
-
-fn tempdir(prefix: &str) -> TempDir {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "{prefix}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    TempDir(dir)
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -309,8 +284,8 @@ fn mtls_without_client_identity_fails(protocol: Protocol) {
 }
 
 fn missing_ca_file_is_named(protocol: Protocol) {
-    let scratch = tempdir("han-tls-missing");
-    let missing = scratch.0.join("no-such-ca.pem");
+    let scratch = Scratch::new("tls-missing");
+    let missing = scratch.join("no-such-ca.pem");
     // Nothing needs to listen: the exporters are never built.
     let run = run_demo(
         "https://127.0.0.1:9",

@@ -4,15 +4,11 @@
 //! `settings.local.json`) pointing elsewhere, over each OTLP protocol, with two loopback
 //! collectors that note every request's headers.
 
-#[path = "support/faulty_collector.rs"]
-mod faulty_collector;
-#[path = "support/process.rs"]
-mod process;
-
 use std::time::Duration;
 
-use faulty_collector::{Fault, FaultyCollector, Wire};
-use process::{Run, Scratch};
+use han_telemetry_test_support::faults::{Fault, FaultyCollector, Headers, Wire};
+use han_telemetry_test_support::process::{self, Run};
+use han_telemetry_test_support::scratch::Scratch;
 use serde_json::json;
 
 const HOOK: &str = env!("CARGO_BIN_EXE_han-check-hook");
@@ -82,7 +78,7 @@ fn run_hook(scratch: &Scratch, vars: &[(&str, &str)]) -> Run {
     run
 }
 
-fn authorization(headers: &faulty_collector::Headers) -> Option<&str> {
+fn authorization(headers: &Headers) -> Option<&str> {
     headers
         .iter()
         .find(|(name, _)| name == "authorization")

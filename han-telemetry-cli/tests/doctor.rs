@@ -2,27 +2,23 @@
 //! server that never answers, and a loopback OTLP/HTTP server that wants an API key; plus the
 //! rule that no secret ever reaches its output.
 
-#[path = "../../examples/tests/support/collector.rs"]
-mod collector;
 mod support;
-#[path = "../../examples/tests/support/wrong_protocol.rs"]
-mod wrong_protocol;
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::net::TcpListener;
 use std::thread;
 use std::time::Duration;
 
-use collector::{Collector, attr, plain};
+use han_telemetry_test_support::collector::Collector;
+use han_telemetry_test_support::http_server::{Answer, Body, HttpServer, Rule, When};
+use han_telemetry_test_support::otlp::{self, Value as Otlp};
+use han_telemetry_test_support::wrong_protocol::Server;
 use serde_json::Value;
-use support::{Run, TempDir, run};
-use wrong_protocol::Server;
+use support::{Run, Scratch, run};
 
 const WAIT: Duration = Duration::from_secs(20);
 const SECRET: &str = "hdr-s3cret-7f3a9c";
 
-fn doctor(home: &TempDir, vars: &[(&str, &str)], extra: &[&str]) -> Run {
+fn doctor(home: &Scratch, vars: &[(&str, &str)], extra: &[&str]) -> Run {
     let mut args = vec!["doctor", "--timeout", "3s"];
     args.extend_from_slice(extra);
     run(home, vars, &args)
@@ -57,7 +53,7 @@ fn a_live_collector_receives_every_probe_and_doctor_exits_0() {
         } else {
             c.http_endpoint()
         };
-        let home = TempDir::new("live");
+        let home = Scratch::new("live");
         let vars = [
             ("CLAUDE_CODE_ENABLE_TELEMETRY", "1"),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
@@ -89,19 +85,16 @@ fn a_live_collector_receives_every_probe_and_doctor_exits_0() {
     // What the probes sent really arrived, with the resource real telemetry carries.
     let metric = c.wait_for_metric("han.doctor.probe", WAIT);
     assert_eq!(
-        plain(attr(&metric.resource, "service.name").unwrap_or_default()),
-        "doctor-test"
+        metric.resource.get("service.name"),
+        Some(&Otlp::from("doctor-test"))
     );
-    assert_eq!(
-        plain(attr(&metric.resource, "team").unwrap_or_default()),
-        "platform"
-    );
+    assert_eq!(metric.resource.get("team"), Some(&Otlp::from("platform")));
     let log = c.wait_for_log("han.doctor.probe", WAIT);
     assert_eq!(log.event_name.as_deref(), Some("han.doctor.probe"));
     c.wait_for_span("han.doctor.probe", WAIT);
     // Two runs (text, JSON) per protocol, one datum per signal each, and no second copy from
     // the meter provider's final collection.
-    let probes_received = |r: &collector::Received| {
+    let probes_received = |r: &otlp::Received| {
         (
             r.metrics
                 .iter()
@@ -132,7 +125,7 @@ fn a_refused_port_fails_with_the_cause_and_the_fix() {
         listener.local_addr().expect("addr").port()
     };
     for protocol in ["grpc", "http/protobuf"] {
-        let home = TempDir::new("refused");
+        let home = Scratch::new("refused");
         let endpoint = format!("http://127.0.0.1:{port}");
         let vars = [
             ("CLAUDE_CODE_ENABLE_TELEMETRY", "1"),
@@ -176,7 +169,7 @@ const NOT_HTTP: &str = "the server there speaks gRPC (HTTP/2), not OTLP/HTTP";
 
 /// Every probe of a `doctor --json` run against `endpoint` failed with `cause`.
 fn assert_every_probe_fails_with(protocol: &str, endpoint: &str, cause: &str, fix: &str) {
-    let home = TempDir::new("mismatch");
+    let home = Scratch::new("mismatch");
     let vars = [
         ("CLAUDE_CODE_ENABLE_TELEMETRY", "1"),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
@@ -259,7 +252,7 @@ fn a_server_that_never_answers_is_reported_within_the_timeout() {
     // The listen backlog accepts the connection; nobody ever reads or answers.
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
-    let home = TempDir::new("silent");
+    let home = Scratch::new("silent");
     let out = run(
         &home,
         &[
@@ -288,81 +281,32 @@ fn a_server_that_never_answers_is_reported_within_the_timeout() {
 /// A loopback OTLP/HTTP receiver that answers 401 unless `x-api-key` is [`SECRET`].
 struct AuthServer {
     endpoint: String,
-    /// Paths of the requests that carried the right key.
-    authorized: Arc<Mutex<Vec<String>>>,
+    server: HttpServer,
 }
 
 impl AuthServer {
     fn start() -> AuthServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
-        let authorized = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&authorized);
-        // Lives as long as the test process; each connection is one short exchange.
-        thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let seen = Arc::clone(&seen);
-                thread::spawn(move || serve(stream, &seen));
-            }
-        });
+        let server = HttpServer::start(vec![Rule::new(
+            When::HeaderIsNot {
+                name: "x-api-key".to_owned(),
+                value: SECRET.to_owned(),
+            },
+            Answer::with_body(401, Body::Text("unauthorized".to_owned())),
+        )]);
         AuthServer {
-            endpoint,
-            authorized,
+            endpoint: server.endpoint(),
+            server,
         }
     }
-}
 
-/// Answers the requests of one connection until the client closes it.
-fn serve(stream: TcpStream, authorized: &Mutex<Vec<String>>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let Ok(mut writer) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(stream);
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
-        }
-        let path = request_line
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or("")
-            .to_owned();
-        let (mut length, mut key_ok) = (0usize, false);
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':') {
-                let name = name.trim().to_ascii_lowercase();
-                if name == "content-length" {
-                    length = value.trim().parse().unwrap_or(0);
-                } else if name == "x-api-key" {
-                    key_ok = value.trim() == SECRET;
-                }
-            }
-        }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let response = if key_ok {
-            if let Ok(mut list) = authorized.lock() {
-                list.push(path);
-            }
-            "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n"
-        } else {
-            "HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\ncontent-length: 12\r\n\r\nunauthorized"
-        };
-        if writer.write_all(response.as_bytes()).is_err() {
-            return;
-        }
+    /// Paths of the requests that carried the right key.
+    fn authorized(&self) -> Vec<String> {
+        self.server
+            .requests()
+            .into_iter()
+            .filter(|r| r.header("x-api-key").map(str::trim) == Some(SECRET))
+            .map(|r| r.path)
+            .collect()
     }
 }
 
@@ -379,12 +323,12 @@ fn auth_vars<'a>(server: &'a AuthServer, headers: &'a str) -> Vec<(&'a str, &'a 
 #[test]
 fn the_right_header_is_delivered_to_a_server_that_checks_it() {
     let server = AuthServer::start();
-    let home = TempDir::new("auth-ok");
+    let home = Scratch::new("auth-ok");
     let headers = format!("x-api-key={SECRET}");
     let out = doctor(&home, &auth_vars(&server, &headers), &[]);
     out.assert_code(0);
     assert_no_secret(&out);
-    let mut paths = server.authorized.lock().expect("lock").clone();
+    let mut paths = server.authorized();
     paths.sort();
     assert_eq!(paths, ["/v1/logs", "/v1/metrics", "/v1/traces"]);
 }
@@ -392,7 +336,7 @@ fn the_right_header_is_delivered_to_a_server_that_checks_it() {
 #[test]
 fn a_rejected_header_fails_with_an_auth_cause_and_never_shows_the_value() {
     let server = AuthServer::start();
-    let home = TempDir::new("auth-rejected");
+    let home = Scratch::new("auth-rejected");
     let headers = format!("x-api-key=wrong-{SECRET}");
     let vars = auth_vars(&server, &headers);
 
@@ -424,13 +368,13 @@ fn a_rejected_header_fails_with_an_auth_cause_and_never_shows_the_value() {
         assert!(str_of(&row, "error").contains("401"), "{row:#}");
         assert!(str_of(&row, "cause").contains("credentials"), "{row:#}");
     }
-    assert!(server.authorized.lock().expect("lock").is_empty());
+    assert!(server.authorized().is_empty());
 }
 
 #[test]
 fn a_malformed_header_variable_is_a_problem_and_the_server_then_rejects_the_export() {
     let server = AuthServer::start();
-    let home = TempDir::new("auth-malformed");
+    let home = Scratch::new("auth-malformed");
     // `:` instead of `=`: the entry cannot be parsed, so no key is sent at all.
     let headers = format!("x-api-key:{SECRET}");
     let vars = auth_vars(&server, &headers);
@@ -468,7 +412,7 @@ fn a_malformed_header_variable_is_a_problem_and_the_server_then_rejects_the_expo
 #[test]
 fn a_malformed_header_alone_fails_doctor_even_when_exports_get_through() {
     let c = Collector::start();
-    let home = TempDir::new("malformed-only");
+    let home = Scratch::new("malformed-only");
     let endpoint = c.grpc_endpoint();
     let out = doctor(
         &home,
@@ -496,10 +440,10 @@ fn a_malformed_header_alone_fails_doctor_even_when_exports_get_through() {
 
 #[test]
 fn secrets_in_the_endpoint_and_settings_files_are_masked() {
-    let home = TempDir::new("masked");
+    let home = Scratch::new("masked");
     let settings = home.write(
         ".claude/settings.json",
-        &format!(
+        format!(
             r#"{{"env": {{"CLAUDE_CODE_ENABLE_TELEMETRY": "1",
                 "OTEL_EXPORTER_OTLP_LOGS_HEADERS": "authorization=Bearer%20{SECRET}"}}}}"#
         ),
@@ -546,7 +490,7 @@ fn secrets_in_the_endpoint_and_settings_files_are_masked() {
 
 #[test]
 fn telemetry_off_says_which_variable_turns_it_on() {
-    let home = TempDir::new("off");
+    let home = Scratch::new("off");
     let out = doctor(&home, &[], &["--no-probe"]);
     out.assert_code(1);
     assert!(
@@ -575,7 +519,7 @@ fn telemetry_off_says_which_variable_turns_it_on() {
 
 #[test]
 fn console_and_none_only_is_explained_and_fails() {
-    let home = TempDir::new("console");
+    let home = Scratch::new("console");
     let out = doctor(
         &home,
         &[
@@ -600,7 +544,7 @@ fn console_and_none_only_is_explained_and_fails() {
 
 #[test]
 fn a_complete_configuration_without_probing_exits_0() {
-    let home = TempDir::new("no-probe");
+    let home = Scratch::new("no-probe");
     let out = doctor(
         &home,
         &[("CLAUDE_CODE_ENABLE_TELEMETRY", "1")],
@@ -612,7 +556,7 @@ fn a_complete_configuration_without_probing_exits_0() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let home = TempDir::new("usage");
+    let home = Scratch::new("usage");
     for args in [
         &["doctor", "--timeout", "5"][..],
         &["doctor", "--timeout", "0s"],
@@ -629,14 +573,14 @@ fn usage_errors_exit_2() {
 /// its file and why it is ignored, secrets masked.
 #[test]
 fn every_value_a_project_file_sets_is_listed_as_ignored_with_its_file_and_why() {
-    let home = TempDir::new("trust-ignored");
+    let home = Scratch::new("trust-ignored");
     home.write(
         ".claude/settings.json",
         r#"{"env": {"CLAUDE_CODE_ENABLE_TELEMETRY": "1", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"}}"#,
     );
     let shared = home.write(
         "repo/.claude/settings.json",
-        &format!(
+        format!(
             r#"{{"env": {{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:47999", "OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer {SECRET}"}}}}"#
         ),
     );
@@ -711,10 +655,10 @@ fn every_value_a_project_file_sets_is_listed_as_ignored_with_its_file_and_why() 
 /// credentials are then withheld from it, and `doctor` says so per signal and as a problem.
 #[test]
 fn a_trusted_project_destination_shows_the_users_credentials_withheld() {
-    let home = TempDir::new("trust-withheld");
+    let home = Scratch::new("trust-withheld");
     home.write(
         ".claude/settings.json",
-        &format!(
+        format!(
             r#"{{"env": {{"CLAUDE_CODE_ENABLE_TELEMETRY": "1", "HAN_TELEMETRY_TRUST_PROJECT_SETTINGS": "1", "OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer {SECRET}"}}}}"#
         ),
     );
@@ -771,7 +715,7 @@ fn a_trusted_project_destination_shows_the_users_credentials_withheld() {
 /// kept, over every protocol, in text and JSON, with the probe failing.
 #[test]
 fn a_token_in_the_endpoint_query_is_never_shown() {
-    let home = TempDir::new("query-token");
+    let home = Scratch::new("query-token");
     for protocol in ["grpc", "http/protobuf", "http/json"] {
         let endpoint = format!("http://127.0.0.1:9/?key={SECRET}");
         let vars = [

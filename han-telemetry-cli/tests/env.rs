@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use han_telemetry::config::{Config, Protocol, Source, Sources, Temporality};
-use support::{TempDir, run};
+use support::{Scratch, run};
 
 /// Values that break naive quoting or encoding: quotes, `$`, command substitution,
 /// backslashes, commas, `=`, `%`, semicolons, non-ASCII, a newline.
@@ -18,7 +18,7 @@ const AWKWARD: &str = "O'Brien \"Bob\" $HOME $(touch PWNED) `touch PWNED` \\ a,b
 const HEADER_SECRET: &str = "Bearer s3cret,with=odd 'chars' %20 $PATH";
 
 /// Sources `script` in `bash` (clean environment) and returns the variables it then has.
-fn source_in_bash(dir: &TempDir, script: &Path) -> BTreeMap<String, String> {
+fn source_in_bash(dir: &Scratch, script: &Path) -> BTreeMap<String, String> {
     let output = Command::new("bash")
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -47,7 +47,7 @@ fn source_in_bash(dir: &TempDir, script: &Path) -> BTreeMap<String, String> {
 }
 
 /// The `export NAME=...` lines of `stdout`, parsed back by bash.
-fn sourced(dir: &TempDir, stdout: &str) -> BTreeMap<String, String> {
+fn sourced(dir: &Scratch, stdout: &str) -> BTreeMap<String, String> {
     let script = dir.write("env-lines.sh", stdout);
     let vars = source_in_bash(dir, &script);
     vars.into_iter()
@@ -61,7 +61,7 @@ fn resolve(vars: &BTreeMap<String, String>) -> Config {
 
 #[test]
 fn awkward_values_survive_bash_and_resolve_to_what_the_flags_said() {
-    let dir = TempDir::new("awkward");
+    let dir = Scratch::new("awkward");
     let out = run(
         &dir,
         &[("OTLP_KEY", HEADER_SECRET)],
@@ -128,7 +128,7 @@ fn awkward_values_survive_bash_and_resolve_to_what_the_flags_said() {
 
 #[test]
 fn without_flags_the_runbook_variables_are_written_with_defaults() {
-    let dir = TempDir::new("defaults");
+    let dir = Scratch::new("defaults");
     let out = run(&dir, &[], &["env"]);
     out.assert_code(0);
     let vars = sourced(&dir, &out.stdout);
@@ -150,7 +150,7 @@ fn without_flags_the_runbook_variables_are_written_with_defaults() {
 
 #[test]
 fn json_output_holds_the_same_variables_as_the_lines() {
-    let dir = TempDir::new("json");
+    let dir = Scratch::new("json");
     let args = [
         "env",
         "--header",
@@ -172,7 +172,7 @@ fn json_output_holds_the_same_variables_as_the_lines() {
 
 #[test]
 fn unset_values_come_from_the_current_configuration() {
-    let dir = TempDir::new("current");
+    let dir = Scratch::new("current");
     dir.write(
         ".claude/settings.json",
         r#"{"env": {
@@ -230,7 +230,7 @@ fn unset_values_come_from_the_current_configuration() {
 
 #[test]
 fn append_adds_the_lines_to_the_claude_env_file() {
-    let dir = TempDir::new("append");
+    let dir = Scratch::new("append");
     // An earlier hook left a line without a final newline.
     let file = dir.write("session-env.sh", "export EARLIER='yes'");
     let file_text = file.to_str().expect("UTF-8 path");
@@ -262,7 +262,7 @@ fn append_adds_the_lines_to_the_claude_env_file() {
 
 #[test]
 fn usage_errors_exit_2_with_a_clear_message_and_write_nothing() {
-    let dir = TempDir::new("errors");
+    let dir = Scratch::new("errors");
     let env_file = dir.path().join("never-written.sh");
     let env_file = env_file.to_str().expect("UTF-8 path");
     // (environment, arguments, what stderr must mention)
@@ -333,7 +333,7 @@ fn usage_errors_exit_2_with_a_clear_message_and_write_nothing() {
 
 #[test]
 fn a_header_value_on_the_command_line_is_refused_and_not_repeated() {
-    let dir = TempDir::new("cmdline-secret");
+    let dir = Scratch::new("cmdline-secret");
     let out = run(
         &dir,
         &[],

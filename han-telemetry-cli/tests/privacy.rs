@@ -3,22 +3,16 @@
 //! and endpoint) failing with secrets in its configuration. Each secret is searched for in
 //! stdout and stderr, text and `--json`, as text, as a decimal byte list and as hex.
 
-#[path = "../../examples/tests/support/secrets.rs"]
-mod secrets;
 mod support;
-#[path = "../../examples/tests/support/tls_proxy.rs"]
-mod tls_proxy;
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use secrets::{assert_no_secret, secret};
-use support::{Run, TempDir, run};
-use tls_proxy::Pki;
+use han_telemetry_test_support::http_server::{Answer, Body, HttpServer};
+use han_telemetry_test_support::secrets::{assert_no_secret, secret};
+use han_telemetry_test_support::tls_proxy::Pki;
+use support::{Run, Scratch, run};
 
 fn assert_run_has_no_secret(what: &str, out: &Run, secret: &str) {
     assert_no_secret(what, &out.all_output(), secret);
@@ -36,7 +30,7 @@ fn refused_endpoint() -> String {
 // doctor and client keys
 
 fn doctor_with_client_key(cert: &Path, key: &Path, protocol: &str, json: bool) -> Run {
-    let home = TempDir::new("privacy-key");
+    let home = Scratch::new("privacy-key");
     let endpoint = refused_endpoint().replacen("http://", "https://", 1);
     let cert = cert.display().to_string();
     let key = key.display().to_string();
@@ -60,7 +54,7 @@ fn doctor_with_client_key(cert: &Path, key: &Path, protocol: &str, json: bool) -
 fn doctor_names_an_unusable_client_key_file_but_never_shows_its_contents() {
     let secret = secret("doctorkey");
     let pki = Pki::generate();
-    let dir = TempDir::new("privacy-keys");
+    let dir = Scratch::new("privacy-keys");
     let body = secret.repeat(4);
     for (name, content, names_the_file) in [
         (
@@ -109,7 +103,7 @@ fn doctor_names_an_unusable_client_key_file_but_never_shows_its_contents() {
 fn doctor_never_shows_a_mangled_client_key() {
     let secret = secret("doctorline");
     let pki = Pki::generate();
-    let dir = TempDir::new("privacy-keys-mangled");
+    let dir = Scratch::new("privacy-keys-mangled");
     let body = secret.repeat(4);
     for (name, content) in [
         (
@@ -132,7 +126,7 @@ fn doctor_never_shows_a_mangled_client_key() {
 #[test]
 fn doctor_never_shows_a_token_pasted_where_a_header_name_goes() {
     let secret = secret("doctorcolon");
-    let home = TempDir::new("privacy-colon");
+    let home = Scratch::new("privacy-colon");
     let headers = format!("Authorization: Basic {secret}==");
     let vars = [
         ("CLAUDE_CODE_ENABLE_TELEMETRY", "1"),
@@ -151,72 +145,13 @@ fn doctor_never_shows_a_token_pasted_where_a_header_name_goes() {
 // replay
 
 /// A loopback OTLP/HTTP endpoint answering `401` with the request head (the token
-/// included) as its body, keeping every request head it got.
-struct Unauthorized {
-    endpoint: String,
-    heads: Arc<Mutex<Vec<String>>>,
-}
-
-impl Unauthorized {
-    fn start() -> Unauthorized {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
-        let heads = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&heads);
-        // Lives as long as the test process; each connection is one short exchange.
-        thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let seen = Arc::clone(&seen);
-                thread::spawn(move || serve(stream, &seen));
-            }
-        });
-        Unauthorized { endpoint, heads }
-    }
-}
-
-fn serve(stream: TcpStream, heads: &Mutex<Vec<String>>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let Ok(mut writer) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(stream);
-    loop {
-        let mut head = String::new();
-        let mut length = 0usize;
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            if line.trim_end().is_empty() {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':')
-                && name.trim().eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().unwrap_or(0);
-            }
-            head.push_str(&line);
-        }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        if let Ok(mut list) = heads.lock() {
-            list.push(head.clone());
-        }
-        let response = format!(
-            "HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n{head}",
-            head.len()
-        );
-        if writer.write_all(response.as_bytes()).is_err() {
-            return;
-        }
-    }
+/// included) as its body.
+fn unauthorized() -> HttpServer {
+    HttpServer::answering(Answer::with_body(401, Body::EchoHead))
 }
 
 /// A store holding one hook run of a process whose export failed: what `replay` sends.
-fn store_with_a_failed_export(home: &TempDir) -> PathBuf {
+fn store_with_a_failed_export(home: &Scratch) -> PathBuf {
     let now = SystemTime::now();
     let ts = humantime::format_rfc3339_millis(now).to_string();
     let day = &ts[..10];
@@ -232,27 +167,23 @@ fn store_with_a_failed_export(home: &TempDir) -> PathBuf {
 fn replay_never_shows_header_values_or_endpoint_credentials() {
     let secret = secret("replay");
     let refused = refused_endpoint();
-    let unauthorized = Unauthorized::start();
+    let unauthorized = unauthorized();
     let with_userinfo =
         |endpoint: &str| endpoint.replacen("http://", &format!("http://user:{secret}@"), 1);
     let cases = [
         ("refused", with_userinfo(&refused), "grpc"),
         ("refused", with_userinfo(&refused), "http/protobuf"),
-        (
-            "401 echoing",
-            unauthorized.endpoint.clone(),
-            "http/protobuf",
-        ),
+        ("401 echoing", unauthorized.endpoint(), "http/protobuf"),
         (
             "401 echoing, userinfo",
-            with_userinfo(&unauthorized.endpoint),
+            with_userinfo(&unauthorized.endpoint()),
             "http/json",
         ),
     ];
     let headers = format!("authorization=Bearer%20{secret},x-api-key={secret}");
     for (target, endpoint, protocol) in &cases {
         for json in [false, true] {
-            let home = TempDir::new("privacy-replay");
+            let home = Scratch::new("privacy-replay");
             let store = store_with_a_failed_export(&home);
             let store_arg = store.display().to_string();
             let vars = [
@@ -282,7 +213,7 @@ fn replay_never_shows_header_values_or_endpoint_credentials() {
         }
     }
     // The token really was sent.
-    let heads = unauthorized.heads.lock().expect("lock").clone();
+    let heads: Vec<String> = unauthorized.requests().iter().map(|r| r.head()).collect();
     assert!(
         heads
             .iter()

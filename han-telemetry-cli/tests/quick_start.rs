@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
-use support::{Run, TempDir, run};
+use support::{Run, Scratch, run};
 
 const README: &str = include_str!("../../README.md");
 
@@ -210,8 +210,8 @@ fn the_quick_start_settings_turn_telemetry_on_from_the_user_settings() {
     assert!(flat(quick_start).contains("In your own `~/.claude/settings.json`"));
     assert!(quick_start.contains("`han-telemetry doctor --no-probe`"));
 
-    let home = TempDir::new("quick-start");
-    let file = home.write(".claude/settings.json", &settings.to_string());
+    let home = Scratch::new("quick-start");
+    let file = home.write(".claude/settings.json", settings.to_string());
     let source = format!("user settings ({})", file.display());
 
     let text = run(&home, &[], &["doctor", "--no-probe"]);
@@ -249,7 +249,7 @@ fn report_shows_a_hooks_runs_with_no_configuration_at_all() {
                    failures and durations from the local store (before any hook ran, it says \
                    the store is empty and where it will be)";
     assert!(flat(section("Quick start")).contains(promise));
-    let home = TempDir::new("quick-start-report");
+    let home = Scratch::new("quick-start-report");
     let store = home.path().join(".claude/han/metrics");
 
     // Before any hook ran: the store is empty, and it says where it will be.
@@ -297,7 +297,7 @@ fn report_shows_a_hooks_runs_with_no_configuration_at_all() {
 
 /// `han-check-hook` (built next to this binary by the workspace's tests) with the input
 /// Claude Code writes after a `Write` of `file`, in `home` with nothing configured.
-fn run_hook(home: &TempDir, file: &Path) {
+fn run_hook(home: &Scratch, file: &Path) {
     let cli = Path::new(env!("CARGO_BIN_EXE_han-telemetry"));
     let hook = cli.with_file_name("han-check-hook");
     assert!(

@@ -4,8 +4,6 @@
 //! their own timestamps and sessions, the metrics adding up to the right totals alongside
 //! runs that exported live. A second replay sends nothing.
 
-#[path = "../../examples/tests/support/collector.rs"]
-mod collector;
 mod support;
 
 use std::io::Write as _;
@@ -14,10 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, UNIX_EPOCH};
 
-use collector::{Collector, attr, plain};
 use han_telemetry::store::{self, Entry, ExportOutcome};
+use han_telemetry_test_support::collector::Collector;
+use han_telemetry_test_support::otlp::{self, Temporality};
 use serde_json::{Value, json};
-use support::{Run, TempDir, run};
+use support::{Run, Scratch, run};
 
 const WAIT: Duration = Duration::from_secs(20);
 const SESSION: &str = "replay-test-session";
@@ -64,7 +63,7 @@ fn borrowed(vars: &[(String, String)]) -> Vec<(&str, &str)> {
 
 /// Runs the hook on `file` (PostToolUse after a Write) and returns (exit code, stdout,
 /// stderr).
-fn run_hook(home: &TempDir, vars: &[(String, String)], file: &Path) -> (i32, String, String) {
+fn run_hook(home: &Scratch, vars: &[(String, String)], file: &Path) -> (i32, String, String) {
     let input = json!({
         "session_id": SESSION,
         "transcript_path": home.path().join("t.jsonl"),
@@ -100,14 +99,14 @@ fn run_hook(home: &TempDir, vars: &[(String, String)], file: &Path) -> (i32, Str
 }
 
 /// A clean and a faulty file to run the hook on.
-fn files(home: &TempDir) -> (PathBuf, PathBuf) {
+fn files(home: &Scratch) -> (PathBuf, PathBuf) {
     (
         home.write("clean.txt", "fine\n"),
         home.write("faulty.txt", "trailing \n"),
     )
 }
 
-fn replay(home: &TempDir, vars: &[(String, String)], args: &[&str]) -> Run {
+fn replay(home: &Scratch, vars: &[(String, String)], args: &[&str]) -> Run {
     let mut all = vec!["--json", "replay"];
     all.extend_from_slice(args);
     run(home, &borrowed(vars), &all)
@@ -125,22 +124,17 @@ fn receipts(store: &Path) -> Vec<Entry<'static>> {
 }
 
 /// Sum of every received data point of the counter `name` with `success` = `success`.
-fn counted(c: &Collector, name: &str, success: &str) -> u64 {
+fn counted(c: &Collector, name: &str, success: bool) -> i64 {
     c.metrics()
         .iter()
         .filter(|m| m.name == name)
         .flat_map(|m| m.points.iter())
-        .filter(|p| attr(&p.attributes, "success").map(plain) == Some(success))
-        .map(|p| {
-            p.value
-                .as_deref()
-                .and_then(|v| v.parse::<u64>().ok())
-                .expect("an integer sum")
-        })
+        .filter(|p| p.attributes.has("success", success))
+        .map(|p| p.value_int().expect("an integer sum"))
         .sum()
 }
 
-fn hook_results(c: &Collector) -> Vec<collector::ReceivedLog> {
+fn hook_results(c: &Collector) -> Vec<otlp::ReceivedLog> {
     c.logs()
         .into_iter()
         .filter(|l| l.event_name.as_deref() == Some("han.hook_result"))
@@ -161,7 +155,7 @@ fn wait_for_hook_results(c: &Collector, n: usize) {
 
 #[test]
 fn failed_exports_are_replayed_once_and_add_up_with_live_runs() {
-    let home = TempDir::new("replay");
+    let home = Scratch::new("replay");
     let store = home.path().join("metrics");
     let (clean, faulty) = files(&home);
     let down = telemetry(&refused_endpoint(), "http/protobuf", &store);
@@ -211,15 +205,15 @@ fn failed_exports_are_replayed_once_and_add_up_with_live_runs() {
 
     // Totals: 2 clean + 1 faulty replayed, 1 faulty live.
     wait_for_hook_results(&c, 4);
-    assert_eq!(counted(&c, "han.hook.execution", "true"), 2);
-    assert_eq!(counted(&c, "han.hook.execution", "false"), 2);
-    assert_eq!(counted(&c, "han.validation.run", "true"), 0);
+    assert_eq!(counted(&c, "han.hook.execution", true), 2);
+    assert_eq!(counted(&c, "han.hook.execution", false), 2);
+    assert_eq!(counted(&c, "han.validation.run", true), 0);
     for m in c
         .metrics()
         .iter()
         .filter(|m| m.name == "han.hook.execution")
     {
-        assert_eq!(m.temporality, Some(collector::Temporality::Delta), "{m:?}");
+        assert_eq!(m.temporality, Some(Temporality::Delta), "{m:?}");
     }
     let histogram_count: u64 = c
         .metrics()
@@ -254,7 +248,7 @@ fn failed_exports_are_replayed_once_and_add_up_with_live_runs() {
             "event time {} is not a recorded time {recorded:?}",
             log.time_unix_nano
         );
-        assert_eq!(log.attr("session.id").map(plain), Some(SESSION));
+        assert!(log.attributes.has("session.id", SESSION), "{log:?}");
     }
 
     // The ledger: one replay receipt per process and signal (each written as soon as that
@@ -289,7 +283,7 @@ fn failed_exports_are_replayed_once_and_add_up_with_live_runs() {
 
 #[test]
 fn records_stay_pending_while_the_collector_is_still_down() {
-    let home = TempDir::new("replay-down");
+    let home = Scratch::new("replay-down");
     let store = home.path().join("metrics");
     let (clean, _) = files(&home);
     let down = telemetry(&refused_endpoint(), "grpc", &store);
@@ -345,7 +339,7 @@ fn records_stay_pending_while_the_collector_is_still_down() {
 
 #[test]
 fn a_run_is_bounded_and_the_rest_waits_for_the_next() {
-    let home = TempDir::new("replay-bound");
+    let home = Scratch::new("replay-bound");
     let store = home.path().join("metrics");
     let (clean, _) = files(&home);
     let down = telemetry(&refused_endpoint(), "http/protobuf", &store);
@@ -366,7 +360,7 @@ fn a_run_is_bounded_and_the_rest_waits_for_the_next() {
     assert_eq!(second["processes"], 1, "{second}");
     assert_eq!(second["left_over"], 0, "{second}");
     wait_for_hook_results(&c, 3);
-    assert_eq!(counted(&c, "han.hook.execution", "true"), 3);
+    assert_eq!(counted(&c, "han.hook.execution", true), 3);
 
     for bad in ["0", "-1", "many"] {
         let usage = replay(&home, &up, &["--max-records", bad]);
@@ -376,7 +370,7 @@ fn a_run_is_bounded_and_the_rest_waits_for_the_next() {
 
 #[test]
 fn rejected_mixed_and_unconfirmed_records_are_never_resent() {
-    let home = TempDir::new("replay-never");
+    let home = Scratch::new("replay-never");
     let store = home.path().join("metrics");
     let day = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
     let file = store.join(format!("{}.jsonl", &day[..10]));
@@ -423,7 +417,7 @@ fn rejected_mixed_and_unconfirmed_records_are_never_resent() {
 
 #[test]
 fn a_second_replay_of_the_same_store_at_once_is_refused() {
-    let home = TempDir::new("replay-busy");
+    let home = Scratch::new("replay-busy");
     let store = home.path().join("metrics");
     std::fs::create_dir_all(&store).expect("store dir");
     let held = std::fs::File::create(store.join(store::REPLAY_LOCK)).expect("lock file");

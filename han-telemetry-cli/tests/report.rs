@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use han_telemetry::store::{Entry, LocalStore};
 use serde_json::{Value, json};
-use support::{Run, TempDir};
+use support::{Run, Scratch};
 
 mod support;
 
@@ -22,7 +22,7 @@ const DAY: Duration = Duration::from_secs(86_400);
 /// CLAUDE_PROJECT_DIR at an empty scratch directory, so no real settings file is read) plus
 /// `vars`.
 fn run(args: &[&str], vars: &[(&str, &str)]) -> Run {
-    let home = TempDir::new("home");
+    let home = Scratch::new("home");
     support::run(&home, vars, args)
 }
 
@@ -90,7 +90,7 @@ impl Files {
 
 /// The store of the main tests, relative to `now`.
 struct Fixture {
-    dir: TempDir,
+    dir: Scratch,
     /// 10 minutes ago: the "today" records.
     recent: SystemTime,
     /// 3 days ago.
@@ -102,7 +102,7 @@ struct Fixture {
 impl Fixture {
     fn new() -> Fixture {
         let now = SystemTime::now();
-        let dir = TempDir::new("store");
+        let dir = Scratch::new("store");
         let recent = now - 10 * MINUTE;
         let earlier = now - 3 * DAY;
         let at = |base: SystemTime, i: u64| base + Duration::from_secs(i);
@@ -388,7 +388,7 @@ fn the_store_comes_from_han_metrics_dir_without_dir() {
     assert_main_numbers(&report, &fixture);
     assert_eq!(report["dir"], fixture.dir());
     // `--dir` wins over the variable.
-    let empty = TempDir::new("empty");
+    let empty = Scratch::new("empty");
     let other = report_json(
         &["--dir", empty.path().to_str().unwrap()],
         &[("HAN_METRICS_DIR", fixture.dir())],
@@ -399,7 +399,7 @@ fn the_store_comes_from_han_metrics_dir_without_dir() {
 #[test]
 fn the_default_store_is_under_home() {
     let fixture = Fixture::new();
-    let home = TempDir::new("home-store");
+    let home = Scratch::new("home-store");
     let store = home.path().join(".claude/han/metrics");
     fs::create_dir_all(store.parent().unwrap()).unwrap();
     fs::rename(fixture.dir.path(), &store).unwrap();
@@ -438,7 +438,7 @@ fn since_takes_durations_dates_and_rfc3339_times() {
 
 #[test]
 fn bad_since_values_are_usage_errors() {
-    let store = TempDir::new("bad-since");
+    let store = Scratch::new("bad-since");
     for bad in [
         "7x",
         "seven",
@@ -617,7 +617,7 @@ fn a_window_inside_one_day_has_no_chart() {
 
 #[test]
 fn an_empty_store_says_where_it_is_and_how_to_fill_it() {
-    let store = TempDir::new("empty");
+    let store = Scratch::new("empty");
     let dir = store.path().to_str().unwrap();
     let out = run(&["report", "--dir", dir], &[]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
@@ -685,7 +685,7 @@ fn no_store_directory_at_all_is_a_usage_error() {
 
 #[test]
 fn records_written_through_the_local_store_come_back() {
-    let store_dir = TempDir::new("round-trip");
+    let store_dir = Scratch::new("round-trip");
     let store = LocalStore::at(store_dir.path(), 30);
     for (success, ms) in [(true, 3.0), (true, 7.0), (false, 11.0)] {
         store.append(

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use han_telemetry::store::LocalStore;
 use han_telemetry::{Activation, HanLayer};
+use han_telemetry_test_support::scratch::Scratch;
 use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _};
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry::trace::TracerProvider as _;
@@ -113,10 +114,11 @@ fn store_only(store: LocalStore) -> Dispatch {
     )
 }
 
-fn scratch_store(label: &str) -> LocalStore {
-    let dir = std::env::temp_dir().join(format!("han-bench-{label}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    LocalStore::at(dir, 1)
+/// A store in a scratch directory, removed when the directory is dropped.
+fn scratch_store(label: &str) -> (Scratch, LocalStore) {
+    let dir = Scratch::new(&format!("bench-{label}"));
+    let store = LocalStore::at(dir.path(), 1);
+    (dir, store)
 }
 
 // ---------------------------------------------------------------- the hook
@@ -270,14 +272,14 @@ fn hook_call(c: &mut Criterion) {
                 b.iter(|| instrumented_spans(black_box(input)))
             });
         });
-        let store = scratch_store("store");
+        let (_dir, store) = scratch_store("store");
         tracing::dispatcher::with_default(&store_only(store.clone()), || {
             g.bench_function("instrument_hook_store_only", |b| {
                 b.iter(|| instrumented_store(black_box(input)))
             });
         });
         store.flush();
-        let store = scratch_store("all");
+        let (_dir, store) = scratch_store("all");
         tracing::dispatcher::with_default(&p.han(false, Some(store.clone())), || {
             g.bench_function("instrument_hook_and_store", |b| {
                 b.iter(|| instrumented_all(black_box(input)))

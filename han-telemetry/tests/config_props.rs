@@ -10,13 +10,13 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use han_telemetry::config::{
     Compression, Config, Diagnostic, DiscoverOptions, Exporter, Protocol, Signal, Source, Sources,
     Temporality, vars,
 };
+use han_telemetry_test_support::scratch::Scratch;
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 
@@ -930,35 +930,6 @@ proptest! {
 
 // ---------------------------------------------------------------------------------------------
 // Settings files
-
-/// A fresh directory under the system temp dir, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(label: &str) -> Self {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let path = std::env::temp_dir().join(format!(
-            "han-config-props-{label}-{}-{nanos}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&path).expect("create a scratch directory");
-        Scratch(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// What one settings file holds.
 #[derive(Debug, Clone)]

@@ -8,9 +8,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use han_telemetry::catalogue::{self, event, metric};
 use han_telemetry::config::{Config, Source, Sources};
@@ -20,6 +19,7 @@ use han_telemetry::{
     TelemetryBuilder, instrument_hook, instrument_mcp_tool, instrument_plugin, instrument_task,
     instrument_validation, report,
 };
+use han_telemetry_test_support::scratch::Scratch;
 use han_telemetry_testing::{AttrValue, Capture, MetricName, PointValue, Telemetry};
 use tracing::instrument::WithSubscriber as _;
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -324,35 +324,6 @@ fn a_flood_of_user_supplied_names_stays_within_the_cardinality_limit() {
 
 // ---------------------------------------------------------------------------------------------
 // Nothing of ours grows with its input
-
-/// A fresh directory under the system temp dir, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(label: &str) -> Self {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let path = std::env::temp_dir().join(format!(
-            "han-load-{label}-{}-{nanos}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&path).expect("create a scratch directory");
-        Scratch(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Bytes of every file in `dir` (the store's day files).
 fn bytes_on_disk(dir: &Path) -> u64 {

@@ -7,44 +7,15 @@
 //! the process environment and the settings files, then searched for as text, as a decimal
 //! byte list (`Vec<u8>`'s `Debug`), as hex and as base64.
 
-#[path = "../../examples/tests/support/secrets.rs"]
-mod secrets;
-
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use han_telemetry::catalogue::metric;
 use han_telemetry::config::{Config, Source, Sources};
 use han_telemetry::{TelemetryBuilder, instrument_hook, instrument_validation};
+use han_telemetry_test_support::scratch::Scratch;
+use han_telemetry_test_support::secrets::{assert_no_secret, secret};
 use han_telemetry_testing::{ConfigFixture, capture};
-use secrets::{assert_no_secret, secret};
-
-/// A scratch directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "han-privacy-{}-{label}-{}",
-            std::process::id(),
-            secret("dir")
-        ));
-        std::fs::create_dir_all(&dir).expect("create a scratch directory");
-        TempDir(dir)
-    }
-
-    fn write(&self, name: &str, contents: &str) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, contents).expect("write a scratch file");
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Every variable that can carry a secret, each holding `secret`, well-formed or not.
 fn secret_bearing_variables(secret: &str, key_file: &Path) -> Vec<(&'static str, String)> {
@@ -120,10 +91,10 @@ fn everything_shown(config: &Config, sources: &Sources) -> Vec<(String, String)>
 #[test]
 fn config_sources_and_diagnostics_never_show_a_secret() {
     let secret = secret("config");
-    let dir = TempDir::new("config");
+    let dir = Scratch::new("config");
     let key_file = dir.write(
         "client.key",
-        &format!("-----BEGIN PRIVATE KEY-----\n{secret}\n-----END PRIVATE KEY-----\n"),
+        format!("-----BEGIN PRIVATE KEY-----\n{secret}\n-----END PRIVATE KEY-----\n"),
     );
     let vars = secret_bearing_variables(&secret, &key_file);
     let (env, project): (Vec<_>, Vec<_>) = vars
@@ -141,11 +112,11 @@ fn config_sources_and_diagnostics_never_show_a_secret() {
                 .chain([("CLAUDE_CODE_ENABLE_TELEMETRY", "1".to_owned())]),
         )
         .with_layer(
-            Source::ProjectSettings(dir.0.join(".claude/settings.json")),
+            Source::ProjectSettings(dir.join(".claude/settings.json")),
             project.into_iter().map(|(_, kv)| kv),
         )
         .with_layer(
-            Source::UserSettings(dir.0.join("home/.claude/settings.json")),
+            Source::UserSettings(dir.join("home/.claude/settings.json")),
             vars.iter().cloned().chain([
                 ("HAN_API_KEY", secret.clone()),
                 ("CLAUDE_CODE_OAUTH_TOKEN", secret.clone()),

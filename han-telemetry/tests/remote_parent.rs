@@ -12,8 +12,9 @@ use han_telemetry::{
     TelemetryBuilder, instrument_hook, instrument_mcp_tool, instrument_plugin, instrument_task,
     instrument_validation,
 };
-use opentelemetry_proto::tonic::trace::v1::Span;
-use support::{REMOTE_SPAN_ID, Receiver, TRACE_ID, TRACEPARENT, hex, otlp_config};
+use han_telemetry_test_support::otlp::ReceivedSpan;
+use han_telemetry_test_support::receiver::OtlpReceiver;
+use support::{REMOTE_SPAN_ID, TRACE_ID, TRACEPARENT, otlp_config};
 use tracing::Instrument as _;
 use tracing::instrument::WithSubscriber as _;
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -120,7 +121,7 @@ fn run_scenarios() {
 
 /// `child` is `parent`'s child in the remote trace.
 #[track_caller]
-fn assert_parent(by_name: &HashMap<String, &Span>, child: &str, parent: &str, all: &str) {
+fn assert_parent(by_name: &HashMap<String, &ReceivedSpan>, child: &str, parent: &str, all: &str) {
     let child_span = by_name
         .get(child)
         .unwrap_or_else(|| panic!("no span {child:?} exported: {all}"));
@@ -130,30 +131,26 @@ fn assert_parent(by_name: &HashMap<String, &Span>, child: &str, parent: &str, al
         let parent_span = by_name
             .get(parent)
             .unwrap_or_else(|| panic!("no span {parent:?} exported: {all}"));
-        hex(&parent_span.span_id)
+        parent_span.span_id.clone()
     };
     assert_eq!(
-        hex(&child_span.parent_span_id),
-        parent_id,
+        child_span.parent_span_id, parent_id,
         "{child:?} is not a child of {parent:?}: {all}"
     );
     assert_eq!(
-        hex(&child_span.trace_id),
-        TRACE_ID,
+        child_span.trace_id, TRACE_ID,
         "{child:?} is not in the remote trace: {all}"
     );
 }
 
-fn assert_trees(receiver: &Receiver, how: &str) {
+fn assert_trees(receiver: &OtlpReceiver, how: &str) {
     let spans = receiver.spans();
     let all: Vec<String> = spans
         .iter()
         .map(|s| {
             format!(
                 "{:?} span={} parent={}",
-                s.name,
-                hex(&s.span_id),
-                hex(&s.parent_span_id)
+                s.name, s.span_id, s.parent_span_id
             )
         })
         .collect();
@@ -190,9 +187,9 @@ fn assert_trees(receiver: &Receiver, how: &str) {
 /// records here.
 #[test]
 fn installed_globally_nested_calls_stay_under_their_caller_below_the_remote_parent() {
-    let receiver = Receiver::start();
+    let receiver = OtlpReceiver::start();
     let config = otlp_config(
-        receiver.endpoint(),
+        &receiver.endpoint(),
         &["traces"],
         &[("TRACEPARENT", TRACEPARENT)],
     );
@@ -205,9 +202,9 @@ fn installed_globally_nested_calls_stay_under_their_caller_below_the_remote_pare
 /// As a layer of the program's own (here scoped) subscriber, with logs off too.
 #[test]
 fn as_a_layer_nested_calls_stay_under_their_caller_below_the_remote_parent() {
-    let receiver = Receiver::start();
+    let receiver = OtlpReceiver::start();
     let config = otlp_config(
-        receiver.endpoint(),
+        &receiver.endpoint(),
         &["traces"],
         &[("TRACEPARENT", TRACEPARENT)],
     );
@@ -230,8 +227,8 @@ fn spans_are_exported_whatever_other_signals_are_on() {
         &["traces", "metrics"],
         &["traces", "metrics", "logs"],
     ] {
-        let receiver = Receiver::start();
-        let config = otlp_config(receiver.endpoint(), signals, &[]);
+        let receiver = OtlpReceiver::start();
+        let config = otlp_config(&receiver.endpoint(), signals, &[]);
         let (layer, guard) = TelemetryBuilder::new(config).build().into_layer();
         tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
             lone_hook();

@@ -4,39 +4,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use han_telemetry::config::{Config, Source, Sources};
 use han_telemetry::record::{self, TaskOutcome};
 use han_telemetry::store::{self, Entry, LocalStore, Record};
 use han_telemetry::{Activation, HanLayer, StandardAttributes, TelemetryBuilder};
+use han_telemetry_test_support::scratch::Scratch;
 use tracing_subscriber::layer::SubscriberExt as _;
-
-/// A fresh directory under the system temp dir, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(label: &str) -> Self {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let path = std::env::temp_dir().join(format!(
-            "han-store-{label}-{}-{nanos}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&path).expect("create a scratch directory");
-        Scratch(path)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn read_all(dir: &Path) -> Vec<Record<'static>> {
     let scan = store::scan(dir, UNIX_EPOCH).expect("scan the store");
@@ -52,7 +27,7 @@ fn format_check(ok: bool) -> Result<(), String> {
 #[test]
 fn every_recording_call_appends_one_record_of_metadata() {
     let scratch = Scratch::new("calls");
-    let local = LocalStore::at(&scratch.0, 30);
+    let local = LocalStore::at(scratch.path(), 30);
     // Export is off in this layer: no meter, no logger. The store still records.
     let layer = HanLayer::builder()
         .local_store(local.clone())
@@ -80,7 +55,7 @@ fn every_recording_call_appends_one_record_of_metadata() {
         record::frustration("high", 0.93);
     });
     local.flush();
-    let records = read_all(&scratch.0);
+    let records = read_all(scratch.path());
     assert_eq!(records.len(), 10);
     // The session id is kept locally even though OTEL_METRICS_INCLUDE_SESSION_ID is off:
     // that switch is about metric cardinality in a backend, the store never leaves the machine.
@@ -156,7 +131,7 @@ fn config(vars: &[(&str, &str)]) -> Config {
 #[test]
 fn with_opentelemetry_off_the_store_still_records_and_the_guard_writes_it() {
     let scratch = Scratch::new("off");
-    let dir = scratch.0.to_str().unwrap();
+    let dir = scratch.path().to_str().unwrap();
     let telemetry = TelemetryBuilder::new(config(&[("HAN_METRICS_DIR", dir)])).build();
     assert!(!telemetry.is_enabled());
     assert!(telemetry.is_recording());
@@ -164,9 +139,9 @@ fn with_opentelemetry_off_the_store_still_records_and_the_guard_writes_it() {
     tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
         format_check(true).unwrap();
     });
-    assert!(read_all(&scratch.0).is_empty(), "buffered until exit");
+    assert!(read_all(scratch.path()).is_empty(), "buffered until exit");
     drop(guard);
-    let records = read_all(&scratch.0);
+    let records = read_all(scratch.path());
     assert_eq!(records.len(), 1);
     assert!(matches!(
         records[0].entry,
@@ -177,7 +152,7 @@ fn with_opentelemetry_off_the_store_still_records_and_the_guard_writes_it() {
 #[test]
 fn with_the_store_off_nothing_is_written() {
     let scratch = Scratch::new("store-off");
-    let dir = scratch.0.join("metrics");
+    let dir = scratch.path().join("metrics");
     let telemetry = TelemetryBuilder::new(config(&[
         ("HAN_METRICS_DIR", dir.to_str().unwrap()),
         ("HAN_METRICS_STORE", "off"),
@@ -231,7 +206,7 @@ fn many_processes_appending_at_once_keep_every_record_intact() {
         .map(|_| {
             Command::new(&exe)
                 .args(["--exact", "child_appends_records", "--test-threads=1"])
-                .env(CHILD_DIR, &scratch.0)
+                .env(CHILD_DIR, scratch.path())
                 .stdout(std::process::Stdio::null())
                 .spawn()
                 .unwrap()
@@ -240,7 +215,7 @@ fn many_processes_appending_at_once_keep_every_record_intact() {
     for mut child in children {
         assert!(child.wait().unwrap().success());
     }
-    let records = read_all(&scratch.0);
+    let records = read_all(scratch.path());
     assert_eq!(records.len(), CHILDREN * CHILD_RECORDS);
     // Every child's records are all there, each exactly once, in its own order.
     let mut by_child: BTreeMap<String, Vec<f64>> = BTreeMap::new();

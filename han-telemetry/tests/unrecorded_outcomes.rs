@@ -10,19 +10,19 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
 use han_telemetry::catalogue::metric;
 use han_telemetry::{Activation, HanLayer, TelemetryBuilder, instrument_hook};
-use opentelemetry_proto::tonic::common::v1::any_value;
-use opentelemetry_proto::tonic::metrics::v1::{metric::Data, number_data_point};
+use han_telemetry_test_support::otlp::{DataPoint, MetricKind, Number, ReceivedMetric};
+use han_telemetry_test_support::receiver::OtlpReceiver;
+use han_telemetry_test_support::scratch::Scratch;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
 use opentelemetry_sdk::metrics::{
     InMemoryMetricExporterBuilder, PeriodicReader, SdkMeterProvider, Temporality,
 };
-use support::{Receiver, otlp_config};
+use support::otlp_config;
 use tracing_subscriber::layer::SubscriberExt as _;
 
 macro_rules! hooks {
@@ -191,35 +191,29 @@ fn in_memory_lowmemory_exports_only_outcomes_that_happened() {
 
 // ---------------------------------------------------------------- OTLP/HTTP
 
-fn from_otlp(metrics: Vec<opentelemetry_proto::tonic::metrics::v1::Metric>) -> Export {
-    let success_of = |attributes: &[opentelemetry_proto::tonic::common::v1::KeyValue]| {
-        attributes
-            .iter()
-            .find(|kv| kv.key == "success")
-            .and_then(|kv| kv.value.as_ref()?.value.as_ref())
-            .map(|v| *v == any_value::Value::BoolValue(true))
-            .expect("a success attribute")
+fn from_otlp(metrics: Vec<ReceivedMetric>) -> Export {
+    let success_of = |p: &DataPoint| {
+        assert!(p.attr("success").is_some(), "a success attribute: {p:?}");
+        p.attributes.has("success", true)
     };
     let mut export = Export::default();
     for m in metrics {
-        match m.data {
-            Some(Data::Sum(sum)) if m.name == metric::HOOK_EXECUTION.name => {
-                for p in sum.data_points {
+        match m.kind {
+            MetricKind::Sum if m.name == metric::HOOK_EXECUTION.name => {
+                for p in &m.points {
                     let value = match p.value {
-                        Some(number_data_point::Value::AsInt(v)) => {
-                            u64::try_from(v).expect("a count")
-                        }
+                        Some(Number::Int(v)) => u64::try_from(v).expect("a count"),
                         other => panic!("not an integer: {other:?}"),
                     };
-                    export.add(false, success_of(&p.attributes), value);
+                    export.add(false, success_of(p), value);
                 }
             }
-            Some(Data::Histogram(h)) if m.name == metric::HOOK_DURATION.name => {
-                for p in h.data_points {
-                    export.add(true, success_of(&p.attributes), p.count);
+            MetricKind::Histogram if m.name == metric::HOOK_DURATION.name => {
+                for p in &m.points {
+                    export.add(true, success_of(p), p.count.expect("a histogram count"));
                 }
             }
-            other => panic!("unexpected metric {}: {other:?}", m.name),
+            other => panic!("unexpected metric {}: {other:?} {m:?}", m.name),
         }
     }
     export
@@ -227,9 +221,9 @@ fn from_otlp(metrics: Vec<opentelemetry_proto::tonic::metrics::v1::Metric>) -> E
 
 /// What each request to the collector held.
 fn otlp(temporality: &str, hook: fn(bool) -> Result<(), String>) -> Vec<Export> {
-    let receiver = Receiver::start();
+    let receiver = OtlpReceiver::start();
     let config = otlp_config(
-        receiver.endpoint(),
+        &receiver.endpoint(),
         &["metrics"],
         &[(
             "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
@@ -335,7 +329,7 @@ fn the_console_exporter_shows_only_outcomes_that_happened() {
         ("delta", "delta"),
         ("lowmemory", "delta"),
     ] {
-        let home = scratch(preference);
+        let home = Scratch::new(&format!("unrecorded-{preference}"));
         let output = Command::new(&exe)
             .args([
                 "--exact",
@@ -345,8 +339,8 @@ fn the_console_exporter_shows_only_outcomes_that_happened() {
             ])
             .env_clear()
             .env(CHILD, "1")
-            .env("HOME", &home)
-            .env("CLAUDE_PROJECT_DIR", &home)
+            .env("HOME", home.path())
+            .env("CLAUDE_PROJECT_DIR", home.path())
             .env("CLAUDE_CODE_ENABLE_TELEMETRY", "1")
             .env("OTEL_METRICS_EXPORTER", "console")
             .env("OTEL_LOGS_EXPORTER", "none")
@@ -358,7 +352,6 @@ fn the_console_exporter_shows_only_outcomes_that_happened() {
             )
             .output()
             .expect("run the child");
-        let _ = std::fs::remove_dir_all(&home);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "{preference}: {output:?}");
         let mut points = console_points(&stderr);
@@ -371,10 +364,4 @@ fn the_console_exporter_shows_only_outcomes_that_happened() {
         expected.sort();
         assert_eq!(points, expected, "{preference}:\n{stderr}");
     }
-}
-
-fn scratch(label: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("han-unrecorded-{label}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a scratch directory");
-    dir
 }

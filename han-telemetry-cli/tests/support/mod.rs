@@ -1,49 +1,12 @@
-//! Running the `han-telemetry` binary in a clean, isolated environment.
+//! Running the `han-telemetry` binary in a clean, isolated environment: a [`Scratch`]
+//! directory as `HOME` and `CLAUDE_PROJECT_DIR`, so that no real settings file reaches it.
 // Each test binary uses part of it.
 #![allow(dead_code, unreachable_pub)]
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// A scratch directory, removed on drop. Used as `HOME` and `CLAUDE_PROJECT_DIR` so that no
-/// real settings file reaches the binary.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn new(label: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "han-cli-test-{}-{}-{label}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create temp dir");
-        TempDir(dir)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// Writes `contents` to `relative`, creating parent directories.
-    pub fn write(&self, relative: &str, contents: &str) -> PathBuf {
-        let path = self.0.join(relative);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("create parent dir");
-        }
-        std::fs::write(&path, contents).expect("write file");
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+pub use han_telemetry_test_support::scratch::Scratch;
 
 /// What a run of the binary produced.
 #[derive(Debug)]
@@ -81,7 +44,7 @@ impl Run {
 
 /// Runs `han-telemetry ARGS` with only PATH, HOME and CLAUDE_PROJECT_DIR (both `home`) plus
 /// `vars` in its environment.
-pub fn run(home: &TempDir, vars: &[(&str, &str)], args: &[&str]) -> Run {
+pub fn run(home: &Scratch, vars: &[(&str, &str)], args: &[&str]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_han-telemetry"));
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())

@@ -145,7 +145,8 @@ impl<'a> Resolver<'a> {
     /// A [`Kind::Switch`], [`Kind::Bool`] or [`Kind::Include`] variable, its kind's default
     /// when unset or bad.
     pub(crate) fn flag(&mut self, var: Var) -> bool {
-        let (parse, default): (fn(&str) -> Result<bool, String>, bool) = match var.kind {
+        type Parse = fn(&str) -> Result<bool, String>;
+        let (parse, default): (Parse, bool) = match var.kind {
             Kind::Bool { default } => (parse::otel_bool, default),
             Kind::Include { default } => (parse::include_flag, default),
             Kind::Switch { default } => (parse::enable_flag, default),

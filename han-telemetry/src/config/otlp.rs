@@ -268,7 +268,7 @@ fn signal_endpoint(
         Some((base, trust)) => (base.clone(), *trust),
         None => (default_endpoint(protocol, signal), Trust::Managed),
     };
-    if let Some(found) = r.lookup(&name) {
+    if let Some(found) = r.lookup(name) {
         match parse::endpoint(found.value) {
             Ok(endpoint) => {
                 r.used(&found);
@@ -281,7 +281,7 @@ fn signal_endpoint(
         }
     }
     if generic.endpoint.is_none() {
-        r.defaulted(&name, &inherited);
+        r.defaulted(name, &inherited);
     }
     (inherited, inherited_from)
 }

@@ -160,15 +160,7 @@ impl TlsMaterial {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
-
-    fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("han-tls-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let path = dir.join(name);
-        std::fs::write(&path, contents).expect("write");
-        path
-    }
+    use crate::test_support::TempDir;
 
     #[test]
     fn a_missing_ca_file_is_named_in_the_error() {
@@ -182,15 +174,12 @@ mod tests {
 
     #[test]
     fn a_ca_file_without_certificates_is_rejected() {
-        let path = temp_file("empty.pem", b"not a certificate\n");
+        let dir = TempDir::new("tls");
         let files = TlsFiles {
-            certificate: Some(path.clone()),
+            certificate: Some(dir.write("empty.pem", "not a certificate\n")),
             ..TlsFiles::default()
         };
         let err = TlsMaterial::load(&files).expect_err("must fail");
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
         assert!(err.contains("no PEM certificate"), "{err}");
     }
 

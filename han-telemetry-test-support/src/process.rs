@@ -1,4 +1,4 @@
-//! Test support: run an example binary the way Claude Code runs a hook or an MCP server.
+//! Run an example binary the way Claude Code runs a hook or an MCP server.
 //!
 //! [`run`] starts it with a clean environment (only `HOME`, `CLAUDE_PROJECT_DIR` and
 //! `HAN_METRICS_DIR`, all inside a [`Scratch`] directory, plus the variables a test names), so
@@ -6,59 +6,17 @@
 //! the given stdin from a thread (a program may exit without reading it all); and collects
 //! exit code, stdout and stderr, killing the program if it runs for longer than
 //! [`RUN_TIMEOUT`].
-// Each integration test binary uses only part of it.
-#![allow(dead_code, unreachable_pub)]
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::scratch::Scratch;
+
 /// The longest a single run may take; hooks must be quick.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A directory of its own under the system temp directory, removed on drop.
-#[derive(Debug)]
-pub struct Scratch {
-    path: PathBuf,
-}
-
-impl Scratch {
-    /// A new, empty directory whose name contains `name`, unique to this call.
-    pub fn new(name: &str) -> Scratch {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "han-examples-{}-{}-{name}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create scratch directory");
-        Scratch { path }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Writes `contents` to `relative` (creating parent directories); returns the full path.
-    pub fn write(&self, relative: &str, contents: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.path.join(relative);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("create parent directory");
-        }
-        std::fs::write(&path, contents).expect("write scratch file");
-        path
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
 
 /// What a run produced.
 #[derive(Debug)]

@@ -1,11 +1,9 @@
-//! Test support: secrets to plant and the encodings to look for them in. A test puts a
+//! Secrets to plant and the encodings to look for them in. A test puts a
 //! unique [`secret`] wherever one could be configured, then searches every output channel for
 //! it with [`encodings`] or [`assert_no_secret`]: as text, and as the decimal byte list, hex
 //! and base64 a careless message would carry.
 //!
-//! Std only; shared by the privacy tests of the library, the CLI and the examples.
-// Each integration test binary uses only part of it.
-#![allow(dead_code, unreachable_pub)]
+//! Shared by the privacy tests of the library, the CLI and the examples.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -26,24 +24,8 @@ pub fn secret(label: &str) -> String {
 
 /// Standard base64 with padding (for the `Basic` form of an endpoint's userinfo).
 pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// `needle` as it could appear in a message, lowercased: as text, as the decimal byte list of

@@ -1,4 +1,4 @@
-//! Test support: loopback servers that speak the other OTLP transport, the way the usual
+//! Loopback servers that speak the other OTLP transport, the way the usual
 //! mistake meets one (gRPC sent to an OTLP/HTTP port, OTLP/HTTP sent to a gRPC port).
 //!
 //! * [`Server::http1`]: an HTTP/1.1-only server, as many OTLP/HTTP receivers and proxies are.
@@ -10,8 +10,6 @@
 //!   sends its HTTP/2 SETTINGS frame first, reads the request, finds no preface and closes.
 //!
 //! Std only; each server runs until dropped (the listener thread ends with the test process).
-// When copied into `tests/support/`, each integration test binary uses only part of it.
-#![allow(dead_code, unreachable_pub)]
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -24,6 +22,7 @@ const BAD_REQUEST: &[u8] =
     b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
 /// A server on an ephemeral loopback port, answering every connection the same way.
+#[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
 }

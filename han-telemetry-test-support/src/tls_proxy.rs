@@ -1,17 +1,14 @@
-//! Test support: a private PKI made with the `openssl` CLI and a real TLS terminator
+//! A private PKI made with the `openssl` CLI and a real TLS terminator
 //! (`socat`) on loopback, in front of a plain-text OTLP receiver.
 //!
 //! [`Pki::generate`] writes a CA, a server certificate for `127.0.0.1`/`localhost` and a
-//! client certificate into a fresh directory (removed on drop). [`TlsProxy::start`] runs
+//! client certificate into a fresh temporary directory (removed on drop). [`TlsProxy::start`] runs
 //! `socat OPENSSL-LISTEN:... TCP:127.0.0.1:<backend>` in its own process group, waits
 //! until it accepts connections, and kills the whole group (the listener and the children
 //! it forked per connection) on drop, also when the test panics.
 //!
-//! Std only. A missing `openssl` or `socat` is a test failure naming the package to
-//! install, never a silent skip.
-
-// Each integration test binary uses only part of it.
-#![allow(dead_code, unreachable_pub)]
+//! A missing `openssl` or `socat` is a test failure naming the package to install, never a
+//! silent skip.
 
 use std::fs;
 use std::io::Read;
@@ -19,7 +16,6 @@ use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -44,16 +40,10 @@ pub fn require_tool(tool: &str, version_arg: &str, package: &str) {
     }
 }
 
-fn unique_dir(prefix: &str) -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    std::env::temp_dir().join(format!("{prefix}-{}-{n}", std::process::id()))
-}
-
 /// A CA, a server identity and a client identity, as PEM files in a temporary directory.
 #[derive(Debug)]
 pub struct Pki {
-    pub dir: PathBuf,
+    dir: tempfile::TempDir,
     pub ca_cert: PathBuf,
     pub server_cert: PathBuf,
     pub server_key: PathBuf,
@@ -94,20 +84,21 @@ impl Pki {
     /// Generates everything with the `openssl` CLI (P-256 keys, valid for two days).
     pub fn generate() -> Pki {
         require_tool("openssl", "version", "openssl");
-        let dir = unique_dir("han-tls-pki");
-        fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
-        // From here on, Drop removes the directory, also when we panic.
+        let dir = tempfile::Builder::new()
+            .prefix("han-tls-pki-")
+            .tempdir()
+            .expect("a temporary directory for the PKI");
         let pki = Pki {
-            ca_cert: dir.join("ca.pem"),
-            server_cert: dir.join("server.pem"),
-            server_key: dir.join("server.key"),
-            client_cert: dir.join("client.pem"),
-            client_key: dir.join("client.key"),
+            ca_cert: dir.path().join("ca.pem"),
+            server_cert: dir.path().join("server.pem"),
+            server_key: dir.path().join("server.key"),
+            client_cert: dir.path().join("client.pem"),
+            client_key: dir.path().join("client.key"),
             dir,
         };
-        let config = pki.dir.join("openssl.cnf");
+        let config = pki.dir().join("openssl.cnf");
         fs::write(&config, OPENSSL_CONFIG).expect("write openssl.cnf");
-        let ca_key = pki.dir.join("ca.key");
+        let ca_key = pki.dir().join("ca.key");
 
         for key in [&ca_key, &pki.server_key, &pki.client_key] {
             pki.openssl(&[
@@ -146,7 +137,7 @@ impl Pki {
                 "/CN=han-telemetry test client",
             ),
         ] {
-            let csr = pki.dir.join(format!("{name}.csr"));
+            let csr = pki.dir().join(format!("{name}.csr"));
             pki.openssl(&[
                 "req",
                 "-config",
@@ -183,10 +174,15 @@ impl Pki {
         pki
     }
 
+    /// The directory holding every file.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     fn openssl(&self, args: &[&str]) {
         let output = Command::new("openssl")
             .args(args)
-            .current_dir(&self.dir)
+            .current_dir(self.dir())
             .stdin(Stdio::null())
             .output()
             .unwrap_or_else(|e| {
@@ -200,12 +196,6 @@ impl Pki {
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
-    }
-}
-
-impl Drop for Pki {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 
