@@ -47,7 +47,7 @@ pub struct Config {
     pub provenance: Vec<Provenance>,
     /// Problems from reading the sources first, then from parsing values.
     pub diagnostics: Vec<Diagnostic>,
-    /// Whether the project's settings files configure telemetry ([`TRUST_PROJECT_SETTINGS`]).
+    /// Whether the project's settings files configure telemetry ([`TRUST_PROJECT_SETTINGS`](super::vars::TRUST_PROJECT_SETTINGS)).
     pub project_trust: ProjectTrust,
     /// Values set in project files that are not used, and why.
     pub ignored: Vec<Ignored>,

@@ -7,7 +7,7 @@
 //! A project's files (`.claude/settings.json`, `.claude/settings.local.json`) come with the
 //! repository, which the user did not necessarily write: as in Claude Code, nothing in them
 //! routes or authenticates telemetry unless a trusted source (managed settings, the process
-//! environment or the user's settings) sets [`TRUST_PROJECT_SETTINGS`]. Claude Code also copies
+//! environment or the user's settings) sets [`TRUST_PROJECT_SETTINGS`](super::vars::TRUST_PROJECT_SETTINGS). Claude Code also copies
 //! a project's `env` values into a hook's environment, so under Claude Code a process-environment
 //! value that only a project file explains is that file's, not the user's.
 

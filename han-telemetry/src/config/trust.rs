@@ -97,7 +97,7 @@ impl Ignored {
 pub struct ProjectTrust {
     /// Project files configure telemetry.
     pub trusted: bool,
-    /// The source of [`TRUST_PROJECT_SETTINGS`], or [`Source::Default`] when it is unset.
+    /// The source of [`TRUST_PROJECT_SETTINGS`](super::vars::TRUST_PROJECT_SETTINGS), or [`Source::Default`] when it is unset.
     pub decided_by: Source,
 }
 

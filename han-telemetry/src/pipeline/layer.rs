@@ -294,7 +294,7 @@ fn value_to_any(value: opentelemetry::Value) -> AnyValue {
 
 /// A tracing layer that carries the han-telemetry pipeline.
 ///
-/// Install it in a subscriber (as [`crate::pipeline::init`] does) and every recording call made under
+/// Install it in a subscriber (as [`crate::init`] does) and every recording call made under
 /// that subscriber goes to its providers.
 #[derive(Debug, Clone)]
 pub struct HanLayer {
@@ -318,7 +318,7 @@ impl HanLayer {
     }
 }
 
-/// Builds a [`HanLayer`]. Used by [`crate::pipeline::init`] and by test harnesses that bring their own
+/// Builds a [`HanLayer`]. Used by [`crate::init`] and by test harnesses that bring their own
 /// in-memory providers.
 #[derive(Debug, Default)]
 pub struct HanLayerBuilder {
@@ -378,7 +378,7 @@ impl HanLayerBuilder {
         self
     }
 
-    /// Also appends every record to this local store (see [`crate::store`]). [`crate::pipeline::init`]
+    /// Also appends every record to this local store (see [`crate::store`]). [`crate::init`]
     /// opens the one the configuration names; test harnesses normally leave it out.
     pub fn local_store(mut self, store: LocalStore) -> Self {
         self.store = Some(store);

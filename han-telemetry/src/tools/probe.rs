@@ -1,6 +1,6 @@
 //! A real test export on every configured signal: does telemetry reach the collector?
 //!
-//! [`run`](crate::tools::probe::run) builds each signal's OTLP exporter exactly as [`init`](crate::pipeline::init()) would (same
+//! [`run`](crate::tools::probe::run) builds each signal's OTLP exporter exactly as [`init`](crate::init()) would (same
 //! endpoint, protocol, headers, TLS files, compression and retries, through the same
 //! transport code) and sends one small, clearly named datum with it:
 //!
