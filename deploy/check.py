@@ -10,7 +10,7 @@ Subcommands:
   rule-file OUT                  the recording rules alone (for promtool's rule backfill)
 
 Names, units, kinds, attribute keys, buckets and event names come from
-han-telemetry/src/catalogue.rs and attribute value domains from han-telemetry/src/record.rs,
+han-telemetry/src/catalogue.rs and attribute value domains from han-telemetry/src/instrument/record.rs,
 parsed here, so a catalogue change that the kit does not follow fails the checks.
 Needs python3 and PyYAML (Debian: python3-yaml).
 """
@@ -29,7 +29,7 @@ import yaml
 DEPLOY = Path(__file__).resolve().parent
 ROOT = DEPLOY.parent
 CATALOGUE_RS = ROOT / "han-telemetry" / "src" / "catalogue.rs"
-RECORD_RS = ROOT / "han-telemetry" / "src" / "record.rs"
+RECORD_RS = ROOT / "han-telemetry" / "src" / "instrument" / "record.rs"
 DASHBOARD = DEPLOY / "grafana" / "dashboards" / "han.json"
 DATASOURCES = DEPLOY / "grafana" / "provisioning" / "datasources" / "datasources.yaml"
 DASH_PROVIDERS = DEPLOY / "grafana" / "provisioning" / "dashboards" / "dashboards.yaml"
