@@ -14,6 +14,7 @@ pub mod catalogue;
 pub mod config;
 mod export;
 mod file;
+pub mod gate;
 mod instrument;
 pub mod mask;
 mod pipeline;

@@ -100,6 +100,7 @@ impl TelemetryBuilder {
         let config = &self.config;
         let resource = resource::build(config, &self.service_version);
         let mut io = Io::default();
+        io.gates = crate::gate::Gates::in_dir(config.store.active_dir());
 
         let metric_sinks = export::metric_sinks(
             &config.metrics,

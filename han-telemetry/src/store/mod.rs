@@ -13,6 +13,7 @@ pub use day::{clamp_time, day_name, timestamp};
 pub use reader::{Scan, Skipped, scan, scan_each};
 pub(crate) use record::unit_interval;
 pub use record::{Entry, ExportOutcome, FORMAT_VERSION, Record};
+pub(crate) use writer::usable_dir;
 pub use writer::{LOCK_WAIT, MAX_LINE_BYTES};
 
 use crate::config::StoreConfig;

@@ -443,7 +443,7 @@ fn lock_within(file: &File, wait: Duration) -> Result<(), String> {
 
 /// Whether `dir` may be written: created (0700) if missing; else it must be a directory of
 /// this user that no one else can write, reached through no symbolic link of another user.
-fn usable_dir(dir: &Path) -> Result<(), String> {
+pub(crate) fn usable_dir(dir: &Path) -> Result<(), String> {
     create_private_dir(dir).map_err(|e| format!("cannot be created ({e})"))?;
     let link = fs::symlink_metadata(dir).map_err(|e| format!("cannot be read ({e})"))?;
     if link.file_type().is_symlink()
