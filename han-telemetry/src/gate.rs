@@ -215,7 +215,7 @@ fn write(dir: &Path, path: &Path, state: &GateState) -> std::io::Result<()> {
         failures: state.failures,
         since_ms: millis(state.since),
         until_ms: millis(state.until),
-        until: humantime::format_rfc3339_seconds(state.until).to_string(),
+        until: humantime::format_rfc3339_seconds(crate::store::clamp_time(state.until)).to_string(),
         why: clean(&state.why),
     };
     let mut bytes = serde_json::to_vec(&disk).map_err(std::io::Error::other)?;
@@ -362,6 +362,14 @@ impl Gates {
             .unwrap_or_default();
         let mut closed = Vec::new();
         let now = SystemTime::now();
+        // A clock outside what the file can hold (before 1970, past 9999) writes no gate:
+        // it would read as garbage.
+        if crate::store::clamp_time(now) != now
+            || crate::store::clamp_time(now + MAX_COOLDOWN) != now + MAX_COOLDOWN
+            || now == UNIX_EPOCH
+        {
+            return Vec::new();
+        }
         for t in tickets {
             let prior = match &t.pass {
                 Pass::Paused(_) => continue,

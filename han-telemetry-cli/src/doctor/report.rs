@@ -332,7 +332,8 @@ fn gates(config: &Config) -> Vec<GateRow> {
             row.signals.push(signal.name());
             continue;
         }
-        let at = |t| humantime::format_rfc3339_seconds(t).to_string();
+        let at =
+            |t| humantime::format_rfc3339_seconds(han_telemetry::store::clamp_time(t)).to_string();
         let (state, description, failures, paused_until) = match gate::state(
             dir,
             cfg.otlp.protocol,
