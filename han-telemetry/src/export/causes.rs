@@ -388,6 +388,42 @@ impl Explained {
     }
 }
 
+/// Likely cause and fix of an exporter that could not be built (the messages come from
+/// `export`: TLS files, header names and values, the endpoint).
+pub(crate) fn setup_cause(error: &str) -> (&'static str, &'static str) {
+    let lower = error.to_ascii_lowercase();
+    if lower.contains("cannot read the") {
+        (
+            "a TLS file named in the configuration cannot be read",
+            "check the paths in OTEL_EXPORTER_OTLP_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE \
+             and OTEL_EXPORTER_OTLP_CLIENT_KEY",
+        )
+    } else if lower.contains("pem") || lower.contains("identity") || lower.contains("tls") {
+        (
+            "a TLS file does not hold what it should",
+            "OTEL_EXPORTER_OTLP_CERTIFICATE must name a PEM CA certificate, \
+             OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE a PEM certificate and \
+             OTEL_EXPORTER_OTLP_CLIENT_KEY its PEM private key",
+        )
+    } else if lower.contains("header") {
+        (
+            "a header cannot be sent with this protocol",
+            "check OTEL_EXPORTER_OTLP_HEADERS (gRPC needs lowercase ASCII names and printable \
+             ASCII values)",
+        )
+    } else if lower.contains("endpoint") {
+        (
+            "the endpoint is not usable with this protocol",
+            "check OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_PROTOCOL",
+        )
+    } else {
+        (
+            "the exporter could not be set up",
+            "see the error; check the endpoint, protocol, headers and TLS files",
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,6 @@
 //! reading cannot override a managed setting, and `OTEL_EXPORTER_OTLP_PROTOCOL` is really
 //! honoured instead of following whichever transport feature was compiled in.
 
-#[cfg(feature = "tools")]
 mod by_hand;
 pub(crate) mod causes;
 mod console;
@@ -30,7 +29,6 @@ use crate::gate::Gates;
 use crate::store::ExportOutcome;
 use crate::warn;
 
-#[cfg(feature = "tools")]
 pub(crate) use by_hand::{FirstExport, block_on};
 pub(crate) use console::ConsoleExporter;
 
@@ -695,10 +693,10 @@ pub(crate) fn sdk_temporality(t: config::Temporality) -> Temporality {
 // One value per probe, built once: boxing would buy nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
-#[cfg(feature = "tools")]
 pub(crate) enum ProbeExporter {
     Metrics(opentelemetry_otlp::MetricExporter),
     Logs(opentelemetry_otlp::LogExporter),
+    #[cfg_attr(not(feature = "tools"), allow(dead_code))]
     Traces(opentelemetry_otlp::SpanExporter),
 }
 
@@ -706,15 +704,13 @@ pub(crate) enum ProbeExporter {
 /// compression, timeout and retries) but without a [`Reporter`]: a failure goes back to the
 /// caller instead of to stderr.
 #[derive(Debug)]
-#[cfg(feature = "tools")]
 pub(crate) struct ProbeTarget {
     pub(crate) exporter: ProbeExporter,
     /// The transport's own description of the last network error (HTTP keeps one).
     pub(crate) detail: Option<Arc<Mutex<Option<String>>>>,
 }
 
-/// Builds the OTLP exporter of `signal` from `otlp`, for a test export.
-#[cfg(feature = "tools")]
+/// Builds the OTLP exporter of `signal` from `otlp`, for a test export or a resend.
 pub(crate) fn probe_target(
     signal: Signal,
     otlp: &config::OtlpConfig,

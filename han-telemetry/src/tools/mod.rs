@@ -4,4 +4,5 @@
 
 /// Test exports for `han-telemetry doctor`: does telemetry reach the collector?
 pub mod probe;
+/// `han-telemetry replay`: the local store's records whose export failed, sent once.
 pub mod replay;

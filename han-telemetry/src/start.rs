@@ -13,12 +13,12 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{Layer, Registry};
 
-use super::guard::{Providers, TelemetryGuard};
-use super::layer::{Activation, HanLayer, StandardAttributes};
-use super::{context, resource};
 use crate::config::vars::{self, Role};
 use crate::config::{Config, Diagnostic};
 use crate::export::{self, Io};
+use crate::pipeline::guard::{Providers, TelemetryGuard};
+use crate::pipeline::layer::{Activation, HanLayer, StandardAttributes};
+use crate::pipeline::{context, resource};
 use crate::store::LocalStore;
 use crate::warn;
 
