@@ -16,6 +16,7 @@ use std::time::UNIX_EPOCH;
 
 use han_telemetry::store::{self, Entry, ExportOutcome};
 use han_telemetry_test_support::faults::{Fault, FaultyCollector, Wire};
+use han_telemetry_test_support::otlp;
 use han_telemetry_test_support::process::{self, Run};
 use han_telemetry_test_support::scratch::Scratch;
 use serde_json::{Value, json};
@@ -361,4 +362,108 @@ fn a_garbage_gate_file_is_no_gate() {
         assert!(run.stderr.contains("is the collector running"), "it exported: {}", run.show());
         assert_eq!(gate(&scratch)["v"], 1, "written anew");
     }
+}
+
+/// The `duration_ms` of every `han.hook_result` event the collector received: one value per
+/// hook run (a duration in milliseconds with its fraction), so a repeat is a duplicate.
+fn hook_results(collector: &FaultyCollector) -> Vec<String> {
+    otlp::Received::from_requests(&collector.recorded())
+        .logs
+        .into_iter()
+        .filter(|l| l.event_name.as_deref() == Some("han.hook_result"))
+        .map(|l| format!("{:?}", l.attr("duration_ms")))
+        .collect()
+}
+
+/// Processes whose own receipt asks for a resend, and the replay receipts delivered since,
+/// per signal.
+fn resends(scratch: &Scratch) -> (usize, HashMap<&'static str, HashMap<String, usize>>) {
+    let records = store::scan(&store_dir(scratch), UNIX_EPOCH)
+        .expect("read the store")
+        .records;
+    let mut pending = 0;
+    let mut delivered: HashMap<&'static str, HashMap<String, usize>> = HashMap::new();
+    for r in &records {
+        if let Entry::Export {
+            of,
+            replay,
+            metrics,
+            logs,
+            ..
+        } = &r.entry
+        {
+            if !replay {
+                pending += usize::from(metrics.is_some_and(ExportOutcome::is_resendable));
+                continue;
+            }
+            for (signal, outcome) in [("metrics", metrics), ("logs", logs)] {
+                if *outcome == Some(ExportOutcome::Delivered) {
+                    *delivered
+                        .entry(signal)
+                        .or_default()
+                        .entry(of.to_string())
+                        .or_default() += 1;
+                }
+            }
+        }
+    }
+    (pending, delivered)
+}
+
+/// The collector comes back: ordinary hook runs, not a person, deliver everything the runs
+/// of the outage kept (in the store, `failed` or `deferred`), each record once, and each run
+/// within its budget: each exits with nothing on stderr (a run cut off by its budget says
+/// so), and every earlier process gets exactly one replay receipt per signal.
+#[test]
+fn when_the_collector_comes_back_ordinary_runs_catch_up_each_record_once() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let scratch = Scratch::new("gate-catch-up");
+    const DOWN: usize = 12;
+    for run in run_many(&scratch, "http/protobuf", &endpoint, 1000, DOWN) {
+        assert_eq!(run.code, Some(0), "{}", run.show());
+    }
+    let (pending, _) = resends(&scratch);
+    assert_eq!(pending, DOWN, "every run of the outage kept its records");
+
+    let collector = FaultyCollector::start_on(
+        Wire::Http,
+        Fault::Slow(std::time::Duration::ZERO),
+        TcpListener::bind(("127.0.0.1", port)).expect("the collector comes back on its port"),
+    );
+    age_gate(&scratch);
+    const UP: usize = 3;
+    for _ in 0..UP {
+        let run = run_hook(&scratch, "http/protobuf", &endpoint, 1000);
+        assert_eq!(
+            (run.code, run.stderr.as_str()),
+            (Some(0), ""),
+            "{}",
+            run.show()
+        );
+    }
+    let (_, delivered) = resends(&scratch);
+    for signal in ["metrics", "logs"] {
+        let once = delivered.get(signal).cloned().unwrap_or_default();
+        assert_eq!(
+            once.len(),
+            DOWN,
+            "{signal}: every earlier process: {once:?}"
+        );
+        assert!(
+            once.values().all(|n| *n == 1),
+            "{signal}: once each: {once:?}"
+        );
+    }
+    let mut results = hook_results(&collector);
+    assert_eq!(results.len(), DOWN + UP, "{results:?}");
+    results.sort();
+    results.dedup();
+    assert_eq!(results.len(), DOWN + UP, "no hook run arrived twice");
+    assert!(
+        !store_dir(&scratch).join(store::PENDING_MARK).exists(),
+        "nothing left pending"
+    );
 }

@@ -9,7 +9,7 @@ use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use opentelemetry::InstrumentationScope;
 use opentelemetry::logs::LogRecord as _;
@@ -137,6 +137,17 @@ struct Process<'s> {
 
 /// Sends the pending records of the store in `dir` with the exporters `config` describes.
 pub fn run(config: &Config, dir: &Path, options: &Options) -> Result<Summary, ReplayError> {
+    run_until(config, dir, options, None)
+}
+
+/// [`run`], starting no batch at or after `last_start`: what is left then counts in
+/// [`Summary::left_over`].
+fn run_until(
+    config: &Config,
+    dir: &Path,
+    options: &Options,
+    last_start: Option<Instant>,
+) -> Result<Summary, ReplayError> {
     let store_error = |e| ReplayError::Store(dir.to_path_buf(), e);
     // No store yet: nothing can be pending, and a replay must not create one.
     if !dir.is_dir() {
@@ -185,7 +196,16 @@ pub fn run(config: &Config, dir: &Path, options: &Options) -> Result<Summary, Re
     let ledger = LocalStore::at(dir, config.store.retention_days);
     let mut metrics = SignalProgress::new(summary.metrics.records);
     let mut logs = SignalProgress::new(summary.logs.records);
-    for batch in batches(&pending) {
+    let all = batches(&pending);
+    for (i, batch) in all.iter().enumerate() {
+        if last_start.is_some_and(|last| Instant::now() >= last) {
+            summary.left_over += all[i..]
+                .iter()
+                .flat_map(|b| b.iter())
+                .map(|p| p.records.len())
+                .sum::<usize>();
+            break;
+        }
         let of_metrics: Vec<&Process<'_>> = batch.iter().copied().filter(|p| p.metrics).collect();
         if metrics.going() && !of_metrics.is_empty() {
             match send_metrics(config, &of_metrics) {
@@ -707,4 +727,44 @@ fn send_events<'s>(config: &Config, processes: &[&Process<'s>]) -> (Sent, Vec<&'
     drop(provider);
     io.shutdown();
     (outcome, through)
+}
+
+/// Records one catch-up at a hook's exit sends at most (whole processes, oldest first).
+pub(crate) const CATCH_UP_MAX_RECORDS: usize = 10 * BATCH_RECORDS;
+
+/// A hook's catch-up, after its own export was delivered: when the store's pending mark
+/// says earlier processes may have records to send again ([`store::PENDING_MARK`]), sends
+/// them like [`run`] in batches of whole processes, starting no batch at or after
+/// `last_start`, each export bounded by `deadline`. What is still pending then (the time,
+/// [`CATCH_UP_MAX_RECORDS`], a failure) keeps the mark for the next run. Quiet: a hook's
+/// stderr is not the place; `han-telemetry replay` says what it does.
+pub(crate) fn catch_up(config: &Config, dir: &Path, last_start: Instant, deadline: Instant) {
+    if !store::take_pending_mark(dir) {
+        return;
+    }
+    let mut bounded = config.clone();
+    let left = deadline.saturating_duration_since(Instant::now());
+    for signal in [&mut bounded.metrics, &mut bounded.logs] {
+        signal.otlp.timeout = signal.otlp.timeout.min(left);
+    }
+    let retention = Duration::from_secs(86_400 * u64::from(config.store.retention_days.max(1)));
+    let options = Options {
+        since: SystemTime::now()
+            .checked_sub(retention)
+            .unwrap_or(SystemTime::UNIX_EPOCH),
+        max_records: CATCH_UP_MAX_RECORDS,
+        dry_run: false,
+    };
+    let again = match run_until(&bounded, dir, &options, Some(last_start)) {
+        Ok(summary) => {
+            summary.left_over > 0
+                || matches!(summary.metrics.sent, Sent::Failed { .. })
+                || matches!(summary.logs.sent, Sent::Failed { .. })
+        }
+        // Another catch-up or a replay is sending; or the store failed: leave it to a later run.
+        Err(_) => true,
+    };
+    if again {
+        store::mark_pending(dir);
+    }
 }

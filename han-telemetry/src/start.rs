@@ -16,7 +16,7 @@ use tracing_subscriber::{Layer, Registry};
 use crate::config::vars::{self, Role};
 use crate::config::{Config, Diagnostic};
 use crate::export::{self, Io};
-use crate::pipeline::guard::{Providers, TelemetryGuard};
+use crate::pipeline::guard::{CatchUp, Providers, TelemetryGuard};
 use crate::pipeline::layer::{Activation, HanLayer, StandardAttributes};
 use crate::pipeline::{context, resource};
 use crate::store::LocalStore;
@@ -165,6 +165,14 @@ impl TelemetryBuilder {
             logger: logger.clone(),
             tracer: tracer.clone(),
         };
+        let catch_up = store.as_ref().map(|_| {
+            let config = config.clone();
+            CatchUp(Box::new(
+                move |dir: &std::path::Path, last_start, deadline| {
+                    crate::resend::catch_up(&config, dir, last_start, deadline);
+                },
+            ))
+        });
         let providers = Providers {
             meter,
             logger,
@@ -172,6 +180,7 @@ impl TelemetryBuilder {
             io,
             activation: Some(Activation::new()),
             store,
+            catch_up,
         };
         Telemetry {
             parts: Some(parts),

@@ -7,6 +7,7 @@
 //! pending then is abandoned with one line on stderr; the SDK's own shutdown timeouts (5 s
 //! per provider, and forever for gRPC inside a current-thread runtime) never apply.
 
+use std::path::Path;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
@@ -19,7 +20,7 @@ use super::layer::Activation;
 use crate::config::Signal;
 use crate::export::{Failure, Io};
 use crate::gate::{Closed, Paused, Reach};
-use crate::store::{Entry, LocalStore};
+use crate::store::{self, Entry, ExportOutcome, LocalStore};
 use crate::warn;
 
 /// How long the SDK's meter shutdown waits for its final export, whatever it is told.
@@ -34,6 +35,18 @@ pub(crate) struct Providers {
     pub(crate) io: Io,
     pub(crate) activation: Option<Activation>,
     pub(crate) store: Option<LocalStore>,
+    /// Sends earlier processes' pending records after this one's export was delivered.
+    pub(crate) catch_up: Option<CatchUp>,
+}
+
+/// A hook's catch-up at exit ([`crate::resend`], given by [`crate::start`]): called with the
+/// store directory, the last instant a batch may start and the exit deadline.
+pub(crate) struct CatchUp(pub(crate) Box<dyn FnOnce(&Path, Instant, Instant) + Send>);
+
+impl std::fmt::Debug for CatchUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CatchUp")
+    }
 }
 
 /// Flushes and shuts telemetry down when dropped (or on [`TelemetryGuard::shutdown`]).
@@ -224,6 +237,13 @@ impl TelemetryGuard {
                 },
             );
             store.flush();
+            // After the receipt is on disk: whoever takes the mark finds the records.
+            if outcomes
+                .iter()
+                .any(|(_, o)| o.is_some_and(ExportOutcome::is_resendable))
+            {
+                store::mark_pending(&store.written_to());
+            }
         }
         let gate = GateNews {
             paused: &paused,
@@ -232,6 +252,33 @@ impl TelemetryGuard {
         if let Some(line) = exit_line(&health.take_failures(), &cut_off, &gate, self.budget, store)
         {
             warn::warn_once("exit", &line);
+        }
+        // This export got through: send what earlier processes could not, within what is
+        // left of the budget. No batch starts in the last quarter of the budget (or four
+        // times what this export took, if more), so one in flight rarely meets the deadline.
+        let own: Vec<ExportOutcome> = outcomes.iter().filter_map(|(_, o)| *o).collect();
+        if let (Some(catch_up), Some(store)) = (providers.catch_up.take(), store)
+            && !own.is_empty()
+            && own.iter().all(|o| *o == ExportOutcome::Delivered)
+        {
+            let deadline = start + self.budget;
+            let reserve = (self.budget / 4).max(start.elapsed() * 4);
+            if let Some(last_start) = deadline.checked_sub(reserve)
+                && Instant::now() < last_start
+            {
+                let dir = store.written_to();
+                let (done, finished) = mpsc::channel::<()>();
+                let spawned = std::thread::Builder::new()
+                    .name("han-telemetry-catch-up".into())
+                    .spawn(move || {
+                        (catch_up.0)(&dir, last_start, deadline);
+                        let _ = done.send(());
+                    });
+                if spawned.is_ok() {
+                    let _ =
+                        finished.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+                }
+            }
         }
         // Fixed signal order, whatever order the threads finished in.
         let in_order = |keep: &dyn Fn(Signal) -> bool| -> Vec<&'static str> {
@@ -333,7 +380,7 @@ fn exit_line(
         !abandoned.is_empty() || !gate.paused.is_empty() || failures.iter().any(|f| !f.rejected);
     let fate = match store {
         Some(store) if resendable => format!(
-            "this run's events are kept in {}; `han-telemetry replay` sends them once the collector is reachable",
+            "this run's events are kept in {}; the first run that reaches the collector sends them (`han-telemetry replay` does it now)",
             store.written_to().display()
         ),
         _ => "that data is lost".to_owned(),
@@ -414,8 +461,8 @@ mod tests {
             line,
             "metrics, logs and traces export to http://c:4318 failed: Connection refused (is \
              the collector running?). this run's events are kept in \
-             /tmp/han-guard-test-store; `han-telemetry replay` sends them once the collector \
-             is reachable."
+             /tmp/han-guard-test-store; the first run that reaches the collector sends them \
+             (`han-telemetry replay` does it now)."
         );
         assert_eq!(line.lines().count(), 1);
     }

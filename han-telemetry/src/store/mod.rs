@@ -18,6 +18,27 @@ pub use writer::{LOCK_WAIT, MAX_LINE_BYTES};
 
 use crate::config::StoreConfig;
 
+/// The mark a process leaves in the store when its export receipt says its records are
+/// worth sending again (`failed`, `abandoned`, `deferred`): the next hook whose export is
+/// delivered takes it and catches up. Its presence is all it says.
+pub const PENDING_MARK: &str = ".resend-pending";
+
+/// Leaves the [`PENDING_MARK`] in `dir` (created 0600, never through a link). Failures are
+/// silent: `han-telemetry replay` still finds the records.
+pub(crate) fn mark_pending(dir: &Path) {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let _ = crate::file::open_store_file(&dir.join(PENDING_MARK), &mut options, true);
+}
+
+/// Takes the [`PENDING_MARK`] of `dir`: whether it was there. Taken before the store is
+/// read, so a mark left meanwhile by another process survives for the next run.
+pub(crate) fn take_pending_mark(dir: &Path) -> bool {
+    std::fs::remove_file(dir.join(PENDING_MARK)).is_ok()
+}
+
 /// The file `han-telemetry replay` locks so that two replays never send the same records;
 /// readers pass over it.
 pub const REPLAY_LOCK: &str = ".replay.lock";
