@@ -41,7 +41,10 @@ pub(crate) struct Providers {
 
 /// A hook's catch-up at exit ([`crate::resend`], given by [`crate::start`]): called with the
 /// store directory, the last instant a batch may start and the exit deadline.
-pub(crate) struct CatchUp(pub(crate) Box<dyn FnOnce(&Path, Instant, Instant) + Send>);
+pub(crate) struct CatchUp(pub(crate) Box<CatchUpFn>);
+
+/// What a [`CatchUp`] runs.
+pub(crate) type CatchUpFn = dyn FnOnce(&Path, Instant, Instant) + Send;
 
 impl std::fmt::Debug for CatchUp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
