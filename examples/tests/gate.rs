@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -466,4 +467,98 @@ fn when_the_collector_comes_back_ordinary_runs_catch_up_each_record_once() {
         !store_dir(&scratch).join(store::PENDING_MARK).exists(),
         "nothing left pending"
     );
+}
+
+/// A store the outage left with more than one run can send: 30 processes of 50 hook records
+/// each, `failed` (1 500 records, 15 batches of two processes). Each ordinary run sends at
+/// least one batch and at most 1 000 records, so everything arrives within 15 runs (the
+/// documented bound: one per batch), each record once.
+#[test]
+fn a_large_backlog_goes_in_bounded_runs_each_record_once() {
+    const PROCESSES: usize = 30;
+    const RECORDS: usize = 50;
+    let scratch = Scratch::new("gate-backlog");
+    let dir = store_dir(&scratch);
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .expect("the store");
+    let now = store::timestamp(std::time::SystemTime::now());
+    let mut lines = String::new();
+    for p in 0..PROCESSES {
+        let id = format!("{:016x}", 0xbacc_0000_u64 + p as u64);
+        for r in 0..RECORDS {
+            lines += &json!({
+                "v": 1, "id": format!("{id}-{r}"), "ts": now, "session_id": SESSION,
+                "kind": "hook", "hook_name": "backlog", "hook_type": "PostToolUse",
+                "success": true, "duration_ms": (p * 1000 + r) as f64 + 0.5,
+            })
+            .to_string();
+            lines.push('\n');
+        }
+        lines += &json!({
+            "v": 1, "id": format!("{id}-{RECORDS}"), "ts": now, "kind": "export",
+            "of": id, "metrics": "failed", "logs": "failed",
+        })
+        .to_string();
+        lines.push('\n');
+    }
+    let day = format!("{}.jsonl", &now[..10]);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(dir.join(day))
+        .and_then(|mut f| std::io::Write::write_all(&mut f, lines.as_bytes()))
+        .expect("write the backlog");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(dir.join(store::PENDING_MARK))
+        .expect("the pending mark");
+
+    let collector = FaultyCollector::start(Wire::Http, Fault::Slow(std::time::Duration::ZERO));
+    let mut runs = 0;
+    loop {
+        let run = run_hook(&scratch, "http/protobuf", &collector.endpoint(), 1000);
+        assert_eq!(
+            (run.code, run.stderr.as_str()),
+            (Some(0), ""),
+            "{}",
+            run.show()
+        );
+        runs += 1;
+        let (_, delivered) = resends(&scratch);
+        let logs = delivered.get("logs").cloned().unwrap_or_default();
+        assert!(logs.values().all(|n| *n == 1), "once each: {logs:?}");
+        if runs == 1 {
+            assert!(
+                (2..=20).contains(&logs.len()),
+                "a run sends at least one batch and at most 1 000 records: {}",
+                logs.len()
+            );
+        }
+        if logs.len() == PROCESSES && delivered.get("metrics").map_or(0, HashMap::len) == PROCESSES
+        {
+            break;
+        }
+        assert!(
+            runs < 15,
+            "not caught up within 15 runs: {} of {PROCESSES}",
+            logs.len()
+        );
+    }
+    let backlog: Vec<String> = otlp::Received::from_requests(&collector.recorded())
+        .logs
+        .into_iter()
+        .filter(|l| l.attr("hook_name") == Some(&otlp::Value::from("backlog")))
+        .map(|l| format!("{:?}", l.attr("duration_ms")))
+        .collect();
+    let mut distinct = backlog.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(backlog.len(), PROCESSES * RECORDS, "every record arrived");
+    assert_eq!(distinct.len(), PROCESSES * RECORDS, "none twice");
+    assert!(!dir.join(store::PENDING_MARK).exists());
 }
