@@ -451,3 +451,67 @@ fn a_second_replay_of_the_same_store_at_once_is_refused() {
     report.assert_code(0);
     assert_eq!(report.json()["skipped"]["foreign_files"], json!([]));
 }
+
+/// `doctor` and `replay` are the user asking: a closed export gate (hooks skip the
+/// collector) is shown by `doctor` and ignored by both. `doctor` probes the destination and
+/// `replay` sends the deferred records the moment the collector is back, without waiting for
+/// the cooldown.
+#[test]
+fn doctor_shows_the_gate_and_doctor_and_replay_ignore_it() {
+    let home = Scratch::new("replay-gate");
+    let store = home.path().join("metrics");
+    let (clean, _) = files(&home);
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let vars = telemetry(&endpoint, "http/protobuf", &store);
+    for _ in 0..3 {
+        let (code, _, stderr) = run_hook(&home, &vars, &clean);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let own = receipts(&store);
+    assert!(
+        matches!(
+            own.last(),
+            Some(Entry::Export {
+                metrics: Some(ExportOutcome::Deferred),
+                ..
+            })
+        ),
+        "the gate is closed: {own:?}"
+    );
+
+    let doctor = run(&home, &borrowed(&vars), &["--json", "doctor"]);
+    let report = doctor.json();
+    assert_eq!(report["gates"][0]["state"], "paused", "{report}");
+    assert_eq!(report["gates"][0]["failures"], 1, "{report}");
+    assert_eq!(
+        report["gates"][0]["destination"],
+        format!("http/protobuf {endpoint}"),
+        "{report}"
+    );
+    let text = run(&home, &borrowed(&vars), &["doctor"]);
+    assert!(
+        text.stdout.contains("paused until"),
+        "{}",
+        text.all_output()
+    );
+    // It probed all the same (and found nothing listening).
+    assert_eq!(
+        report["probe"]["results"][0]["status"], "failed",
+        "{report}"
+    );
+
+    let collector = han_telemetry_test_support::faults::FaultyCollector::start_on(
+        han_telemetry_test_support::faults::Wire::Http,
+        han_telemetry_test_support::faults::Fault::Slow(Duration::ZERO),
+        TcpListener::bind(("127.0.0.1", port)).expect("the collector comes back on its port"),
+    );
+    let sent = replay(&home, &vars, &[]);
+    sent.assert_code(0);
+    let sent = sent.json();
+    assert_eq!(sent["processes"], 3, "{sent}");
+    assert_eq!(sent["events"]["sent"], "delivered", "{sent}");
+    assert!(collector.requests_for("logs") >= 1);
+}

@@ -514,6 +514,43 @@ mod tests {
     }
 
     #[test]
+    fn a_paused_export_says_until_when_and_why_in_one_line() {
+        let store = LocalStore::at("/tmp/han-guard-test-store", 1);
+        let until = std::time::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+        let paused = [Paused {
+            signals: vec![Signal::Metrics, Signal::Logs],
+            endpoint: "http://c:4317".into(),
+            until,
+            why: "nothing accepts connections there".into(),
+            probing: false,
+        }];
+        let gate = GateNews {
+            paused: &paused,
+            closed: &[],
+        };
+        let line =
+            exit_line(&[], &[], &gate, Duration::from_secs(1), Some(&store)).expect("a line");
+        assert_eq!(
+            line,
+            "metrics and logs export to http://c:4317 is paused until 2026-11-18T11:06:40Z: a \
+             recent run could not reach it (nothing accepts connections there). this run's \
+             events are kept in /tmp/han-guard-test-store; the first run that reaches the \
+             collector sends them (`han-telemetry replay` does it now)."
+        );
+        let closed = [Closed { until }];
+        let failures = [failure(Signal::Logs, "http://c:4317", "refused (y)", false)];
+        let gate = GateNews {
+            paused: &[],
+            closed: &closed,
+        };
+        let line = exit_line(&failures, &[], &gate, Duration::from_secs(1), None).expect("a line");
+        assert!(
+            line.contains("; runs until 2026-11-18T11:06:40Z skip the export"),
+            "{line}"
+        );
+    }
+
+    #[test]
     fn nothing_wrong_prints_nothing() {
         assert_eq!(
             exit_line(&[], &[], &GateNews::default(), Duration::from_secs(1), None),
