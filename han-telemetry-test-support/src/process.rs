@@ -1,7 +1,8 @@
 //! Run an example binary the way Claude Code runs a hook or an MCP server.
 //!
 //! [`run`] starts it with a clean environment (only `HOME`, `CLAUDE_PROJECT_DIR` and
-//! `HAN_METRICS_DIR`, all inside a [`Scratch`] directory, plus the variables a test names), so
+//! `HAN_METRICS_DIR`, all inside a [`Scratch`] directory, plus the variables a test names;
+//! [`run_at_default_store`] leaves `HAN_METRICS_DIR` out), so
 //! no settings file, `OTEL_*` variable or metrics directory of the machine leaks in; writes
 //! the given stdin from a thread (a program may exit without reading it all); and collects
 //! exit code, stdout and stderr, killing the program if it runs for longer than
@@ -58,6 +59,32 @@ pub fn run_in(
     stdin: &[u8],
     cwd: Option<&Path>,
 ) -> Run {
+    run_with(bin, args, scratch, vars, stdin, cwd, true)
+}
+
+/// [`run`] without `HAN_METRICS_DIR`: the store is where the program finds it by itself
+/// (in Han's data directory under the scratch `HOME`), as on a user's machine; in the
+/// scratch directory as the project's working directory.
+pub fn run_at_default_store(
+    bin: &str,
+    args: &[&str],
+    scratch: &Scratch,
+    vars: &[(&str, &str)],
+    stdin: &[u8],
+) -> Run {
+    let project = scratch.path().join("project");
+    run_with(bin, args, scratch, vars, stdin, Some(&project), false)
+}
+
+fn run_with(
+    bin: &str,
+    args: &[&str],
+    scratch: &Scratch,
+    vars: &[(&str, &str)],
+    stdin: &[u8],
+    cwd: Option<&Path>,
+    store_in_scratch: bool,
+) -> Run {
     let home = scratch.path().join("home");
     let project = scratch.path().join("project");
     for dir in [&home, &project] {
@@ -67,12 +94,15 @@ pub fn run_in(
     if let Some(cwd) = cwd {
         command.current_dir(cwd);
     }
-    let mut child = command
+    command
         .args(args)
         .env_clear()
         .env("HOME", &home)
-        .env("CLAUDE_PROJECT_DIR", &project)
-        .env("HAN_METRICS_DIR", scratch.path().join("metrics"))
+        .env("CLAUDE_PROJECT_DIR", &project);
+    if store_in_scratch {
+        command.env("HAN_METRICS_DIR", scratch.path().join("metrics"));
+    }
+    let mut child = command
         .envs(vars.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
