@@ -58,6 +58,20 @@ pub fn run_in(
     stdin: &[u8],
     cwd: Option<&Path>,
 ) -> Run {
+    run_for(bin, args, scratch, vars, stdin, cwd, RUN_TIMEOUT)
+}
+
+/// [`run_in`], killed after `timeout` instead of [`RUN_TIMEOUT`] (a program that runs hooks
+/// of its own, such as Claude Code, takes longer than one hook).
+pub fn run_for(
+    bin: &str,
+    args: &[&str],
+    scratch: &Scratch,
+    vars: &[(&str, &str)],
+    stdin: &[u8],
+    cwd: Option<&Path>,
+    timeout: Duration,
+) -> Run {
     let home = scratch.path().join("home");
     let project = scratch.path().join("project");
     for dir in [&home, &project] {
@@ -96,7 +110,7 @@ pub fn run_in(
     let stdout = read_all(Box::new(child.stdout.take().expect("stdout is piped")));
     let stderr = read_all(Box::new(child.stderr.take().expect("stderr is piped")));
 
-    let deadline = Instant::now() + RUN_TIMEOUT;
+    let deadline = Instant::now() + timeout;
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait for the program") {
             break status;
@@ -105,7 +119,7 @@ pub fn run_in(
             let _ = child.kill();
             let _ = child.wait();
             panic!(
-                "{bin} ran for more than {RUN_TIMEOUT:?}; stderr:\n{}",
+                "{bin} ran for more than {timeout:?}; stderr:\n{}",
                 stderr.join().unwrap_or_default()
             );
         }
