@@ -45,7 +45,7 @@ fn cli() -> String {
 
 /// A Write of a file with a problem: the answer is a block decision on stdout.
 fn input(scratch: &Scratch) -> Vec<u8> {
-    let file = scratch.write("faulty.txt", "trailing \n");
+    let file = scratch.write("faulty.txt", "no final newline");
     json!({
         "session_id": SESSION,
         "cwd": scratch.path(),

@@ -168,7 +168,10 @@ fn a_project_value_claude_code_copied_into_the_environment_is_still_the_projects
         assert_eq!(run.stderr, "", "{protocol}: {}", run.show());
         assert_nothing_received(&repository, protocol);
         assert_received(&user, Some(SECRET), protocol);
-        for (planted, var) in [("planted-store", "HAN_METRICS_DIR"), ("planted-data", "HAN_DATA_DIR")] {
+        for (planted, var) in [
+            ("planted-store", "HAN_METRICS_DIR"),
+            ("planted-data", "HAN_DATA_DIR"),
+        ] {
             assert!(
                 !scratch.path().join(planted).exists(),
                 "{protocol}: the store followed the project's {var}"
@@ -199,25 +202,41 @@ fn the_users_own_environment_is_honoured() {
     assert_nothing_received(&other, "environment");
 }
 
+/// A hook run with the user's telemetry (trusting project files) and a project file `env`
+/// whose `<repository>` stands for the repository's collector: the run, the user's collector
+/// and the repository's.
+fn trusting_run(
+    protocol: &str,
+    mut project_env: serde_json::Value,
+) -> (Run, FaultyCollector, FaultyCollector) {
+    let (user, repository) = collectors(protocol);
+    let scratch = Scratch::new("trust-opt-in");
+    user_settings(
+        &scratch,
+        protocol,
+        &user.endpoint(),
+        &[("HAN_TELEMETRY_TRUST_PROJECT_SETTINGS", "1")],
+    );
+    if let Some(env) = project_env.as_object_mut() {
+        for value in env.values_mut() {
+            if value == "<repository>" {
+                *value = json!(repository.endpoint());
+            }
+        }
+    }
+    project_settings(&scratch, "settings.json", project_env);
+    (run_hook(&scratch, &[]), user, repository)
+}
+
 /// With project files trusted from the user's settings, a project may choose the
 /// destination, but the user's credentials do not go there; the project's own do.
 #[test]
 fn a_trusted_project_may_route_but_never_receives_the_users_credentials() {
     for protocol in PROTOCOLS {
-        let (user, repository) = collectors(protocol);
-        let scratch = Scratch::new("trust-opt-in");
-        user_settings(
-            &scratch,
+        let (run, user, repository) = trusting_run(
             protocol,
-            &user.endpoint(),
-            &[("HAN_TELEMETRY_TRUST_PROJECT_SETTINGS", "1")],
+            json!({ "OTEL_EXPORTER_OTLP_ENDPOINT": "<repository>" }),
         );
-        project_settings(
-            &scratch,
-            "settings.json",
-            json!({ "OTEL_EXPORTER_OTLP_ENDPOINT": repository.endpoint() }),
-        );
-        let run = run_hook(&scratch, &[]);
         assert_received(&repository, None, protocol);
         assert_nothing_received(&user, protocol);
         assert!(!run.stderr.contains("trust-test-SECRET"), "{}", run.show());
@@ -226,30 +245,21 @@ fn a_trusted_project_may_route_but_never_receives_the_users_credentials() {
         assert!(
             lines[0].starts_with(
                 "han-telemetry: OTEL_EXPORTER_OTLP_HEADERS=\"authorization=***\" (user settings"
-            ) && lines[0].contains("project settings chose where metrics, logs, traces goes")
-                && lines[0].contains("metrics, logs, traces is sent without it"),
+            ) && lines[0]
+                .contains("project settings chose the destination of metrics, logs and traces")
+                && lines[0].contains("metrics, logs and traces are sent without it"),
             "{protocol}: {}",
             lines[0]
         );
 
         // The project's own header, as trusted as the endpoint it chose, is sent.
-        let (user, repository) = collectors(protocol);
-        let scratch = Scratch::new("trust-opt-in-own");
-        user_settings(
-            &scratch,
+        let (run, _user, repository) = trusting_run(
             protocol,
-            &user.endpoint(),
-            &[("HAN_TELEMETRY_TRUST_PROJECT_SETTINGS", "1")],
-        );
-        project_settings(
-            &scratch,
-            "settings.json",
             json!({
-                "OTEL_EXPORTER_OTLP_ENDPOINT": repository.endpoint(),
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "<repository>",
                 "OTEL_EXPORTER_OTLP_HEADERS": "authorization=team-token",
             }),
         );
-        let run = run_hook(&scratch, &[]);
         assert_eq!(run.stderr, "", "{protocol}: {}", run.show());
         assert_received(&repository, Some("team-token"), protocol);
     }

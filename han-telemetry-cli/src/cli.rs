@@ -40,7 +40,9 @@ pub(crate) enum Command {
     /// CLAUDE_CODE_ENABLE_TELEMETRY=1 is always included. Values are single-quoted for the
     /// shell; resource attributes and header values are percent-encoded. The result is checked
     /// with han-telemetry's own configuration rules: any problem is a usage error (exit 2)
-    /// and nothing is written.
+    /// and nothing is written. Claude Code sources the file before each Bash command, so it
+    /// configures those commands; not hooks (configure a hook's telemetry in the settings
+    /// files' env block) and not Claude Code's own telemetry.
     Env(EnvArgs),
     /// Summarise the local metrics store: hooks, plugins, tasks (calibration), validations,
     /// MCP tools, frustration, sessions, and what could not be read.

@@ -115,7 +115,10 @@ pub(crate) fn run(args: &ReplayArgs, json: bool) -> Result<ExitCode, CliError> {
     // Records hooks kept in the fallback while the store was not safe to use.
     let also = fallback.as_ref().map(replay_dir).transpose()?;
     // Records kept where han-telemetry wrote before it followed Han's data directory.
-    let older = legacy.iter().map(replay_dir).collect::<Result<Vec<_>, _>>()?;
+    let older = legacy
+        .iter()
+        .map(replay_dir)
+        .collect::<Result<Vec<_>, _>>()?;
     if json {
         let mut out = JsonSummary::new(&summary, args.dry_run);
         out.fallback = also

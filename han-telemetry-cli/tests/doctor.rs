@@ -700,7 +700,8 @@ fn a_trusted_project_destination_shows_the_users_credentials_withheld() {
     let problems = report["problems"].as_array().expect("problems");
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert!(
-        str_of(&problems[0], "message").contains("project settings chose where metrics goes"),
+        str_of(&problems[0], "message")
+            .contains("project settings chose the destination of metrics ("),
         "{problems:#?}"
     );
     let text = doctor(&home, &vars, &["--no-probe"]);

@@ -264,10 +264,10 @@ fn report_shows_a_hooks_runs_with_no_configuration_at_all() {
         empty.stdout
     );
 
-    // The README's example hook, run as Claude Code runs it: one clean file, one with
-    // trailing whitespace (the hook blocks it, and its run fails).
+    // The README's example hook, run as Claude Code runs it: one clean file, one without a
+    // final newline (the hook blocks it, and its run fails).
     let clean = home.write("src/clean.rs", "fn main() {}\n");
-    let dirty = home.write("src/dirty.rs", "fn main() {} \n");
+    let dirty = home.write("src/dirty.rs", "fn main() {}");
     for file in [&clean, &dirty] {
         run_hook(&home, file);
     }

@@ -102,7 +102,7 @@ fn run_hook(home: &Scratch, vars: &[(String, String)], file: &Path) -> (i32, Str
 fn files(home: &Scratch) -> (PathBuf, PathBuf) {
     (
         home.write("clean.txt", "fine\n"),
-        home.write("faulty.txt", "trailing \n"),
+        home.write("faulty.txt", "no final newline"),
     )
 }
 

@@ -427,16 +427,23 @@ fn the_default_store_is_in_hans_data_directory_and_the_older_place_is_read_too()
         .assert_code(0)
         .json();
     assert_eq!(report["records"], IN_WINDOW + 1, "{report:#}");
-    let text = support::run(&home, &[], &["report"]).assert_code(0).stdout;
+    let text = support::run(&home, &[], &["report"])
+        .assert_code(0)
+        .stdout
+        .clone();
     assert!(
         text.contains(&format!("Also read: {}", older.display())),
         "{text}"
     );
 
     // `--dir` reads that directory alone.
-    let alone = support::run(&home, &[], &["report", "--json", "--dir", store.to_str().unwrap()])
-        .assert_code(0)
-        .json();
+    let alone = support::run(
+        &home,
+        &[],
+        &["report", "--json", "--dir", store.to_str().unwrap()],
+    )
+    .assert_code(0)
+    .json();
     assert_eq!(alone["records"], IN_WINDOW + 1);
     assert_eq!(alone["legacy_dirs"], json!([]));
 }

@@ -59,7 +59,43 @@ pub fn run_in(
     stdin: &[u8],
     cwd: Option<&Path>,
 ) -> Run {
-    run_with(bin, args, scratch, vars, stdin, cwd, true)
+    run_with(
+        bin,
+        args,
+        scratch,
+        vars,
+        stdin,
+        How {
+            cwd,
+            timeout: RUN_TIMEOUT,
+            store_in_scratch: true,
+        },
+    )
+}
+
+/// [`run_in`], killed after `timeout` instead of [`RUN_TIMEOUT`] (a program that runs hooks
+/// of its own, such as Claude Code, takes longer than one hook).
+pub fn run_for(
+    bin: &str,
+    args: &[&str],
+    scratch: &Scratch,
+    vars: &[(&str, &str)],
+    stdin: &[u8],
+    cwd: Option<&Path>,
+    timeout: Duration,
+) -> Run {
+    run_with(
+        bin,
+        args,
+        scratch,
+        vars,
+        stdin,
+        How {
+            cwd,
+            timeout,
+            store_in_scratch: true,
+        },
+    )
 }
 
 /// [`run`] without `HAN_METRICS_DIR`: the store is where the program finds it by itself
@@ -73,7 +109,26 @@ pub fn run_at_default_store(
     stdin: &[u8],
 ) -> Run {
     let project = scratch.path().join("project");
-    run_with(bin, args, scratch, vars, stdin, Some(&project), false)
+    run_with(
+        bin,
+        args,
+        scratch,
+        vars,
+        stdin,
+        How {
+            cwd: Some(&project),
+            timeout: RUN_TIMEOUT,
+            store_in_scratch: false,
+        },
+    )
+}
+
+/// How a program is run: where, for how long at most, and whether its store is set to the
+/// scratch directory's `metrics`.
+struct How<'a> {
+    cwd: Option<&'a Path>,
+    timeout: Duration,
+    store_in_scratch: bool,
 }
 
 fn run_with(
@@ -82,9 +137,13 @@ fn run_with(
     scratch: &Scratch,
     vars: &[(&str, &str)],
     stdin: &[u8],
-    cwd: Option<&Path>,
-    store_in_scratch: bool,
+    how: How<'_>,
 ) -> Run {
+    let How {
+        cwd,
+        timeout,
+        store_in_scratch,
+    } = how;
     let home = scratch.path().join("home");
     let project = scratch.path().join("project");
     for dir in [&home, &project] {
@@ -126,7 +185,7 @@ fn run_with(
     let stdout = read_all(Box::new(child.stdout.take().expect("stdout is piped")));
     let stderr = read_all(Box::new(child.stderr.take().expect("stderr is piped")));
 
-    let deadline = Instant::now() + RUN_TIMEOUT;
+    let deadline = Instant::now() + timeout;
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait for the program") {
             break status;
@@ -135,7 +194,7 @@ fn run_with(
             let _ = child.kill();
             let _ = child.wait();
             panic!(
-                "{bin} ran for more than {RUN_TIMEOUT:?}; stderr:\n{}",
+                "{bin} ran for more than {timeout:?}; stderr:\n{}",
                 stderr.join().unwrap_or_default()
             );
         }

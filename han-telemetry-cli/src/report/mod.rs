@@ -137,7 +137,9 @@ pub(crate) fn run(args: &ReportArgs, json: bool) -> Result<ExitCode, CliError> {
             summary.add(&r);
         }) {
             Ok(also) => merge_skipped(&mut skipped, also),
-            Err(e) => skipped.unreadable_files.push((legacy.clone(), e.to_string())),
+            Err(e) => skipped
+                .unreadable_files
+                .push((legacy.clone(), e.to_string())),
         }
     }
     let mut add = |r: han_telemetry::store::Record<'static>| {

@@ -94,6 +94,11 @@ fn report_withheld(r: &mut Resolver<'_>, withheld: &[Withheld<'_>]) {
             withheld.iter().filter(|w| w.found.name == name).collect();
         let first = of_name[0];
         let signals: Vec<&str> = of_name.iter().map(|w| w.signal.name()).collect();
+        let (signals, verb) = match signals.split_last() {
+            Some((last, [])) => ((*last).to_owned(), "is"),
+            Some((last, init)) => (format!("{} and {last}", init.join(", ")), "are"),
+            None => (String::new(), "is"),
+        };
         let destinations: Vec<String> = of_name.iter().fold(Vec::new(), |mut all, w| {
             if !all.contains(&w.destination) {
                 all.push(w.destination.clone());
@@ -103,16 +108,16 @@ fn report_withheld(r: &mut Resolver<'_>, withheld: &[Withheld<'_>]) {
         r.report(
             &first.found,
             format!(
-                "is a credential from {}, but {} chose where {} goes ({}); a credential is \
+                "is a credential from {}, but {} chose the destination of {} ({}); a credential is \
                  only sent to a destination chosen by a source at least as trusted as its own \
                  (managed settings, then the user's environment and settings, then project \
                  settings)",
                 first.found.source.trust().describe(),
                 first.chosen_by.describe(),
-                signals.join(", "),
+                signals,
                 destinations.join(", "),
             ),
-            format!("{} is sent without it", signals.join(", ")),
+            format!("{signals} {verb} sent without it"),
         );
     }
 }
@@ -858,11 +863,11 @@ mod tests {
         assert_eq!(about.len(), 1, "one diagnostic for all signals: {about:?}");
         let line = about[0].to_string();
         assert!(
-            line.starts_with("OTEL_EXPORTER_OTLP_HEADERS=\"authorization=***\" (user settings (/u)) is a credential from the user's environment and settings, but project settings chose where metrics, logs, traces goes (http://127.0.0.1:47999)"),
+            line.starts_with("OTEL_EXPORTER_OTLP_HEADERS=\"authorization=***\" (user settings (/u)) is a credential from the user's environment and settings, but project settings chose the destination of metrics, logs and traces (http://127.0.0.1:47999)"),
             "{line}"
         );
         assert!(
-            line.ends_with("; metrics, logs, traces is sent without it"),
+            line.ends_with("; metrics, logs and traces are sent without it"),
             "{line}"
         );
         assert!(!line.contains("s3cret"));
@@ -920,7 +925,7 @@ mod tests {
         assert_eq!(c.traces.otlp.headers, vec![pair("authorization", "user")]);
         let line = about(&c, HEADERS)[0].to_string();
         assert!(
-            line.contains("chose where metrics goes (http://evil:4317)"),
+            line.contains("chose the destination of metrics (http://evil:4317)"),
             "{line}"
         );
     }
