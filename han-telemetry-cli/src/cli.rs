@@ -47,8 +47,9 @@ pub(crate) enum Command {
     /// Summarise the local metrics store: hooks, plugins, tasks (calibration), validations,
     /// MCP tools, frustration, sessions, and what could not be read.
     ///
-    /// Reads `--dir`, else the configured store (HAN_METRICS_DIR, else
-    /// ~/.claude/han/metrics). Percentiles are nearest-rank; the calibration score is
+    /// Reads `--dir`, else the configured store (HAN_METRICS_DIR, else metrics in Han's data
+    /// directory: HAN_DATA_DIR, else $CLAUDE_CONFIG_DIR/han, else ~/.han), its fallback and
+    /// the places earlier versions used (~/.claude/han/metrics). Percentiles are nearest-rank; the calibration score is
     /// 1 - mean|confidence - outcome| with outcome 1 for success, 0 for partial or failure.
     /// Exit 0 whenever the store could be read (an empty store included).
     Report(crate::report::ReportArgs),

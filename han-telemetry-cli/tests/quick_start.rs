@@ -250,7 +250,7 @@ fn report_shows_a_hooks_runs_with_no_configuration_at_all() {
                    the store is empty and where it will be)";
     assert!(flat(section("Quick start")).contains(promise));
     let home = Scratch::new("quick-start-report");
-    let store = home.path().join(".claude/han/metrics");
+    let store = home.path().join(".han/metrics");
 
     // Before any hook ran: the store is empty, and it says where it will be.
     let empty = run(&home, &[], &["report"]);

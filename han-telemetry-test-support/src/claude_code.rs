@@ -9,9 +9,7 @@
 //! han-telemetry's store, `tmp`), with `--output-format json` so the [`Session`] has the
 //! session id and the final answer as Claude Code reports them.
 
-use std::env;
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -20,6 +18,7 @@ use serde_json::Value;
 use crate::messages_api::MessagesApi;
 use crate::process::{self, Run};
 use crate::scratch::Scratch;
+use crate::tool::Tool;
 
 /// The version the tests are written against (and the facts they check were observed with).
 pub const VERSION: &str = "2.1.328";
@@ -50,71 +49,14 @@ fn locate_and_check() -> Result<PathBuf, String> {
          npm and the npm registry), or set {CLAUDE_ENV}=/path/to/claude. `scripts/test` does \
          the install."
     );
-    let path = match env::var_os(CLAUDE_ENV).filter(|p| !p.is_empty()) {
-        Some(path) => {
-            let path = PathBuf::from(path);
-            if !path.is_file() {
-                return Err(format!(
-                    "{CLAUDE_ENV}={} is not a file.\n{hint}",
-                    path.display()
-                ));
-            }
-            path
-        }
-        None => {
-            let candidates = candidates();
-            match candidates.iter().find(|p| p.is_file()) {
-                Some(found) => found.clone(),
-                None => {
-                    let looked: Vec<String> = candidates
-                        .iter()
-                        .map(|p| format!("  {}", p.display()))
-                        .collect();
-                    return Err(format!(
-                        "Claude Code (claude) not found. Looked in:\n{}\n{hint}",
-                        looked.join("\n")
-                    ));
-                }
-            }
-        }
-    };
-    let output = Command::new(&path)
-        .arg("--version")
-        .env_clear()
-        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}\n{hint}", path.display()))?;
-    let version = String::from_utf8_lossy(&output.stdout);
-    if version.trim() != format!("{VERSION} (Claude Code)") {
-        return Err(format!(
-            "{} --version says {:?} (stderr {:?}); these tests are written against Claude Code \
-             {VERSION}.\n{hint}",
-            path.display(),
-            version.trim(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
+    Tool {
+        name: "Claude Code (claude)",
+        env: CLAUDE_ENV,
+        under_target: CLAUDE_TOOL_PATH.trim_start_matches("target/"),
+        version_line: &format!("{VERSION} (Claude Code)"),
+        hint: &hint,
     }
-    Ok(path)
-}
-
-fn candidates() -> Vec<PathBuf> {
-    let mut candidates = Vec::new();
-    if let Some(target) = env::var_os("CARGO_TARGET_DIR") {
-        candidates.push(PathBuf::from(target).join("tools/claude-code/node_modules/.bin/claude"));
-    }
-    let mut roots = vec![PathBuf::from(env!("CARGO_MANIFEST_DIR"))];
-    if let Ok(cwd) = env::current_dir() {
-        roots.push(cwd);
-    }
-    for root in roots {
-        for dir in root.ancestors() {
-            let candidate = dir.join(CLAUDE_TOOL_PATH);
-            if !candidates.contains(&candidate) {
-                candidates.push(candidate);
-            }
-        }
-    }
-    candidates
+    .locate()
 }
 
 /// The environment of an offline, non-interactive session against `api`, on top of what

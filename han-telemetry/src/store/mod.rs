@@ -31,13 +31,31 @@ pub struct LocalStore {
 impl LocalStore {
     /// The store `config` asks for, or `None` when it is off or has no directory.
     pub fn open(config: &StoreConfig) -> Option<LocalStore> {
+        let han_move = config
+            .data_dir
+            .clone()
+            .zip(config.before_move.clone())
+            .map(|(to, from)| writer::HanMove { to, from });
         config.active_dir().map(|dir| LocalStore {
             writer: Arc::new(writer::Writer::with_fallback(
                 dir.to_path_buf(),
                 config.fallback_dir.clone(),
+                han_move,
                 config.retention_days,
             )),
         })
+    }
+
+    /// A store in `dir`, which exists, keeping `retention_days` days; it creates no
+    /// directory, so a store moved away while it writes fails instead of being recreated
+    /// (`han-telemetry replay` writes its receipts next to the records they are for).
+    pub fn existing(dir: impl AsRef<Path>, retention_days: u32) -> LocalStore {
+        LocalStore {
+            writer: Arc::new(writer::Writer::existing(
+                dir.as_ref().to_path_buf(),
+                retention_days,
+            )),
+        }
     }
 
     /// A store in `dir` keeping `retention_days` days. Nothing touches the disk until the
