@@ -45,7 +45,7 @@ fn cli() -> String {
 
 /// A Write of a file with a problem: the answer is a block decision on stdout.
 fn input(scratch: &Scratch) -> Vec<u8> {
-    let file = scratch.write("faulty.txt", "trailing \n");
+    let file = scratch.write("faulty.txt", "no final newline");
     json!({
         "session_id": SESSION,
         "cwd": scratch.path(),
@@ -78,7 +78,7 @@ fn metrics(scratch: &Scratch) -> PathBuf {
 }
 
 fn fallback(scratch: &Scratch) -> PathBuf {
-    scratch.path().join("home/.claude/han/metrics-fallback")
+    scratch.path().join("home/.han/metrics-fallback")
 }
 
 /// Runs the hook, timed.
@@ -479,7 +479,28 @@ fn a_relative_store_directory_is_refused_with_one_warning_and_the_default_used()
         vec![],
         "written relative to the working directory"
     );
-    assert_recorded("relative", &scratch.path().join("home/.claude/han/metrics"));
+    assert_recorded("relative", &scratch.path().join("home/.han/metrics"));
+
+    // A relative HAN_DATA_DIR too: Han's own default is used.
+    let scratch = Scratch::new("adv-relative-data");
+    let project = scratch.path().join("project");
+    let started = Instant::now();
+    let run = process::run_at_default_store(
+        HOOK,
+        &[],
+        &scratch,
+        &[("HAN_DATA_DIR", "relative/han")],
+        &input(&scratch),
+    );
+    let run = (run, started.elapsed());
+    assert_unaffected("relative data", &scratch, &run);
+    assert_eq!(run.0.stderr.lines().count(), 1, "{}", run.0.show());
+    assert!(run.0.stderr.contains("HAN_DATA_DIR"), "{}", run.0.show());
+    assert!(
+        !project.join("relative").exists(),
+        "written relative to the working directory"
+    );
+    assert_recorded("relative data", &scratch.path().join("home/.han/metrics"));
 }
 
 // -----------------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ impl Protocol {
 /// The hook's input: a Write of a file with a problem, so the answer is a block decision
 /// on stdout that a broken telemetry must not change.
 fn input(scratch: &Scratch) -> Vec<u8> {
-    let file = scratch.write("faulty.txt", "trailing \n");
+    let file = scratch.write("faulty.txt", "no final newline");
     json!({
         "session_id": SESSION,
         "transcript_path": scratch.path().join("t.jsonl"),

@@ -23,8 +23,8 @@ const CONSOLE: [(&str, &str); 4] = [
 ];
 const WAIT: Duration = Duration::from_secs(20);
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
-/// Trailing whitespace on line 1, a conflict marker on line 2, no final newline.
-const THREE_PROBLEMS: &str = "let a = 1; \n<<<<<<< HEAD\nlet b = 2;";
+/// A conflict marker on line 2, a CRLF line among LF ones, no final newline.
+const THREE_PROBLEMS: &str = "let a = 1;\r\n<<<<<<< HEAD\nlet b = 2;";
 
 /// The input Claude Code writes after `tool` edited `file_path` (fields as documented,
 /// including the ones the hook does not use).
@@ -93,8 +93,8 @@ fn problems_get_the_documented_block_answer() {
         "{reason}"
     );
     for problem in [
-        "- line 1: trailing whitespace",
         "- line 2: merge conflict marker",
+        "- mixed line endings: 1 line ends in CRLF, 1 in LF",
         "- no newline at end of file",
     ] {
         assert!(reason.contains(problem), "{problem:?} missing: {reason}");
@@ -104,10 +104,43 @@ fn problems_get_the_documented_block_answer() {
 #[test]
 fn each_check_catches_its_problem_and_nothing_else() {
     let cases: &[(&str, &[u8], Option<&str>)] = &[
-        ("a.txt", b"x  \n", Some("line 1: trailing whitespace")),
-        ("a.txt", b"ok\nx\t\n", Some("line 2: trailing whitespace")),
-        ("a.txt", b"x\r\n", None),
+        // Claude Code strips trailing whitespace outside Markdown: not checked there.
+        ("a.txt", b"x  \n", None),
+        ("a.txt", b"ok\nx\t\n", None),
         ("notes.md", b"a hard  \nbreak\n", None),
+        (
+            "notes.md",
+            b"a tab\t\n",
+            Some("line 1: trailing whitespace"),
+        ),
+        (
+            "notes.md",
+            b"ok\none \n",
+            Some("line 2: trailing whitespace"),
+        ),
+        (
+            "notes.md",
+            b"three   \n",
+            Some("line 1: trailing whitespace"),
+        ),
+        ("notes.md", b"a\n  \n", Some("line 2: trailing whitespace")),
+        (
+            "NOTES.markdown",
+            b"x \n",
+            Some("line 1: trailing whitespace"),
+        ),
+        ("a.txt", b"x\r\n", None),
+        ("a.txt", b"x\r\ny\r\n", None),
+        (
+            "a.txt",
+            b"x\r\ny\nz\n",
+            Some("mixed line endings: 1 line ends in CRLF, 2 in LF"),
+        ),
+        (
+            "a.txt",
+            b"x\r\ny\r\nz\n",
+            Some("mixed line endings: 2 lines end in CRLF, 1 in LF"),
+        ),
         (
             "a.txt",
             b"a\n<<<<<<< HEAD\n",
@@ -161,7 +194,7 @@ fn each_check_catches_its_problem_and_nothing_else() {
 #[test]
 fn a_relative_file_path_is_resolved_against_cwd() {
     let s = Scratch::new("relative");
-    s.write("project/src/a.txt", "trailing \n");
+    s.write("project/src/a.txt", "no final newline");
     let cwd = s.path().join("project");
     let reason = block_reason(&hook(&s, &[], &edit(&cwd, "Write", "src/a.txt")));
     assert!(
@@ -178,7 +211,7 @@ fn a_relative_file_path_is_resolved_against_cwd() {
 #[test]
 fn many_problems_are_listed_up_to_twenty() {
     let s = Scratch::new("many");
-    let file = s.write("a.txt", "x \n".repeat(25));
+    let file = s.write("a.md", "x \n".repeat(25));
     let reason = block_reason(&hook(
         &s,
         &[],
@@ -363,7 +396,7 @@ fn bad_input_is_a_non_blocking_error_with_a_clear_message() {
 fn a_large_write_under_the_input_cap_is_still_checked() {
     let s = Scratch::new("large");
     let contents = "line \n".repeat(1 << 20); // 6 MiB, every line with trailing whitespace
-    let file = s.write("big.txt", &contents);
+    let file = s.write("big.md", &contents);
     let mut input = edit(s.path(), "Write", &file.to_string_lossy());
     input["tool_input"]["content"] = contents.into();
     let reason = block_reason(&hook(&s, &[], &input));

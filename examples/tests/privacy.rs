@@ -1036,7 +1036,7 @@ fn the_local_store_is_created_readable_by_the_user_only_whatever_the_umask() {
         .sum();
     assert_eq!(records, 4, "two runs, a hook and a validation record each");
 
-    // The default location, under a home without `.claude` yet.
+    // The default location (Han's data directory), under a home without `.han` yet.
     let bare_home = s.path().join("bare-home");
     std::fs::create_dir_all(&bare_home).expect("home");
     let run = hook_with_umask_000(
@@ -1048,11 +1048,11 @@ fn the_local_store_is_created_readable_by_the_user_only_whatever_the_umask() {
         &input,
     );
     assert_eq!(run.code, Some(0), "{}", run.show());
-    let claude = bare_home.join(".claude");
-    let default = claude.join("han/metrics");
+    let data = bare_home.join(".han");
+    let default = data.join("metrics");
     assert_private(
         &default,
-        &[claude.as_path(), &claude.join("han"), default.as_path()],
+        &[data.as_path(), default.as_path()],
         "default location",
     );
 }

@@ -144,6 +144,8 @@ fn a_project_value_claude_code_copied_into_the_environment_is_still_the_projects
         user_settings(&scratch, protocol, &user.endpoint(), &[]);
         let planted = scratch.path().join("planted-store");
         let planted = planted.to_str().expect("UTF-8 scratch path");
+        let planted_data = scratch.path().join("planted-data");
+        let planted_data = planted_data.to_str().expect("UTF-8 scratch path");
         let endpoint = repository.endpoint();
         project_settings(
             &scratch,
@@ -151,6 +153,7 @@ fn a_project_value_claude_code_copied_into_the_environment_is_still_the_projects
             json!({
                 "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
                 "HAN_METRICS_DIR": planted,
+                "HAN_DATA_DIR": planted_data,
             }),
         );
         let run = run_hook(
@@ -159,17 +162,23 @@ fn a_project_value_claude_code_copied_into_the_environment_is_still_the_projects
                 ("CLAUDECODE", "1"),
                 ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
                 ("HAN_METRICS_DIR", planted),
+                ("HAN_DATA_DIR", planted_data),
             ],
         );
         assert_eq!(run.stderr, "", "{protocol}: {}", run.show());
         assert_nothing_received(&repository, protocol);
         assert_received(&user, Some(SECRET), protocol);
+        for (planted, var) in [
+            ("planted-store", "HAN_METRICS_DIR"),
+            ("planted-data", "HAN_DATA_DIR"),
+        ] {
+            assert!(
+                !scratch.path().join(planted).exists(),
+                "{protocol}: the store followed the project's {var}"
+            );
+        }
         assert!(
-            !scratch.path().join("planted-store").exists(),
-            "{protocol}: the store followed the project's HAN_METRICS_DIR"
-        );
-        assert!(
-            scratch.path().join("home/.claude/han/metrics").is_dir(),
+            scratch.path().join("home/.han/metrics").is_dir(),
             "{protocol}: the store is not at its default place"
         );
     }

@@ -40,13 +40,16 @@ pub(crate) enum Command {
     /// CLAUDE_CODE_ENABLE_TELEMETRY=1 is always included. Values are single-quoted for the
     /// shell; resource attributes and header values are percent-encoded. The result is checked
     /// with han-telemetry's own configuration rules: any problem is a usage error (exit 2)
-    /// and nothing is written.
+    /// and nothing is written. Claude Code sources the file before each Bash command, so it
+    /// configures those commands; not hooks (configure a hook's telemetry in the settings
+    /// files' env block) and not Claude Code's own telemetry.
     Env(EnvArgs),
     /// Summarise the local metrics store: hooks, plugins, tasks (calibration), validations,
     /// MCP tools, frustration, sessions, and what could not be read.
     ///
-    /// Reads `--dir`, else the configured store (HAN_METRICS_DIR, else
-    /// ~/.claude/han/metrics). Percentiles are nearest-rank; the calibration score is
+    /// Reads `--dir`, else the configured store (HAN_METRICS_DIR, else metrics in Han's data
+    /// directory: HAN_DATA_DIR, else $CLAUDE_CONFIG_DIR/han, else ~/.han), its fallback and
+    /// the places earlier versions used (~/.claude/han/metrics). Percentiles are nearest-rank; the calibration score is
     /// 1 - mean|confidence - outcome| with outcome 1 for success, 0 for partial or failure.
     /// Exit 0 whenever the store could be read (an empty store included).
     Report(crate::report::ReportArgs),

@@ -1,8 +1,10 @@
 //! `han-telemetry env`: the lines a SessionStart hook appends to `$CLAUDE_ENV_FILE`.
 //!
-//! Claude Code sources that file (a shell script) before the commands it runs, so each
+//! Claude Code sources that file (a shell script) before the Bash commands it runs, so each
 //! variable is one `export NAME='value'` line, single-quoted: spaces, quotes, `$`, backticks
-//! and newlines in a value survive `source` unchanged.
+//! and newlines in a value survive `source` unchanged. It configures those commands only:
+//! later hooks never see what a SessionStart hook appended (they read the settings files),
+//! and Claude Code's own telemetry is set up before SessionStart runs.
 //!
 //! Where each value comes from, first match wins:
 //! 1. a flag (`--endpoint`, `--header NAME=ENV_VAR`, ...);

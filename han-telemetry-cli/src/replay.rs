@@ -25,7 +25,16 @@
 //! not_resendable   records of processes whose export was rejected or mixed
 //! fallback         the same object for the fallback store (hooks write there while the
 //!                  store is not safe to use), present only when that directory exists
+//! legacy[]         the same object for each place han-telemetry used before it followed
+//!                  Han's data directory (`han/metrics`, `han/metrics-fallback` under
+//!                  `$CLAUDE_CONFIG_DIR` or `~/.claude`), present only when one exists
 //! ```
+//!
+//! Each directory is replayed as a store of its own: its receipts are written next to its
+//! records, so when Han moves `~/.claude/han` (and the store in it) to `~/.han` they move
+//! together. A replay that meets its store moved away mid-way stops with an error rather
+//! than writing receipts into a new, empty directory; at most the batch it was sending goes
+//! again next time.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,7 +47,7 @@ use serde::Serialize;
 
 use crate::error::CliError;
 use crate::output::{print, print_json, printable};
-use crate::report::{configured_store, since};
+use crate::report::{Store, configured_store, since};
 
 /// `replay`: send the records whose export failed.
 #[derive(Debug, Args)]
@@ -48,7 +57,8 @@ pub(crate) struct ReplayArgs {
     #[arg(long, value_name = "WHEN", default_value = "7d", value_parser = since::parse)]
     pub(crate) since: since::Since,
 
-    /// The store (default: HAN_METRICS_DIR, else ~/.claude/han/metrics).
+    /// The store, alone (default: HAN_METRICS_DIR, else metrics in Han's data directory,
+    /// ~/.han/metrics, with the fallback and older places).
     #[arg(long, value_name = "DIR")]
     pub(crate) dir: Option<PathBuf>,
 
@@ -80,13 +90,16 @@ pub(crate) fn run(args: &ReplayArgs, json: bool) -> Result<ExitCode, CliError> {
         ));
     }
     let config = Config::from_env();
-    let (dir, fallback) = match &args.dir {
-        Some(dir) => (dir.clone(), None),
-        None => {
-            let (dir, _, fallback) = configured_store()?;
-            (dir, fallback.filter(|f| f.is_dir()))
-        }
+    let store = match &args.dir {
+        Some(dir) => Store::only(dir.clone()),
+        None => configured_store()?,
     };
+    let Store {
+        dir,
+        fallback,
+        legacy,
+        ..
+    } = store.existing();
     let options = Options {
         since,
         max_records: args.max_records,
@@ -101,21 +114,31 @@ pub(crate) fn run(args: &ReplayArgs, json: bool) -> Result<ExitCode, CliError> {
     let summary = replay_dir(&dir)?;
     // Records hooks kept in the fallback while the store was not safe to use.
     let also = fallback.as_ref().map(replay_dir).transpose()?;
+    // Records kept where han-telemetry wrote before it followed Han's data directory.
+    let older = legacy
+        .iter()
+        .map(replay_dir)
+        .collect::<Result<Vec<_>, _>>()?;
     if json {
         let mut out = JsonSummary::new(&summary, args.dry_run);
         out.fallback = also
             .as_ref()
             .map(|s| Box::new(JsonSummary::new(s, args.dry_run)));
+        out.legacy = older
+            .iter()
+            .map(|s| JsonSummary::new(s, args.dry_run))
+            .collect();
         print_json(&out)?;
     } else {
         let mut text = render(&summary, &config, args.dry_run);
-        if let Some(also) = &also {
+        for also in also.iter().chain(&older) {
             text.push_str(&render(also, &config, args.dry_run));
         }
         print(&text)?;
     }
     let failed = std::iter::once(&summary)
         .chain(also.as_ref())
+        .chain(&older)
         .any(|s| s.metrics.sent.is_failure() || s.logs.sent.is_failure());
     Ok(if failed {
         ExitCode::from(1)
@@ -195,6 +218,9 @@ struct JsonSummary {
     /// The same for the fallback store, when it exists.
     #[serde(skip_serializing_if = "Option::is_none")]
     fallback: Option<Box<JsonSummary>>,
+    /// The same for each older place that exists.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    legacy: Vec<JsonSummary>,
 }
 
 #[derive(Serialize)]
@@ -219,6 +245,7 @@ impl JsonSummary {
             left_over: s.left_over,
             not_resendable: s.not_resendable,
             fallback: None,
+            legacy: Vec::new(),
         }
     }
 }

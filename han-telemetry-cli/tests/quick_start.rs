@@ -250,7 +250,7 @@ fn report_shows_a_hooks_runs_with_no_configuration_at_all() {
                    the store is empty and where it will be)";
     assert!(flat(section("Quick start")).contains(promise));
     let home = Scratch::new("quick-start-report");
-    let store = home.path().join(".claude/han/metrics");
+    let store = home.path().join(".han/metrics");
 
     // Before any hook ran: the store is empty, and it says where it will be.
     let empty = run(&home, &[], &["report"]);
@@ -264,10 +264,10 @@ fn report_shows_a_hooks_runs_with_no_configuration_at_all() {
         empty.stdout
     );
 
-    // The README's example hook, run as Claude Code runs it: one clean file, one with
-    // trailing whitespace (the hook blocks it, and its run fails).
+    // The README's example hook, run as Claude Code runs it: one clean file, one without a
+    // final newline (the hook blocks it, and its run fails).
     let clean = home.write("src/clean.rs", "fn main() {}\n");
-    let dirty = home.write("src/dirty.rs", "fn main() {} \n");
+    let dirty = home.write("src/dirty.rs", "fn main() {}");
     for file in [&clean, &dirty] {
         run_hook(&home, file);
     }

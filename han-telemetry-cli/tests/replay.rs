@@ -102,7 +102,7 @@ fn run_hook(home: &Scratch, vars: &[(String, String)], file: &Path) -> (i32, Str
 fn files(home: &Scratch) -> (PathBuf, PathBuf) {
     (
         home.write("clean.txt", "fine\n"),
-        home.write("faulty.txt", "trailing \n"),
+        home.write("faulty.txt", "no final newline"),
     )
 }
 
@@ -141,15 +141,24 @@ fn hook_results(c: &Collector) -> Vec<otlp::ReceivedLog> {
         .collect()
 }
 
-/// Waits until the collector has received `n` hook results.
+/// Waits until the collector has received `n` hook results and `n` hook runs counted in
+/// `han.hook.execution`: rotel forwards each signal on its own, so the events arriving say
+/// nothing of the metrics.
 fn wait_for_hook_results(c: &Collector, n: usize) {
-    c.wait_for_received(&format!("{n} hook results"), WAIT, |r| {
-        let got = r
+    c.wait_for_received(&format!("{n} hook results and runs"), WAIT, |r| {
+        let events = r
             .logs
             .iter()
             .filter(|l| l.event_name.as_deref() == Some("han.hook_result"))
             .count();
-        (got >= n).then_some(())
+        let runs: i64 = r
+            .metrics
+            .iter()
+            .filter(|m| m.name == "han.hook.execution")
+            .flat_map(|m| m.points.iter())
+            .filter_map(|p| p.value_int())
+            .sum();
+        (events >= n && usize::try_from(runs).is_ok_and(|runs| runs >= n)).then_some(())
     });
 }
 

@@ -396,18 +396,56 @@ fn the_store_comes_from_han_metrics_dir_without_dir() {
     assert_eq!(other["records"], 0);
 }
 
+/// The store is `metrics` in Han's data directory (`~/.han`); what earlier versions kept in
+/// `~/.claude/han/metrics` is read too, and a record in both (Han moved the directory while
+/// the report read) counts once.
 #[test]
-fn the_default_store_is_under_home() {
+fn the_default_store_is_in_hans_data_directory_and_the_older_place_is_read_too() {
     let fixture = Fixture::new();
     let home = Scratch::new("home-store");
-    let store = home.path().join(".claude/han/metrics");
-    fs::create_dir_all(store.parent().unwrap()).unwrap();
-    fs::rename(fixture.dir.path(), &store).unwrap();
+    let store = home.path().join(".han/metrics");
+    let older = home.path().join(".claude/han/metrics");
+    fs::create_dir_all(older.parent().unwrap()).unwrap();
+    fs::rename(fixture.dir.path(), &older).unwrap();
     let report = support::run(&home, &[], &["report", "--json"])
         .assert_code(0)
         .json();
     assert_eq!(report["dir"], store.to_str().unwrap());
+    assert_eq!(report["legacy_dirs"], json!([older.to_str().unwrap()]));
     assert_eq!(report["records"], IN_WINDOW);
+
+    // The same files in both places, and one record of the store's own.
+    fs::create_dir_all(&store).unwrap();
+    for file in fs::read_dir(&older).unwrap() {
+        let file = file.unwrap();
+        fs::copy(file.path(), store.join(file.file_name())).unwrap();
+    }
+    let own = LocalStore::at(&store, 30);
+    own.append(None, Entry::SessionStart {});
+    own.flush();
+    let report = support::run(&home, &[], &["report", "--json"])
+        .assert_code(0)
+        .json();
+    assert_eq!(report["records"], IN_WINDOW + 1, "{report:#}");
+    let text = support::run(&home, &[], &["report"])
+        .assert_code(0)
+        .stdout
+        .clone();
+    assert!(
+        text.contains(&format!("Also read: {}", older.display())),
+        "{text}"
+    );
+
+    // `--dir` reads that directory alone.
+    let alone = support::run(
+        &home,
+        &[],
+        &["report", "--json", "--dir", store.to_str().unwrap()],
+    )
+    .assert_code(0)
+    .json();
+    assert_eq!(alone["records"], IN_WINDOW + 1);
+    assert_eq!(alone["legacy_dirs"], json!([]));
 }
 
 #[test]

@@ -5,7 +5,9 @@
 //! How it answers is data: a list of [`Rule`]s, the first whose [`When`] holds giving the
 //! [`Answer`] (a status after a delay with a [`Body`], silence, or a connection dropped
 //! mid-request); with no rule matching, `200` with an empty body, which is OTLP's full
-//! success. Every request is recorded ([`Recorder`]): method, path, headers and body.
+//! success. Every request is recorded ([`Recorder`]): method, path, headers and body. A
+//! rule may look at the body ([`When::BodyContains`]): the fake Messages API
+//! ([`crate::messages_api`]) answers by what the conversation holds so far.
 //!
 //! Built on `hyper` (HTTP/1.1) in a runtime of its own, stopped when the server is dropped.
 
@@ -36,6 +38,25 @@ pub enum When {
         name: String,
         value: String,
     },
+    /// Requests to exactly this path (the query is not part of it).
+    Path(String),
+    /// Requests whose body holds this text. With such a rule the body is read in full before
+    /// any rule is chosen, so [`Answer::DropMidRequest`] then drops after the whole body.
+    BodyContains(String),
+    /// Requests for which every one of these holds.
+    All(Vec<When>),
+}
+
+impl When {
+    fn reads_body(&self) -> bool {
+        match self {
+            When::BodyContains(_) => true,
+            When::All(all) => all.iter().any(When::reads_body),
+            When::Always | When::FirstPerPath(_) | When::HeaderIsNot { .. } | When::Path(_) => {
+                false
+            }
+        }
+    }
 }
 
 /// How the server answers.
@@ -60,6 +81,8 @@ pub enum Body {
     Empty,
     /// Text, typed like the request.
     Text(String),
+    /// Text with this `content-type` (`text/event-stream` for a server-sent event stream).
+    Typed { content_type: String, text: String },
     /// `text/plain`: the request line and headers, credentials included.
     EchoHead,
     /// An OTLP export response whose `partial_success` rejects `rejected` items with
@@ -223,7 +246,7 @@ async fn answer(
     rules: &[Rule],
     seen: &Recorder,
 ) -> Result<Response<Full<Bytes>>, Dropped> {
-    let (parts, mut body) = request.into_parts();
+    let (parts, body) = request.into_parts();
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
@@ -234,25 +257,39 @@ async fn answer(
         .collect();
     let path = parts.uri.path().to_owned();
     let arrival = seen.arrived(parts.method.as_str(), &path, headers.clone());
-    let applies = |when: &When| match when {
-        When::Always => true,
-        When::FirstPerPath(n) => arrival.earlier_on_path < *n,
-        When::HeaderIsNot { name, value } => !headers
-            .iter()
-            .any(|(n, v)| n == name && v.trim() == value.as_str()),
+    // Either the body was read to choose the rule, or it is still to be read.
+    let (read, mut unread) = if rules.iter().any(|rule| rule.when.reads_body()) {
+        let Ok(collected) = body.collect().await else {
+            return Err(Dropped);
+        };
+        let bytes = collected.to_bytes().to_vec();
+        seen.body(arrival, bytes.clone());
+        (Some(bytes), None)
+    } else {
+        (None, Some(body))
+    };
+    let request = Seen {
+        path: &path,
+        headers: &headers,
+        earlier_on_path: arrival.earlier_on_path,
+        body: read.as_deref(),
     };
     let chosen = rules
         .iter()
-        .find(|rule| applies(&rule.when))
+        .find(|rule| request.satisfies(&rule.when))
         .map_or(Answer::status(200), |rule| rule.answer.clone());
     if chosen == Answer::DropMidRequest {
-        let _ = body.frame().await;
+        if let Some(body) = unread.as_mut() {
+            let _ = body.frame().await;
+        }
         return Err(Dropped);
     }
-    let Ok(collected) = body.collect().await else {
-        return Err(Dropped);
-    };
-    seen.body(arrival, collected.to_bytes().to_vec());
+    if let Some(body) = unread {
+        let Ok(collected) = body.collect().await else {
+            return Err(Dropped);
+        };
+        seen.body(arrival, collected.to_bytes().to_vec());
+    }
     let (status, delay, reply) = match chosen {
         Answer::Reply {
             status,
@@ -273,8 +310,9 @@ async fn answer(
         "application/x-protobuf"
     };
     let (content_type, bytes) = match reply {
-        Body::Empty => (like_request, Vec::new()),
-        Body::Text(text) => (like_request, text.into_bytes()),
+        Body::Empty => (like_request.to_owned(), Vec::new()),
+        Body::Text(text) => (like_request.to_owned(), text.into_bytes()),
+        Body::Typed { content_type, text } => (content_type, text.into_bytes()),
         Body::EchoHead => {
             let request = Request {
                 method: parts.method.as_str().to_owned(),
@@ -282,10 +320,10 @@ async fn answer(
                 headers,
                 body: None,
             };
-            ("text/plain", request.head().into_bytes())
+            ("text/plain".to_owned(), request.head().into_bytes())
         }
         Body::PartialSuccess { rejected, message } => (
-            like_request,
+            like_request.to_owned(),
             partial_success(&path, json, rejected, &message),
         ),
     };
@@ -295,6 +333,33 @@ async fn answer(
         response.headers_mut().insert("content-type", value);
     }
     Ok(response)
+}
+
+/// What the rules look at of one request.
+struct Seen<'a> {
+    path: &'a str,
+    headers: &'a [(String, String)],
+    earlier_on_path: usize,
+    /// `None` unless a rule reads the body.
+    body: Option<&'a [u8]>,
+}
+
+impl Seen<'_> {
+    fn satisfies(&self, when: &When) -> bool {
+        match when {
+            When::Always => true,
+            When::FirstPerPath(n) => self.earlier_on_path < *n,
+            When::HeaderIsNot { name, value } => !self
+                .headers
+                .iter()
+                .any(|(n, v)| n == name && v.trim() == value.as_str()),
+            When::Path(path) => self.path == path,
+            When::BodyContains(text) => self.body.is_some_and(|body| {
+                text.is_empty() || body.windows(text.len()).any(|w| w == text.as_bytes())
+            }),
+            When::All(all) => all.iter().all(|when| self.satisfies(when)),
+        }
+    }
 }
 
 /// The export response of `path`'s signal (an OTLP/HTTP or gRPC path) with a partial
@@ -347,7 +412,7 @@ pub(crate) fn partial_success(path: &str, json: bool, rejected: i64, message: &s
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_client::post;
+    use crate::test_client::{post, post_for_content_type};
     use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 
     const PROTOBUF: (&str, &str) = ("content-type", "application/x-protobuf");
@@ -387,6 +452,47 @@ mod tests {
         assert_eq!(status("/v1/logs", &[]), Some(503), "counted per path");
         assert_eq!(status("/v1/logs", &[]), Some(401));
         assert_eq!(server.recorder().counts()["/v1/metrics"], 3);
+    }
+
+    #[test]
+    fn rules_can_look_at_the_path_and_the_body_and_answer_with_any_type() {
+        let stream = Body::Typed {
+            content_type: "text/event-stream".to_owned(),
+            text: "event: ping\ndata: {}\n\n".to_owned(),
+        };
+        let server = HttpServer::start(vec![
+            Rule::new(
+                When::All(vec![
+                    When::Path("/v1/messages".to_owned()),
+                    When::BodyContains("tool_result".to_owned()),
+                ]),
+                Answer::with_body(200, Body::Text("second".to_owned())),
+            ),
+            Rule::new(
+                When::Path("/v1/messages".to_owned()),
+                Answer::with_body(200, stream),
+            ),
+        ]);
+        let port = server.port();
+        let first = post_for_content_type(port, "/v1/messages?beta=true", &[], b"{}".to_vec());
+        assert_eq!(
+            first,
+            Some((
+                200,
+                "text/event-stream".to_owned(),
+                b"event: ping\ndata: {}\n\n".to_vec()
+            ))
+        );
+        let later = post(port, "/v1/messages", &[], b"[tool_result]".to_vec());
+        assert_eq!(later, Some((200, b"second".to_vec())));
+        let elsewhere = post(port, "/v1/other", &[], b"tool_result".to_vec());
+        assert_eq!(elsewhere, Some((200, Vec::new())), "no rule: 200, empty");
+        let requests = server.requests();
+        assert_eq!(
+            requests[0].path, "/v1/messages",
+            "the query is not the path"
+        );
+        assert_eq!(requests[1].body.as_deref(), Some(&b"[tool_result]"[..]));
     }
 
     #[test]

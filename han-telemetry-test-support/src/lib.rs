@@ -8,12 +8,18 @@
 //!   OTLP/HTTP and, through `h2`, gRPC) and the tests' own stubs are made of;
 //! * [`process`]: running an example binary as Claude Code runs a hook, in a [`scratch`]
 //!   directory;
+//! * [`claude_code`]: Claude Code itself (`claude -p`, pinned), offline against
+//!   [`messages_api`], a fake Anthropic Messages API made of the HTTP server;
+//! * [`han`]: Han itself (pinned), sharing a scratch `HOME` with the hooks;
 //! * [`secrets`]: secrets to plant and the encodings to search for them in;
 //! * [`tls_proxy`]: a private PKI (`openssl`) and a TLS terminator (`socat`).
 
+pub mod claude_code;
 pub mod collector;
 pub mod faults;
+pub mod han;
 pub mod http_server;
+pub mod messages_api;
 pub mod otlp;
 pub mod process;
 pub mod receiver;
@@ -21,6 +27,7 @@ pub mod recording;
 pub mod scratch;
 pub mod secrets;
 pub mod tls_proxy;
+mod tool;
 pub mod wrong_protocol;
 
 #[cfg(test)]

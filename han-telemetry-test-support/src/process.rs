@@ -1,7 +1,8 @@
 //! Run an example binary the way Claude Code runs a hook or an MCP server.
 //!
 //! [`run`] starts it with a clean environment (only `HOME`, `CLAUDE_PROJECT_DIR` and
-//! `HAN_METRICS_DIR`, all inside a [`Scratch`] directory, plus the variables a test names), so
+//! `HAN_METRICS_DIR`, all inside a [`Scratch`] directory, plus the variables a test names;
+//! [`run_at_default_store`] leaves `HAN_METRICS_DIR` out), so
 //! no settings file, `OTEL_*` variable or metrics directory of the machine leaks in; writes
 //! the given stdin from a thread (a program may exit without reading it all); and collects
 //! exit code, stdout and stderr, killing the program if it runs for longer than
@@ -58,6 +59,91 @@ pub fn run_in(
     stdin: &[u8],
     cwd: Option<&Path>,
 ) -> Run {
+    run_with(
+        bin,
+        args,
+        scratch,
+        vars,
+        stdin,
+        How {
+            cwd,
+            timeout: RUN_TIMEOUT,
+            store_in_scratch: true,
+        },
+    )
+}
+
+/// [`run_in`], killed after `timeout` instead of [`RUN_TIMEOUT`] (a program that runs hooks
+/// of its own, such as Claude Code, takes longer than one hook).
+pub fn run_for(
+    bin: &str,
+    args: &[&str],
+    scratch: &Scratch,
+    vars: &[(&str, &str)],
+    stdin: &[u8],
+    cwd: Option<&Path>,
+    timeout: Duration,
+) -> Run {
+    run_with(
+        bin,
+        args,
+        scratch,
+        vars,
+        stdin,
+        How {
+            cwd,
+            timeout,
+            store_in_scratch: true,
+        },
+    )
+}
+
+/// [`run`] without `HAN_METRICS_DIR`: the store is where the program finds it by itself
+/// (in Han's data directory under the scratch `HOME`), as on a user's machine; in the
+/// scratch directory as the project's working directory.
+pub fn run_at_default_store(
+    bin: &str,
+    args: &[&str],
+    scratch: &Scratch,
+    vars: &[(&str, &str)],
+    stdin: &[u8],
+) -> Run {
+    let project = scratch.path().join("project");
+    run_with(
+        bin,
+        args,
+        scratch,
+        vars,
+        stdin,
+        How {
+            cwd: Some(&project),
+            timeout: RUN_TIMEOUT,
+            store_in_scratch: false,
+        },
+    )
+}
+
+/// How a program is run: where, for how long at most, and whether its store is set to the
+/// scratch directory's `metrics`.
+struct How<'a> {
+    cwd: Option<&'a Path>,
+    timeout: Duration,
+    store_in_scratch: bool,
+}
+
+fn run_with(
+    bin: &str,
+    args: &[&str],
+    scratch: &Scratch,
+    vars: &[(&str, &str)],
+    stdin: &[u8],
+    how: How<'_>,
+) -> Run {
+    let How {
+        cwd,
+        timeout,
+        store_in_scratch,
+    } = how;
     let home = scratch.path().join("home");
     let project = scratch.path().join("project");
     for dir in [&home, &project] {
@@ -67,12 +153,15 @@ pub fn run_in(
     if let Some(cwd) = cwd {
         command.current_dir(cwd);
     }
-    let mut child = command
+    command
         .args(args)
         .env_clear()
         .env("HOME", &home)
-        .env("CLAUDE_PROJECT_DIR", &project)
-        .env("HAN_METRICS_DIR", scratch.path().join("metrics"))
+        .env("CLAUDE_PROJECT_DIR", &project);
+    if store_in_scratch {
+        command.env("HAN_METRICS_DIR", scratch.path().join("metrics"));
+    }
+    let mut child = command
         .envs(vars.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -96,7 +185,7 @@ pub fn run_in(
     let stdout = read_all(Box::new(child.stdout.take().expect("stdout is piped")));
     let stderr = read_all(Box::new(child.stderr.take().expect("stderr is piped")));
 
-    let deadline = Instant::now() + RUN_TIMEOUT;
+    let deadline = Instant::now() + timeout;
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait for the program") {
             break status;
@@ -105,7 +194,7 @@ pub fn run_in(
             let _ = child.kill();
             let _ = child.wait();
             panic!(
-                "{bin} ran for more than {RUN_TIMEOUT:?}; stderr:\n{}",
+                "{bin} ran for more than {timeout:?}; stderr:\n{}",
                 stderr.join().unwrap_or_default()
             );
         }

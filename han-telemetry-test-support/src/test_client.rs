@@ -9,6 +9,16 @@ pub(crate) type Answer = Option<(u16, Vec<u8>)>;
 
 /// POSTs `body` to `http://127.0.0.1:port{path}` with `headers`.
 pub(crate) fn post(port: u16, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Answer {
+    post_for_content_type(port, path, headers, body).map(|(status, _, body)| (status, body))
+}
+
+/// [`post`], with the answer's `content-type` (empty when it has none) between status and body.
+pub(crate) fn post_for_content_type(
+    port: u16,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Option<(u16, String, Vec<u8>)> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -30,6 +40,11 @@ pub(crate) fn post(port: u16, path: &str, headers: &[(&str, &str)], body: Vec<u8
             .expect("a request");
         let response = sender.send_request(request).await.ok()?;
         let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_default();
         let body = response
             .into_body()
             .collect()
@@ -37,6 +52,6 @@ pub(crate) fn post(port: u16, path: &str, headers: &[(&str, &str)], body: Vec<u8
             .ok()?
             .to_bytes()
             .to_vec();
-        Some((status, body))
+        Some((status, content_type, body))
     })
 }

@@ -105,6 +105,13 @@ fn files(dir: &Path, destination: &str) -> (PathBuf, PathBuf) {
     )
 }
 
+/// The directory a hook keeps its gates in for the store `config` describes: where the
+/// store is now (inside Han's older data directory until Han moves it); `None` with the
+/// store off.
+pub fn dir_for(config: &crate::config::StoreConfig) -> Option<PathBuf> {
+    crate::store::LocalStore::open(config).map(|s| s.placed_dir())
+}
+
 /// The gate of `endpoint` over `protocol` in the store directory `dir`, if a file says
 /// anything. For `doctor`; `Err` says why a file is ignored.
 pub fn state(dir: &Path, protocol: Protocol, endpoint: &str) -> Result<Option<GateState>, String> {
@@ -207,7 +214,9 @@ fn read_or_warn(path: &Path, now: SystemTime) -> Option<GateState> {
 
 /// Writes a closed gate, whole, by renaming a private temporary file over it.
 fn write(dir: &Path, path: &Path, state: &GateState) -> std::io::Result<()> {
-    crate::store::usable_dir(dir).map_err(std::io::Error::other)?;
+    // Only into a store that exists: a gate never creates a directory (the store's own
+    // rules decide where it lives and when it is made).
+    crate::store::usable_dir(dir, crate::store::Create::Nothing).map_err(std::io::Error::other)?;
     let disk = OnDisk {
         v: 1,
         endpoint: state.endpoint.clone(),

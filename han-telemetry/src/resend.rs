@@ -193,7 +193,9 @@ fn run_until(
     // Batch by batch, each signal's receipts written (and on disk) as soon as that signal's
     // batch is delivered: a kill between a delivery and its receipt sends that one batch
     // again, never more, and a receipt is never written for what was not delivered.
-    let ledger = LocalStore::at(dir, config.store.retention_days);
+    // Receipts go next to the records they are for: never into a store recreated after
+    // this one was moved away (Han moves its data directory with the store inside).
+    let ledger = LocalStore::existing(dir, config.store.retention_days);
     let mut metrics = SignalProgress::new(summary.metrics.records);
     let mut logs = SignalProgress::new(summary.logs.records);
     let all = batches(&pending);

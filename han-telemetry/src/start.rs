@@ -100,7 +100,8 @@ impl TelemetryBuilder {
         let config = &self.config;
         let resource = resource::build(config, &self.service_version);
         let mut io = Io::default();
-        io.gates = crate::gate::Gates::in_dir(config.store.active_dir());
+        let gate_dir = store.as_ref().map(LocalStore::placed_dir);
+        io.gates = crate::gate::Gates::in_dir(gate_dir.as_deref());
 
         let metric_sinks = export::metric_sinks(
             &config.metrics,

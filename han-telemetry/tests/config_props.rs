@@ -753,6 +753,15 @@ proptest! {
         if let Some(name) = values.get("OTEL_SERVICE_NAME") {
             prop_assert_eq!(c.service_name.as_str(), name.trim());
         }
+        // Han's data directory holds the fallback store, and the store unless HAN_METRICS_DIR
+        // (absolute) moves it.
+        if let Some(data) = values.get("HAN_DATA_DIR").filter(|d| Path::new(d).is_absolute()) {
+            let data = PathBuf::from(data);
+            prop_assert_eq!(c.store.fallback_dir.clone(), Some(data.join("metrics-fallback")));
+            if values.get("HAN_METRICS_DIR").is_none_or(|d| !Path::new(d).is_absolute()) {
+                prop_assert_eq!(c.store.dir.clone(), Some(data.join("metrics")));
+            }
+        }
         if let Some(dir) = values.get("HAN_METRICS_DIR") {
             let expected = Path::new(dir)
                 .is_absolute()
@@ -1309,8 +1318,8 @@ proptest! {
     }
 
     /// Discovery's own directories (`CLAUDE_PROJECT_DIR`, `CLAUDE_CONFIG_DIR`, `HOME`) may be
-    /// any bytes, as paths may: no panic, no diagnostic, and the store goes under the
-    /// configuration directory given.
+    /// any bytes, as paths may: no panic, no diagnostic, and the store goes in Han's data
+    /// directory under the configuration directory or the home given.
     #[test]
     fn directories_from_the_environment_may_be_any_bytes(
         project in proptest::option::of(proptest::collection::vec(any::<u8>(), 1..16)),
@@ -1328,10 +1337,14 @@ proptest! {
         };
         let mut env = Vec::new();
         let mut config_path = None;
+        let mut home_path = None;
         for (var, value) in [("CLAUDE_PROJECT_DIR", &project), ("CLAUDE_CONFIG_DIR", &config_dir), ("HOME", &home)] {
             if let Some(path) = value.as_ref().and_then(under) {
                 if var == "CLAUDE_CONFIG_DIR" {
                     config_path = Some(path.clone());
+                }
+                if var == "HOME" {
+                    home_path = Some(path.clone());
                 }
                 env.push((OsString::from(var), path.into_os_string()));
             }
@@ -1349,6 +1362,8 @@ proptest! {
         prop_assert!(c.diagnostics.is_empty());
         if let Some(dir) = config_path {
             prop_assert_eq!(c.store.dir, Some(dir.join("han").join("metrics")));
+        } else if let Some(home) = home_path {
+            prop_assert_eq!(c.store.dir, Some(home.join(".han").join("metrics")));
         }
     }
 }

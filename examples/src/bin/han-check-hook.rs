@@ -4,10 +4,19 @@
 //! relative paths resolved against `cwd`) and looks for:
 //!
 //! * merge-conflict markers (`<<<<<<<`, `|||||||`, `>>>>>>>` at the start of a line);
-//! * trailing spaces or tabs (not in Markdown, where two trailing spaces are a line break);
+//! * mixed line endings (some lines ending in CRLF, others in LF);
 //! * a missing newline at the end of the file;
+//! * in Markdown (`.md`, `.markdown`), trailing spaces or tabs that are not a line break
+//!   (a line break is exactly two spaces after text);
 //! * in a `.json` file, anything that does not parse as JSON (`tsconfig*.json`,
 //!   `jsconfig*.json` and `.vscode/*.json` are skipped: they allow comments).
+//!
+//! Every check can fire on what Claude writes: Claude Code (2.1.328) keeps conflict markers,
+//! CRLF next to LF and a missing final newline as Claude wrote them. It strips trailing
+//! whitespace from each line Claude writes with `Write` or `Edit`, except in `.md` files, so
+//! trailing whitespace is checked in Markdown only: elsewhere it could only be whitespace the
+//! file had before Claude touched it. `examples/tests/claude_code.rs` runs the hook under a
+//! real Claude Code session and checks all of this.
 //!
 //! Files that are not UTF-8 text, or larger than 8 MiB, are left alone.
 //!
@@ -173,16 +182,33 @@ fn problems(path: &Path, text: &str) -> Vec<String> {
         .unwrap_or_default();
     let markdown = ext.eq_ignore_ascii_case("md") || ext.eq_ignore_ascii_case("markdown");
     let mut found = Vec::new();
-    for (n, line) in (1..).zip(text.lines()) {
+    let (mut crlf, mut lf) = (0usize, 0usize);
+    for (n, raw) in (1..).zip(text.split_inclusive('\n')) {
+        let line = if let Some(line) = raw.strip_suffix("\r\n") {
+            crlf += 1;
+            line
+        } else if let Some(line) = raw.strip_suffix('\n') {
+            lf += 1;
+            line
+        } else {
+            raw
+        };
         // `=======` alone is also a Markdown or reStructuredText heading underline.
         if ["<<<<<<<", "|||||||", ">>>>>>>"].iter().any(|m| {
             line.strip_prefix(m)
                 .is_some_and(|r| r.is_empty() || r.starts_with(' '))
         }) {
             found.push(format!("line {n}: merge conflict marker"));
-        } else if !markdown && line.ends_with([' ', '\t']) {
+        } else if markdown && line.ends_with([' ', '\t']) && !is_line_break(line) {
             found.push(format!("line {n}: trailing whitespace"));
         }
+    }
+    if crlf > 0 && lf > 0 {
+        found.push(format!(
+            "mixed line endings: {crlf} line{} end{} in CRLF, {lf} in LF",
+            if crlf == 1 { "" } else { "s" },
+            if crlf == 1 { "s" } else { "" },
+        ));
     }
     if !text.is_empty() && !text.ends_with('\n') {
         found.push("no newline at end of file".to_owned());
@@ -194,6 +220,12 @@ fn problems(path: &Path, text: &str) -> Vec<String> {
         found.push(format!("invalid JSON: {e}"));
     }
     found
+}
+
+/// A Markdown hard line break: text, then exactly two spaces.
+fn is_line_break(line: &str) -> bool {
+    line.strip_suffix("  ")
+        .is_some_and(|text| !text.is_empty() && !text.ends_with([' ', '\t']))
 }
 
 /// JSON files that are JSON with comments by convention.

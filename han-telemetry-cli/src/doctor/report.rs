@@ -318,7 +318,7 @@ fn problem(d: &Diagnostic) -> Problem {
 
 /// The export gate of each OTLP destination, from the files beside the store.
 fn gates(config: &Config) -> Vec<GateRow> {
-    let Some(dir) = config.store.active_dir() else {
+    let Some(dir) = gate::dir_for(&config.store) else {
         return Vec::new();
     };
     let mut rows: Vec<GateRow> = Vec::new();
@@ -335,7 +335,7 @@ fn gates(config: &Config) -> Vec<GateRow> {
         let at =
             |t| humantime::format_rfc3339_seconds(han_telemetry::store::clamp_time(t)).to_string();
         let (state, description, failures, paused_until) = match gate::state(
-            dir,
+            &dir,
             cfg.otlp.protocol,
             &cfg.otlp.endpoint,
         ) {

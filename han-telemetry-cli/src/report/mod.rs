@@ -8,11 +8,20 @@
 //!   `humantime` reads), a UTC date `YYYY-MM-DD` (from midnight UTC, the store's day
 //!   boundary), or an RFC 3339 date/time (`2026-11-16T08:00:00Z`, `…+02:00`; no offset means
 //!   UTC). A value that is none of these, or a time in the future, is a usage error (exit 2).
-//! - `--dir`: the store to read; otherwise the configured one (`HAN_METRICS_DIR`, else
-//!   `han/metrics` under `$CLAUDE_CONFIG_DIR` or `~/.claude`, from the environment and the
-//!   Claude Code settings files). No directory at all is a usage error (exit 2). A store turned
+//! - `--dir`: the store to read, alone; otherwise the configured one (`HAN_METRICS_DIR`, else
+//!   `metrics` in Han's data directory: `HAN_DATA_DIR`, else `$CLAUDE_CONFIG_DIR/han`, else
+//!   `~/.han`; from the environment and the Claude Code settings files), with its fallback
+//!   store and the places han-telemetry used before it followed Han's data directory
+//!   (`han/metrics` and `han/metrics-fallback` under `$CLAUDE_CONFIG_DIR` or `~/.claude`),
+//!   where they exist. No directory at all is a usage error (exit 2). A store turned
 //!   off with `HAN_METRICS_STORE=off` is still read (it may hold older records) and the report
 //!   says that it is off.
+//!
+//! Han moves `~/.claude/han` to `~/.han` once, whenever one of its commands first needs its
+//! data, and may do so while a report reads. The older places are read first, and a record
+//! met again in the store (by its unique `id`) is counted once: a record moved meanwhile is
+//! never counted twice nor missed (a file moved between being listed and being opened shows
+//! as unreadable in `skipped`, and its records are counted from the store).
 //! - `--json` (global): one JSON document instead of tables.
 //!
 //! Exit 0 whenever the store could be read, including an empty or missing store (the text then
@@ -62,12 +71,15 @@
 //!                    first 100 of each), unlisted_files (the rest, counted)
 //! fallback_dir       the fallback store also read (hooks write there while the store is
 //!                    not safe to use), or null
+//! legacy_dirs[]      the places han-telemetry used before it followed Han's data
+//!                    directory, also read (those that exist)
 //! ```
 
 pub(crate) mod since;
 mod stats;
 mod text;
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::SystemTime;
@@ -87,8 +99,8 @@ pub(crate) struct ReportArgs {
     #[arg(long, value_name = "WHEN", default_value = "7d", value_parser = since::parse)]
     pub(crate) since: since::Since,
 
-    /// The store directory to read (default: HAN_METRICS_DIR, else
-    /// ~/.claude/han/metrics).
+    /// The store directory to read, alone (default: HAN_METRICS_DIR, else metrics in Han's
+    /// data directory, ~/.han/metrics, with the fallback and older places).
     #[arg(long, value_name = "DIR")]
     pub(crate) dir: Option<PathBuf>,
 }
@@ -104,30 +116,54 @@ pub(crate) fn run(args: &ReportArgs, json: bool) -> Result<ExitCode, CliError> {
             stats::timestamp(since)
         )));
     }
-    let (dir, note, fallback) = match &args.dir {
-        Some(dir) => (dir.clone(), None, None),
+    let store = match &args.dir {
+        Some(dir) => Store::only(dir.clone()),
         None => configured_store()?,
     };
+    let Store {
+        dir,
+        note,
+        fallback,
+        legacy,
+    } = store.existing();
     let mut summary = stats::Summary::default();
-    // Records a hook kept in the fallback while the store could not be used safely.
-    let fallback = fallback.filter(|f| f.is_dir());
-    let mut skipped = match han_telemetry::store::scan_each(&dir, since, |r| summary.add(&r)) {
-        Ok(skipped) => skipped,
+    let mut skipped = han_telemetry::store::Skipped::default();
+    // The older places first, so that a record Han moves from there into the store while
+    // this reads is met again below, and dropped by its id, rather than missed.
+    let mut seen: HashSet<String> = HashSet::new();
+    for legacy in &legacy {
+        match han_telemetry::store::scan_each(legacy, since, |r| {
+            seen.insert(r.id.to_string());
+            summary.add(&r);
+        }) {
+            Ok(also) => merge_skipped(&mut skipped, also),
+            Err(e) => skipped
+                .unreadable_files
+                .push((legacy.clone(), e.to_string())),
+        }
+    }
+    let mut add = |r: han_telemetry::store::Record<'static>| {
+        if seen.is_empty() || !seen.contains(r.id.as_ref()) {
+            summary.add(&r);
+        }
+    };
+    match han_telemetry::store::scan_each(&dir, since, &mut add) {
+        Ok(also) => merge_skipped(&mut skipped, also),
         // The store is unusable (that is why there is a fallback): say so, read the rest.
-        Err(e) if fallback.is_some() => {
-            let mut skipped = han_telemetry::store::Skipped::default();
+        Err(e) if fallback.is_some() || !legacy.is_empty() => {
             skipped.unreadable_files.push((dir.clone(), e.to_string()));
-            skipped
         }
         Err(e) => return Err(cannot_read(&dir, &e)),
-    };
+    }
+    // Records a hook kept in the fallback while the store could not be used safely.
     if let Some(fallback) = &fallback {
-        let also = han_telemetry::store::scan_each(fallback, since, |r| summary.add(&r))
+        let also = han_telemetry::store::scan_each(fallback, since, &mut add)
             .map_err(|e| cannot_read(fallback, &e))?;
         merge_skipped(&mut skipped, also);
     }
     let mut report = summary.finish(&skipped, &dir.display().to_string(), since, until);
     report.fallback_dir = fallback.as_ref().map(|f| f.display().to_string());
+    report.legacy_dirs = legacy.iter().map(|d| d.display().to_string()).collect();
     if json {
         if let Some(note) = &note {
             eprintln!("han-telemetry: {note}");
@@ -164,14 +200,47 @@ fn merge_skipped(into: &mut han_telemetry::store::Skipped, from: han_telemetry::
     into.unlisted_files += from.unlisted_files;
 }
 
-/// The configured store directory, a note when the store is turned off, and the fallback
-/// directory hooks write to when the store cannot be used safely.
-pub(crate) fn configured_store() -> Result<(PathBuf, Option<String>, Option<PathBuf>), CliError> {
+/// The store to read: its directory, a note when the store is turned off, and the other
+/// directories that hold its records.
+pub(crate) struct Store {
+    /// The store.
+    pub(crate) dir: PathBuf,
+    /// Said first: the store is turned off.
+    pub(crate) note: Option<String>,
+    /// Where hooks write while the store is not safe to use.
+    pub(crate) fallback: Option<PathBuf>,
+    /// Where han-telemetry kept the store before it followed Han's data directory.
+    pub(crate) legacy: Vec<PathBuf>,
+}
+
+impl Store {
+    /// `dir` alone (`--dir`).
+    pub(crate) fn only(dir: PathBuf) -> Store {
+        Store {
+            dir,
+            note: None,
+            fallback: None,
+            legacy: Vec::new(),
+        }
+    }
+
+    /// The same, with only the other directories that exist.
+    pub(crate) fn existing(self) -> Store {
+        Store {
+            fallback: self.fallback.filter(|f| f.is_dir()),
+            legacy: self.legacy.into_iter().filter(|d| d.is_dir()).collect(),
+            ..self
+        }
+    }
+}
+
+/// The configured store, from the environment and Claude Code's settings files.
+pub(crate) fn configured_store() -> Result<Store, CliError> {
     let config = Config::from_env();
     let Some(dir) = config.store.dir.clone() else {
         return Err(CliError::Usage(
-            "no metrics store directory: HAN_METRICS_DIR is not set and neither \
-             CLAUDE_CONFIG_DIR nor HOME is, so there is no ~/.claude; pass --dir DIR"
+            "no metrics store directory: neither HAN_METRICS_DIR nor HAN_DATA_DIR is set, and \
+             neither CLAUDE_CONFIG_DIR nor HOME is, so there is no ~/.han; pass --dir DIR"
                 .to_owned(),
         ));
     };
@@ -186,5 +255,10 @@ pub(crate) fn configured_store() -> Result<(PathBuf, Option<String>, Option<Path
         )
     });
     let fallback = config.store.fallback_dir.clone().filter(|f| *f != dir);
-    Ok((dir, note, fallback))
+    Ok(Store {
+        dir,
+        note,
+        fallback,
+        legacy: config.store.legacy_dirs,
+    })
 }

@@ -33,6 +33,9 @@ pub(crate) struct Report {
     pub(crate) skipped: SkippedStats,
     /// The fallback store, when it was read too.
     pub(crate) fallback_dir: Option<String>,
+    /// Where han-telemetry kept the store before it followed Han's data directory, when
+    /// those directories exist and were read too.
+    pub(crate) legacy_dirs: Vec<String>,
 }
 
 /// One hook (`hook_name` + `hook_type`).
@@ -531,6 +534,7 @@ impl Summary {
                 .collect(),
             skipped: skipped_stats(skipped),
             fallback_dir: None,
+            legacy_dirs: Vec::new(),
         }
     }
 }

@@ -240,6 +240,14 @@ pub(crate) fn render(report: &Report, heading: &Heading<'_>) -> String {
             printable(fallback)
         );
     }
+    for legacy in &report.legacy_dirs {
+        let _ = writeln!(
+            out,
+            "Also read: {} (where han-telemetry kept records before it followed Han's data \
+             directory)\n",
+            printable(legacy)
+        );
+    }
     out.push_str(&skipped(&report.skipped));
     out
 }

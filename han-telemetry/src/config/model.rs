@@ -94,17 +94,35 @@ impl Default for IncludeAttributes {
 }
 
 /// Where and whether every event is also appended to the local metrics store.
+///
+/// The store lives in Han's data directory, found as Han 3.21.4 finds it: `HAN_DATA_DIR`,
+/// else `$CLAUDE_CONFIG_DIR/han`, else `~/.han`. Han moves an older `~/.claude/han` to
+/// `~/.han` the first time one of its commands needs its data; until then the store's
+/// directories are inside `~/.claude/han` and move with it ([`StoreConfig::before_move`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreConfig {
     /// `HAN_METRICS_STORE`, on by default; independent of `CLAUDE_CODE_ENABLE_TELEMETRY`.
     pub enabled: bool,
-    /// `HAN_METRICS_DIR`, else `han/metrics` under Claude Code's configuration directory
-    /// (`$CLAUDE_CONFIG_DIR` or `~/.claude`). `None` when neither is known: the store is off.
+    /// `HAN_METRICS_DIR`, else `metrics` in [`StoreConfig::data_dir`]. `None` when neither is
+    /// known: the store is off.
     pub dir: Option<PathBuf>,
     /// Where records go when `dir` is not safe to write (another user's, writable by others,
-    /// another user's link): `han/metrics-fallback` under Claude Code's configuration
-    /// directory, created 0700. `report` and `replay` read it too.
+    /// another user's link): `metrics-fallback` in [`StoreConfig::data_dir`], created 0700.
+    /// `report` and `replay` read it too.
     pub fallback_dir: Option<PathBuf>,
+    /// Han's data directory: `HAN_DATA_DIR`, else `$CLAUDE_CONFIG_DIR/han`, else `~/.han`.
+    pub data_dir: Option<PathBuf>,
+    /// `~/.claude/han`, when the data directory is `~/.han` by Han's home rule: while `~/.han`
+    /// does not exist and `~/.claude/han` does, Han has yet to move it, so a writer puts what
+    /// would go under `~/.han` under `~/.claude/han` instead (Han's move carries it along),
+    /// and never creates `~/.han` (which would keep Han from moving its data).
+    pub before_move: Option<PathBuf>,
+    /// Where han-telemetry kept the store before it followed Han's data directory
+    /// (`han/metrics`, unless `HAN_METRICS_DIR` is set, and `han/metrics-fallback` under
+    /// Claude Code's configuration directory), when that is not `dir` or `fallback_dir`:
+    /// `report` and `replay` read them; a writer uses them only before Han's move (see
+    /// [`StoreConfig::before_move`]).
+    pub legacy_dirs: Vec<PathBuf>,
     /// `HAN_METRICS_RETENTION_DAYS`: day files older than this are deleted (default 30).
     pub retention_days: u32,
 }

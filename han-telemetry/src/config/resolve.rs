@@ -38,6 +38,11 @@ impl Default for Config {
     }
 }
 
+/// The store's directory in Han's data directory.
+const STORE: &str = "metrics";
+/// Where records go when the store is not safe to write, in Han's data directory.
+const FALLBACK: &str = "metrics-fallback";
+
 /// The service name when nothing sets one.
 pub(crate) fn default_service_name() -> &'static str {
     match vars::SERVICE_NAME.kind {
@@ -78,7 +83,7 @@ pub(crate) fn resolve(sources: &Sources) -> Config {
     };
     let exit_budget = r.amount(vars::EXIT_BUDGET, None);
     let (traceparent, tracestate) = r.trace_context();
-    let store = r.store(sources.claude_dir());
+    let store = r.store(sources);
 
     r.report_suppressed();
     let mut diagnostics = sources.diagnostics().to_vec();
@@ -205,43 +210,99 @@ impl Resolver<'_> {
         (service_name, attributes)
     }
 
-    /// `HAN_METRICS_STORE`, `HAN_METRICS_DIR` and `HAN_METRICS_RETENTION_DAYS`.
-    fn store(&mut self, claude_dir: Option<&Path>) -> StoreConfig {
+    /// `HAN_METRICS_STORE`, `HAN_DATA_DIR`, `HAN_METRICS_DIR` and
+    /// `HAN_METRICS_RETENTION_DAYS`.
+    fn store(&mut self, sources: &Sources) -> StoreConfig {
         let enabled = self.flag(vars::METRICS_STORE);
-        let dir_var = vars::METRICS_DIR.name;
-        let default_dir = claude_dir.map(|dir| dir.join("han").join("metrics"));
-        let shown_default = default_dir.as_deref().map_or_else(
+        let (data_dir, before_move) = self.data_dir(sources);
+        let default_dir = data_dir.as_ref().map(|dir| dir.join(STORE));
+        let chosen = self.absolute_dir(
+            vars::METRICS_DIR.name,
+            default_dir.as_deref(),
+            "would put the store wherever a hook happens to run",
+        );
+        let overridden = chosen.is_some();
+        let dir = chosen.or(default_dir);
+        let fallback_dir = data_dir.as_ref().map(|dir| dir.join(FALLBACK));
+        // Before it followed Han's data directory, the store was `han/metrics` (and its
+        // fallback `han/metrics-fallback`) under Claude Code's configuration directory.
+        let legacy_dirs = sources
+            .claude_dir()
+            .map(|claude| claude.join("han"))
+            .into_iter()
+            .flat_map(|old| {
+                let store = (!overridden).then(|| old.join(STORE));
+                store.into_iter().chain([old.join(FALLBACK)])
+            })
+            .filter(|legacy| Some(legacy) != dir.as_ref() && Some(legacy) != fallback_dir.as_ref())
+            .collect();
+        let retention_days = self.amount(vars::METRICS_RETENTION_DAYS, None);
+        StoreConfig {
+            enabled,
+            dir,
+            fallback_dir,
+            data_dir,
+            before_move,
+            legacy_dirs,
+            retention_days: u32::try_from(retention_days).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Han's data directory as Han 3.21.4 finds it: `HAN_DATA_DIR`, else
+    /// `$CLAUDE_CONFIG_DIR/han`, else `~/.han`; with, in that last case, `~/.claude/han`,
+    /// which Han moves to `~/.han` when only the older one exists. Nothing is looked at on
+    /// disk here: the store's writer decides where the data is when it writes.
+    fn data_dir(&mut self, sources: &Sources) -> (Option<PathBuf>, Option<PathBuf>) {
+        let (by_default, before_move) = match (sources.claude_config_dir(), sources.home()) {
+            (Some(config), _) => (Some(config.join("han")), None),
+            (None, Some(home)) => (
+                Some(home.join(".han")),
+                Some(home.join(".claude").join("han")),
+            ),
+            (None, None) => (None, None),
+        };
+        match self.absolute_dir(
+            vars::DATA_DIR.name,
+            by_default.as_deref(),
+            "would put Han's data wherever a hook happens to run",
+        ) {
+            Some(dir) => (Some(dir), None),
+            None => (by_default, before_move),
+        }
+    }
+
+    /// An absolute directory from `var`, or `None` (unset, or relative: `because` says what
+    /// that would do, and `default` is what is used instead).
+    fn absolute_dir(
+        &mut self,
+        var: &str,
+        default: Option<&Path>,
+        because: &str,
+    ) -> Option<PathBuf> {
+        let shown_default = default.map_or_else(
             || "none (no HOME or CLAUDE_CONFIG_DIR: the store is off)".to_owned(),
             |dir| dir.display().to_string(),
         );
-        let dir = match self.lookup(dir_var) {
+        match self.lookup(var) {
             // A relative directory would follow each hook's working directory: a store per
             // project, in the project, found by no report.
             Some(found) if !Path::new(found.value).is_absolute() => {
                 self.report(
                     &found,
-                    "is a relative path, which would put the store wherever a hook happens to run",
+                    format!("is a relative path, which {because}"),
                     format!("using {shown_default}"),
                 );
-                self.defaulted(dir_var, &shown_default);
-                default_dir
+                self.defaulted(var, &shown_default);
+                None
             }
             Some(found) => {
                 self.used(&found);
                 Some(PathBuf::from(found.value))
             }
             None => {
-                self.defaulted(dir_var, shown_default);
-                default_dir
+                self.defaulted(var, shown_default);
+                None
             }
-        };
-        let fallback_dir = claude_dir.map(|dir| dir.join("han").join("metrics-fallback"));
-        let retention_days = self.amount(vars::METRICS_RETENTION_DAYS, None);
-        StoreConfig {
-            enabled,
-            dir,
-            fallback_dir,
-            retention_days: u32::try_from(retention_days).unwrap_or(u32::MAX),
         }
     }
 
@@ -291,6 +352,7 @@ mod tests {
     const INCLUDE_SESSION_ID: &str = vars::INCLUDE_SESSION_ID.name;
     const INCLUDE_VERSION: &str = vars::INCLUDE_VERSION.name;
     const LOGS_EXPORT_INTERVAL: &str = vars::LOGS_EXPORT_INTERVAL.name;
+    const DATA_DIR: &str = vars::DATA_DIR.name;
     const METRICS_DIR: &str = vars::METRICS_DIR.name;
     const METRICS_RETENTION_DAYS: &str = vars::METRICS_RETENTION_DAYS.name;
     const METRICS_STORE: &str = vars::METRICS_STORE.name;
@@ -304,29 +366,121 @@ mod tests {
     const TRUST_PROJECT_SETTINGS: &str = vars::TRUST_PROJECT_SETTINGS.name;
 
     #[test]
-    fn the_local_store_is_on_under_the_claude_dir_by_default_even_with_telemetry_off() {
-        let sources = Sources::new().with_claude_dir("/home/u/.claude");
+    fn the_local_store_is_on_in_hans_data_directory_by_default_even_with_telemetry_off() {
+        let sources = Sources::new().with_home("/home/u");
         let c = Config::from_sources(&sources);
         assert!(!c.enabled);
         assert!(c.store.enabled);
         assert_eq!(
             c.store.active_dir(),
-            Some(Path::new("/home/u/.claude/han/metrics"))
+            Some(Path::new("/home/u/.han/metrics"))
         );
         assert_eq!(c.store.retention_days, 30);
         assert_eq!(c.source_of(METRICS_DIR), Some(&Source::Default));
+        assert_eq!(c.source_of(DATA_DIR), Some(&Source::Default));
+    }
+
+    fn paths(paths: &[&str]) -> Vec<PathBuf> {
+        paths.iter().map(PathBuf::from).collect()
+    }
+
+    /// Han 3.21.4's rule: `HAN_DATA_DIR`, else `$CLAUDE_CONFIG_DIR/han`, else `~/.han`
+    /// (which Han moves `~/.claude/han` to); the store is its `metrics`, the fallback its
+    /// `metrics-fallback`, `HAN_METRICS_DIR` overrides the store alone, and what earlier
+    /// versions wrote under Claude Code's directory is read.
+    #[test]
+    fn the_store_is_in_hans_data_directory_found_as_han_finds_it() {
+        let home = Sources::new().with_home("/home/u");
+        let c = Config::from_sources(&home);
+        assert_eq!(c.store.data_dir.as_deref(), Some(Path::new("/home/u/.han")));
+        assert_eq!(
+            c.store.dir.as_deref(),
+            Some(Path::new("/home/u/.han/metrics"))
+        );
+        assert_eq!(
+            c.store.fallback_dir.as_deref(),
+            Some(Path::new("/home/u/.han/metrics-fallback"))
+        );
+        assert_eq!(
+            c.store.before_move.as_deref(),
+            Some(Path::new("/home/u/.claude/han"))
+        );
+        assert_eq!(
+            c.store.legacy_dirs,
+            paths(&[
+                "/home/u/.claude/han/metrics",
+                "/home/u/.claude/han/metrics-fallback"
+            ])
+        );
+
+        // CLAUDE_CONFIG_DIR: Han's data is its `han`, where the store always was.
+        let config_dir = home.clone().with_claude_config_dir("/cfg");
+        let c = Config::from_sources(&config_dir);
+        assert_eq!(c.store.data_dir.as_deref(), Some(Path::new("/cfg/han")));
+        assert_eq!(c.store.dir.as_deref(), Some(Path::new("/cfg/han/metrics")));
+        assert_eq!(
+            c.store.fallback_dir.as_deref(),
+            Some(Path::new("/cfg/han/metrics-fallback"))
+        );
+        assert_eq!(c.store.before_move, None);
+        assert!(c.store.legacy_dirs.is_empty(), "{:?}", c.store.legacy_dirs);
+
+        // HAN_DATA_DIR wins over both; the old places under the Claude directory are read.
+        let data = config_dir
+            .clone()
+            .with_layer(Source::ProcessEnv, [(DATA_DIR, "/data/han")]);
+        let c = Config::from_sources(&data);
+        assert_eq!(c.store.data_dir.as_deref(), Some(Path::new("/data/han")));
+        assert_eq!(c.store.dir.as_deref(), Some(Path::new("/data/han/metrics")));
+        assert_eq!(
+            c.store.fallback_dir.as_deref(),
+            Some(Path::new("/data/han/metrics-fallback"))
+        );
+        assert_eq!(c.store.before_move, None);
+        assert_eq!(
+            c.store.legacy_dirs,
+            paths(&["/cfg/han/metrics", "/cfg/han/metrics-fallback"])
+        );
+        assert_eq!(c.source_of(DATA_DIR), Some(&Source::ProcessEnv));
+        assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
+
+        // HAN_METRICS_DIR moves the store alone: the fallback stays in Han's data directory,
+        // and the old default store is not this store's past.
+        let both = Sources::new().with_home("/home/u").with_layer(
+            Source::ProcessEnv,
+            [(DATA_DIR, "/data/han"), (METRICS_DIR, "/m")],
+        );
+        let c = Config::from_sources(&both);
+        assert_eq!(c.store.dir.as_deref(), Some(Path::new("/m")));
+        assert_eq!(
+            c.store.fallback_dir.as_deref(),
+            Some(Path::new("/data/han/metrics-fallback"))
+        );
+        assert_eq!(
+            c.store.legacy_dirs,
+            paths(&["/home/u/.claude/han/metrics-fallback"])
+        );
+
+        // HAN_DATA_DIR alone is somewhere to write, with no home at all.
+        let c = config(&[(DATA_DIR, "/data/han")]);
+        assert_eq!(c.store.active_dir(), Some(Path::new("/data/han/metrics")));
+        assert!(c.store.legacy_dirs.is_empty());
+        // An empty value is unset, as in Han (`if (process.env.HAN_DATA_DIR)`).
+        let c = Config::from_sources(
+            &Sources::new()
+                .with_home("/home/u")
+                .with_layer(Source::ProcessEnv, [(DATA_DIR, "")]),
+        );
+        assert_eq!(c.store.data_dir.as_deref(), Some(Path::new("/home/u/.han")));
+        assert!(c.diagnostics.is_empty());
     }
 
     #[test]
     fn the_local_store_follows_its_variables() {
-        let c = Config::from_sources(
-            &Sources::new()
-                .with_claude_dir("/home/u/.claude")
-                .with_layer(
-                    Source::ProcessEnv,
-                    [(METRICS_DIR, "/data/han"), (METRICS_RETENTION_DAYS, "7")],
-                ),
-        );
+        let c = Config::from_sources(&Sources::new().with_home("/home/u").with_layer(
+            Source::ProcessEnv,
+            [(METRICS_DIR, "/data/han"), (METRICS_RETENTION_DAYS, "7")],
+        ));
         assert_eq!(c.store.active_dir(), Some(Path::new("/data/han")));
         assert_eq!(c.store.retention_days, 7);
         assert_eq!(c.source_of(METRICS_DIR), Some(&Source::ProcessEnv));
@@ -335,7 +489,8 @@ mod tests {
         assert!(!off.store.enabled);
         assert_eq!(off.store.active_dir(), None);
 
-        // Without a home or CLAUDE_CONFIG_DIR there is nowhere to write: off, quietly.
+        // Without a home, CLAUDE_CONFIG_DIR or HAN_DATA_DIR there is nowhere to write: off,
+        // quietly.
         let nowhere = config(&[]);
         assert_eq!(nowhere.store.active_dir(), None);
         assert!(nowhere.diagnostics.is_empty());
@@ -345,25 +500,111 @@ mod tests {
     fn a_relative_store_directory_warns_and_uses_the_default() {
         let c = Config::from_sources(
             &Sources::new()
-                .with_claude_dir("/home/u/.claude")
+                .with_home("/home/u")
                 .with_layer(Source::ProcessEnv, [(METRICS_DIR, "metrics")]),
         );
         assert_eq!(
             c.store.active_dir(),
-            Some(Path::new("/home/u/.claude/han/metrics"))
+            Some(Path::new("/home/u/.han/metrics"))
         );
         let warned: Vec<String> = c.diagnostics.iter().map(ToString::to_string).collect();
         assert_eq!(warned.len(), 1, "{warned:?}");
         assert!(warned[0].contains("HAN_METRICS_DIR"), "{warned:?}");
         assert!(warned[0].contains("relative"), "{warned:?}");
         assert!(
-            warned[0].contains("using /home/u/.claude/han/metrics"),
+            warned[0].contains("using /home/u/.han/metrics"),
             "{warned:?}"
         );
         assert_eq!(
             c.store.fallback_dir.as_deref(),
-            Some(Path::new("/home/u/.claude/han/metrics-fallback"))
+            Some(Path::new("/home/u/.han/metrics-fallback"))
         );
+        // The default is still this store's: what earlier versions wrote is read.
+        assert_eq!(c.store.legacy_dirs.len(), 2, "{:?}", c.store.legacy_dirs);
+    }
+
+    #[test]
+    fn a_relative_han_data_dir_warns_and_hans_own_default_is_used() {
+        let c = Config::from_sources(
+            &Sources::new()
+                .with_home("/home/u")
+                .with_layer(Source::ProcessEnv, [(DATA_DIR, "han-data")]),
+        );
+        assert_eq!(c.store.data_dir.as_deref(), Some(Path::new("/home/u/.han")));
+        assert_eq!(
+            c.store.active_dir(),
+            Some(Path::new("/home/u/.han/metrics"))
+        );
+        assert_eq!(
+            only_diagnostic(&c, DATA_DIR).to_string(),
+            "HAN_DATA_DIR=\"han-data\" (process environment) is a relative path, which would \
+             put Han's data wherever a hook happens to run; using /home/u/.han"
+        );
+        assert_eq!(c.source_of(DATA_DIR), Some(&Source::Default));
+    }
+
+    /// Claude Code copies a project's `env` into the hooks it starts, `HAN_DATA_DIR`
+    /// included: a repository must not move the user's store with it, unless trusted.
+    #[test]
+    fn a_projects_han_data_dir_moves_the_store_only_when_trusted() {
+        use crate::config::DiscoverOptions;
+        use crate::test_support::TempDir;
+        use std::ffi::OsString;
+
+        let world = TempDir::new("data-dir-trust");
+        let home = world.path().join("home");
+        let project = world.path().join("project");
+        world.write(
+            "project/.claude/settings.json",
+            r#"{"env": {"HAN_DATA_DIR": "/planted"}}"#,
+        );
+        let store = |env: &[(&str, &str)]| {
+            let opts = DiscoverOptions {
+                env: env
+                    .iter()
+                    .map(|(k, v)| (OsString::from(k), OsString::from(v)))
+                    .collect(),
+                cwd: Some(project.clone()),
+                home: Some(home.clone()),
+                managed_settings: Some(world.path().join("managed-settings.json")),
+            };
+            Config::from_sources(&Sources::discover_with(&opts))
+        };
+        let ours = home.join(".han").join("metrics");
+
+        // In the project file only, and as Claude Code copies it into the hook.
+        for env in [&[][..], &[("CLAUDECODE", "1"), (DATA_DIR, "/planted")][..]] {
+            let c = store(env);
+            assert_eq!(c.store.dir.as_ref(), Some(&ours), "{env:?}");
+            assert_eq!(
+                c.store.fallback_dir,
+                Some(home.join(".han").join("metrics-fallback")),
+                "{env:?}"
+            );
+            assert!(
+                c.ignored.iter().any(|i| i.variable == DATA_DIR),
+                "{env:?}: {:?}",
+                c.ignored
+            );
+        }
+
+        // The user's own: the environment outside Claude Code, or the user's settings.
+        let c = store(&[(DATA_DIR, "/planted")]);
+        assert_eq!(c.store.dir.as_deref(), Some(Path::new("/planted/metrics")));
+        world.write(
+            "home/.claude/settings.json",
+            r#"{"env": {"HAN_DATA_DIR": "/users"}}"#,
+        );
+        let c = store(&[("CLAUDECODE", "1")]);
+        assert_eq!(c.store.dir.as_deref(), Some(Path::new("/users/metrics")));
+
+        // Trusted from the user's settings, the project chooses.
+        world.write(
+            "home/.claude/settings.json",
+            &format!(r#"{{"env": {{"{TRUST_PROJECT_SETTINGS}": "1"}}}}"#),
+        );
+        let c = store(&[("CLAUDECODE", "1"), (DATA_DIR, "/planted")]);
+        assert_eq!(c.store.dir.as_deref(), Some(Path::new("/planted/metrics")));
     }
 
     #[test]

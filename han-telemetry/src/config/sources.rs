@@ -27,7 +27,10 @@ use super::vars;
 pub struct Sources {
     layers: Vec<Layer>,
     diagnostics: Vec<Diagnostic>,
-    claude_dir: Option<PathBuf>,
+    /// `HOME` (`USERPROFILE` on Windows).
+    home: Option<PathBuf>,
+    /// `CLAUDE_CONFIG_DIR`.
+    claude_config_dir: Option<PathBuf>,
     project: ProjectTrust,
     /// Process-environment values that only a project file explains, taken out of the
     /// environment layer (their file's layer still has them).
@@ -58,17 +61,39 @@ impl Sources {
         self
     }
 
-    /// Claude Code's configuration directory (`$CLAUDE_CONFIG_DIR`, else `~/.claude`), under
-    /// which the local metrics store lives by default.
+    /// The user's home directory (`HOME`), under which Han keeps its data (`~/.han`) unless
+    /// `CLAUDE_CONFIG_DIR` or `HAN_DATA_DIR` says otherwise.
     #[must_use]
-    pub fn with_claude_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.claude_dir = Some(dir.into());
+    pub fn with_home(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.home = Some(dir.into());
         self
     }
 
-    /// Claude Code's configuration directory, when known.
-    pub fn claude_dir(&self) -> Option<&Path> {
-        self.claude_dir.as_deref()
+    /// `CLAUDE_CONFIG_DIR`: Claude Code's configuration directory, and Han's data directory is
+    /// its `han`.
+    #[must_use]
+    pub fn with_claude_config_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.claude_config_dir = Some(dir.into());
+        self
+    }
+
+    /// The user's home directory, when known.
+    pub fn home(&self) -> Option<&Path> {
+        self.home.as_deref()
+    }
+
+    /// `CLAUDE_CONFIG_DIR`, when set.
+    pub fn claude_config_dir(&self) -> Option<&Path> {
+        self.claude_config_dir.as_deref()
+    }
+
+    /// Claude Code's configuration directory: `$CLAUDE_CONFIG_DIR`, else `~/.claude`.
+    pub fn claude_dir(&self) -> Option<PathBuf> {
+        match (&self.claude_config_dir, &self.home) {
+            (Some(dir), _) => Some(dir.clone()),
+            (None, Some(home)) => Some(home.join(".claude")),
+            (None, None) => None,
+        }
     }
 
     /// The real process environment and the real settings files.
@@ -79,7 +104,8 @@ impl Sources {
     /// Discovery with every input supplied by the caller, so tests need no real environment.
     pub fn discover_with(opts: &DiscoverOptions) -> Self {
         let mut sources = Self::new();
-        sources.claude_dir = opts.claude_dir();
+        sources.home = opts.home_dir();
+        sources.claude_config_dir = opts.env_var("CLAUDE_CONFIG_DIR").map(PathBuf::from);
 
         let managed = opts
             .managed_settings
@@ -233,7 +259,8 @@ impl fmt::Debug for Sources {
                     .collect::<Vec<_>>(),
             )
             .field("diagnostics", &self.diagnostics)
-            .field("claude_dir", &self.claude_dir)
+            .field("home", &self.home)
+            .field("claude_config_dir", &self.claude_config_dir)
             .field("project", &self.project)
             .field("ignored", &self.ignored)
             .finish()

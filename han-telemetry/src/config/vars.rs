@@ -262,6 +262,15 @@ pub const METRICS_STORE: Var = var(
     Role::Store,
     "`off`/`0` turns the local metrics store off (it is independent of `CLAUDE_CODE_ENABLE_TELEMETRY`)",
 );
+/// Han's data directory, whose `metrics` is the local store unless [`METRICS_DIR`] says
+/// otherwise. Claude Code copies a project's `env` into hooks, this variable included, so a
+/// project's value moves nothing unless the project is trusted.
+pub const DATA_DIR: Var = var(
+    "HAN_DATA_DIR",
+    Kind::Path,
+    Role::Store,
+    "Han's data directory (an absolute path), found as Han finds it; the store is its `metrics`",
+);
 /// Where the local store goes.
 pub const METRICS_DIR: Var = var(
     "HAN_METRICS_DIR",
@@ -283,7 +292,7 @@ pub const METRICS_RETENTION_DAYS: Var = var(
 
 /// Every variable but the OTLP exporter settings ([`OTLP`]), in the order the documentation
 /// lists them.
-pub const ALL: [Var; 20] = [
+pub const ALL: [Var; 21] = [
     ENABLE_TELEMETRY,
     SDK_DISABLED,
     TRUST_PROJECT_SETTINGS,
@@ -302,6 +311,7 @@ pub const ALL: [Var; 20] = [
     TRACESTATE,
     EXIT_BUDGET,
     METRICS_STORE,
+    DATA_DIR,
     METRICS_DIR,
     METRICS_RETENTION_DAYS,
 ];

@@ -13,7 +13,7 @@ pub use day::{clamp_time, day_name, timestamp};
 pub use reader::{Scan, Skipped, scan, scan_each};
 pub(crate) use record::unit_interval;
 pub use record::{Entry, ExportOutcome, FORMAT_VERSION, Record};
-pub(crate) use writer::usable_dir;
+pub(crate) use writer::{Create, usable_dir};
 pub use writer::{LOCK_WAIT, MAX_LINE_BYTES};
 
 use crate::config::StoreConfig;
@@ -53,13 +53,31 @@ pub struct LocalStore {
 impl LocalStore {
     /// The store `config` asks for, or `None` when it is off or has no directory.
     pub fn open(config: &StoreConfig) -> Option<LocalStore> {
+        let han_move = config
+            .data_dir
+            .clone()
+            .zip(config.before_move.clone())
+            .map(|(to, from)| writer::HanMove { to, from });
         config.active_dir().map(|dir| LocalStore {
             writer: Arc::new(writer::Writer::with_fallback(
                 dir.to_path_buf(),
                 config.fallback_dir.clone(),
+                han_move,
                 config.retention_days,
             )),
         })
+    }
+
+    /// A store in `dir`, which exists, keeping `retention_days` days; it creates no
+    /// directory, so a store moved away while it writes fails instead of being recreated
+    /// (`han-telemetry replay` writes its receipts next to the records they are for).
+    pub fn existing(dir: impl AsRef<Path>, retention_days: u32) -> LocalStore {
+        LocalStore {
+            writer: Arc::new(writer::Writer::existing(
+                dir.as_ref().to_path_buf(),
+                retention_days,
+            )),
+        }
     }
 
     /// A store in `dir` keeping `retention_days` days. Nothing touches the disk until the
@@ -82,6 +100,12 @@ impl LocalStore {
     /// when the store could not be used safely.
     pub fn written_to(&self) -> PathBuf {
         self.writer.written_to()
+    }
+
+    /// Where the store is now, before anything is written (see the writer's placement in
+    /// Han's older data directory): the export gate lives there.
+    pub(crate) fn placed_dir(&self) -> PathBuf {
+        self.writer.placed_dir()
     }
 
     /// The 16 hex digits that start the `id` of every record this process writes.

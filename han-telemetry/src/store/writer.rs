@@ -38,12 +38,55 @@ pub const LOCK_WAIT: Duration = Duration::from_millis(200);
 /// The longest line the store writes or reads; records are a few hundred bytes.
 pub const MAX_LINE_BYTES: usize = 1024 * 1024;
 
+/// Han's data directory by its home rule (`~/.han`) and the older one Han 3.21.4 moves there
+/// (`~/.claude/han`) the first time one of its commands needs its data.
+///
+/// While `to` does not exist and `from` does, Han has yet to move: what would go under `to`
+/// goes under `from`, which Han's move carries along, and `to` is never created (Han moves
+/// only when `to` does not exist, so creating it would strand Han's own data in `from`).
+/// Nothing is created above the store inside `from` either, so a writer that meets the
+/// directory gone (Han moved it meanwhile) does not recreate it: it looks again, finds `to`,
+/// and writes there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HanMove {
+    pub(crate) to: PathBuf,
+    pub(crate) from: PathBuf,
+}
+
+impl HanMove {
+    /// `path` where it is now, and whether that is inside `from`.
+    fn place(&self, path: &Path) -> (PathBuf, Option<&Path>) {
+        if let Ok(rest) = path.strip_prefix(&self.to)
+            && !self.to.exists()
+            && self.from.is_dir()
+        {
+            return (self.from.join(rest), Some(&self.from));
+        }
+        (path.to_path_buf(), None)
+    }
+}
+
+/// Which missing directories a writer creates on the way to its store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Create<'a> {
+    /// The store and every missing parent.
+    Parents,
+    /// What is missing below this existing directory, never the directory itself.
+    Below(&'a Path),
+    /// Nothing: the store exists (a replay's receipts go next to the records they are for).
+    Nothing,
+}
+
 /// Appends records to the day files of one directory.
 #[derive(Debug)]
 pub(crate) struct Writer {
     dir: PathBuf,
     /// Where records go when `dir` cannot be used safely.
     fallback: Option<PathBuf>,
+    /// Han's move of its data directory, when the store is under it.
+    han_move: Option<HanMove>,
+    /// Whether missing directories are created.
+    creates: bool,
     retention_days: u32,
     id_prefix: String,
     seq: AtomicU64,
@@ -62,6 +105,8 @@ struct State {
     pruned: bool,
     /// The directory written to, once checked.
     target: Option<PathBuf>,
+    /// `target` is inside Han's older data directory, which Han may move at any time.
+    before_move: bool,
 }
 
 /// Where a batch went.
@@ -74,17 +119,20 @@ enum Written {
 
 impl Writer {
     pub(crate) fn new(dir: PathBuf, retention_days: u32) -> Self {
-        Self::with_fallback(dir, None, retention_days)
+        Self::with_fallback(dir, None, None, retention_days)
     }
 
     pub(crate) fn with_fallback(
         dir: PathBuf,
         fallback: Option<PathBuf>,
+        han_move: Option<HanMove>,
         retention_days: u32,
     ) -> Self {
         Writer {
             fallback: fallback.filter(|f| *f != dir),
             dir,
+            han_move,
+            creates: true,
             retention_days: retention_days.max(1),
             id_prefix: format!("{:016x}", process_nonce()),
             seq: AtomicU64::new(0),
@@ -93,12 +141,27 @@ impl Writer {
         }
     }
 
+    /// A writer that creates no directory: for an existing store whose records must stay
+    /// with what is written (a replay's receipts). A store moved away while it writes is
+    /// an error, never recreated empty.
+    pub(crate) fn existing(dir: PathBuf, retention_days: u32) -> Self {
+        let mut writer = Self::new(dir, retention_days);
+        writer.creates = false;
+        writer
+    }
+
     pub(crate) fn id_prefix(&self) -> &str {
         &self.id_prefix
     }
 
     pub(crate) fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Where the store is now (inside Han's older data directory until Han moves it),
+    /// before anything is written: where the export gate lives.
+    pub(crate) fn placed_dir(&self) -> PathBuf {
+        self.place(&self.dir).0
     }
 
     /// Where records went: the store, or the fallback once it had to be used.
@@ -215,8 +278,23 @@ impl Writer {
     }
 
     /// Writes one batch: to its day file, else to a pending file; an error only when neither
-    /// could be written.
+    /// could be written. A batch meant for Han's older data directory that finds it gone
+    /// (Han moved it meanwhile) is written again where the directory is now.
     fn write_out(&self, state: &mut State, day: u64, bytes: &[u8]) -> io::Result<Written> {
+        match self.write_once(state, day, bytes) {
+            Err(_)
+                if state.before_move
+                    && state.target.as_deref().is_some_and(|dir| !dir.is_dir()) =>
+            {
+                state.target = None;
+                state.before_move = false;
+                self.write_once(state, day, bytes)
+            }
+            written => written,
+        }
+    }
+
+    fn write_once(&self, state: &mut State, day: u64, bytes: &[u8]) -> io::Result<Written> {
         let dir = self.target(state)?;
         let path = dir.join(day::file_name(day));
         let mut before = None;
@@ -250,18 +328,18 @@ impl Writer {
         if let Some(dir) = &state.target {
             return Ok(dir.clone());
         }
-        let dir = match usable_dir(&self.dir) {
-            Ok(()) => self.dir.clone(),
+        let (dir, before_move) = match self.usable(&self.dir) {
+            Ok(usable) => usable,
             Err(problem) => {
                 let Some(fallback) = &self.fallback else {
                     return Err(io::Error::other(problem));
                 };
-                if let Err(also) = usable_dir(fallback) {
-                    return Err(io::Error::other(format!(
+                let (fallback, before_move) = self.usable(fallback).map_err(|also| {
+                    io::Error::other(format!(
                         "{problem}; the fallback {} cannot be used either: {also}",
                         fallback.display()
-                    )));
-                }
+                    ))
+                })?;
                 warn::warn_once(
                     "store-dir",
                     &format!(
@@ -272,11 +350,45 @@ impl Writer {
                         fallback.display()
                     ),
                 );
-                fallback.clone()
+                (fallback, before_move)
             }
         };
         state.target = Some(dir.clone());
+        state.before_move = before_move;
         Ok(dir)
+    }
+
+    /// `path` where it is now, checked (and created) for writing; whether it is inside Han's
+    /// older data directory. Looked at once more if that directory went away meanwhile (Han
+    /// moved it): the store is then where Han put it.
+    fn usable(&self, path: &Path) -> Result<(PathBuf, bool), String> {
+        let (placed, before_move) = self.place(path);
+        match usable_dir(&placed, self.create(before_move)) {
+            Ok(()) => Ok((placed, before_move.is_some())),
+            Err(_) if before_move.is_some_and(|from| !from.is_dir()) => {
+                let (placed, before_move) = self.place(path);
+                usable_dir(&placed, self.create(before_move))
+                    .map(|()| (placed, before_move.is_some()))
+            }
+            Err(problem) => Err(problem),
+        }
+    }
+
+    /// `path` where it is now (see [`HanMove`]), and the older data directory it is in.
+    fn place<'a>(&'a self, path: &Path) -> (PathBuf, Option<&'a Path>) {
+        match &self.han_move {
+            Some(han_move) => han_move.place(path),
+            None => (path.to_path_buf(), None),
+        }
+    }
+
+    /// What may be created on the way to a store inside `before_move`, or elsewhere.
+    fn create<'a>(&self, before_move: Option<&'a Path>) -> Create<'a> {
+        match (self.creates, before_move) {
+            (false, _) => Create::Nothing,
+            (true, Some(root)) => Create::Below(root),
+            (true, None) => Create::Parents,
+        }
     }
 
     /// Writes `bytes` to a new file of this process only, `YYYY-MM-DD.<id>-<n>.pending.jsonl`.
@@ -441,10 +553,16 @@ fn lock_within(file: &File, wait: Duration) -> Result<(), String> {
     }
 }
 
-/// Whether `dir` may be written: created (0700) if missing; else it must be a directory of
-/// this user that no one else can write, reached through no symbolic link of another user.
-pub(crate) fn usable_dir(dir: &Path) -> Result<(), String> {
-    create_private_dir(dir).map_err(|e| format!("cannot be created ({e})"))?;
+/// Whether `dir` may be written: created (0700) if missing, as far as `create` allows; else
+/// it must be a directory of this user that no one else can write, reached through no
+/// symbolic link of another user.
+pub(crate) fn usable_dir(dir: &Path, create: Create<'_>) -> Result<(), String> {
+    let created = match create {
+        Create::Parents => create_private_dir(dir),
+        Create::Below(root) => create_private_dir_below(root, dir),
+        Create::Nothing => Ok(()),
+    };
+    created.map_err(|e| format!("cannot be created ({e})"))?;
     let link = fs::symlink_metadata(dir).map_err(|e| format!("cannot be read ({e})"))?;
     if link.file_type().is_symlink()
         && let Some(uid) = file::foreign_owner(&link).filter(|uid| *uid != 0)
@@ -579,6 +697,26 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
             e
         }
     })
+}
+
+/// Creates what is missing of `dir` below `root` (0700), one directory at a time and never
+/// `root` itself: if `root` is moved meanwhile, the next step fails instead of recreating it.
+fn create_private_dir_below(root: &Path, dir: &Path) -> io::Result<()> {
+    let below = dir
+        .strip_prefix(root)
+        .map_err(|_| io::Error::other(format!("it is not inside {}", root.display())))?;
+    let mut builder = fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    let mut at = root.to_path_buf();
+    for part in below.components() {
+        at.push(part);
+        match builder.create(&at) {
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -860,5 +998,139 @@ mod tests {
         assert!(writer.state().bytes.is_empty());
         assert!(writer.state().paused_until.is_some());
         assert_eq!(fs::read_to_string(&dir).unwrap(), "not a directory");
+    }
+
+    /// A home where Han 3.21.4 has its data in `~/.claude/han` (`from`) and may move it to
+    /// `~/.han` (`to`), and a writer of the default store, `~/.han/metrics`.
+    struct Home {
+        _tmp: TempDir,
+        to: PathBuf,
+        from: PathBuf,
+    }
+
+    impl Home {
+        fn new(label: &str) -> Self {
+            let tmp = TempDir::new(label);
+            let home = tmp.path().to_path_buf();
+            Home {
+                to: home.join(".han"),
+                from: home.join(".claude").join("han"),
+                _tmp: tmp,
+            }
+        }
+
+        fn writer(&self) -> Writer {
+            Writer::with_fallback(
+                self.to.join("metrics"),
+                Some(self.to.join("metrics-fallback")),
+                Some(HanMove {
+                    to: self.to.clone(),
+                    from: self.from.clone(),
+                }),
+                30,
+            )
+        }
+
+        /// What Han does: `rename(~/.claude/han, ~/.han)`.
+        fn han_moves(&self) {
+            fs::rename(&self.from, &self.to).unwrap();
+        }
+    }
+
+    fn hooks_in(dir: &Path) -> usize {
+        let scan = scan(dir, SystemTime::UNIX_EPOCH).unwrap();
+        assert!(scan.skipped.is_empty(), "{:?}", scan.skipped);
+        scan.records.len()
+    }
+
+    #[test]
+    fn before_han_moves_its_data_the_store_is_inside_it_and_the_new_directory_is_never_created() {
+        let home = Home::new("store-before-move");
+        fs::create_dir_all(home.from.join("keep")).unwrap();
+        let writer = home.writer();
+        writer.append(None, hook("lint"));
+        writer.flush();
+        assert!(
+            !home.to.exists(),
+            "~/.han was created: Han would not move its data"
+        );
+        assert_eq!(hooks_in(&home.from.join("metrics")), 1);
+        assert_eq!(writer.written_to(), home.from.join("metrics"));
+
+        // Han's move carries the store along; the next process writes where it is now.
+        home.han_moves();
+        let next = home.writer();
+        next.append(None, hook("lint"));
+        next.flush();
+        assert_eq!(hooks_in(&home.to.join("metrics")), 2);
+        assert!(!home.from.exists(), "the old directory was recreated");
+    }
+
+    #[test]
+    fn a_writer_that_finds_the_old_directory_moved_writes_where_han_put_it() {
+        let home = Home::new("store-moved-meanwhile");
+        fs::create_dir_all(&home.from).unwrap();
+        let writer = home.writer();
+        writer.append(None, hook("lint"));
+        writer.flush();
+        // Han moves its data while the process runs; then Han's `keep` makes
+        // `~/.claude/han/keep` again (Han 3.21.4 keeps that one under Claude's directory).
+        home.han_moves();
+        fs::create_dir_all(home.from.join("keep")).unwrap();
+        writer.append(None, hook("lint"));
+        writer.flush();
+        assert_eq!(hooks_in(&home.to.join("metrics")), 2);
+        assert!(
+            !home.from.join("metrics").exists(),
+            "a second store was made"
+        );
+        assert_eq!(writer.written_to(), home.to.join("metrics"));
+    }
+
+    #[test]
+    fn with_the_new_directory_present_the_old_one_is_left_alone() {
+        let home = Home::new("store-both");
+        fs::create_dir_all(&home.from).unwrap();
+        fs::create_dir_all(&home.to).unwrap();
+        let writer = home.writer();
+        writer.append(None, hook("lint"));
+        writer.flush();
+        assert_eq!(hooks_in(&home.to.join("metrics")), 1);
+        assert_eq!(names(&home.from), Vec::<String>::new());
+
+        // Neither exists: the store and `~/.han` are created as for any store.
+        let fresh = Home::new("store-fresh");
+        let writer = fresh.writer();
+        writer.append(None, hook("lint"));
+        writer.flush();
+        assert_eq!(hooks_in(&fresh.to.join("metrics")), 1);
+        assert!(!fresh.from.exists());
+    }
+
+    #[test]
+    fn nothing_is_created_above_the_store_inside_the_old_directory() {
+        let home = Home::new("store-below");
+        let inside = home.from.join("metrics");
+        let missing = create_private_dir_below(&home.from, &inside).unwrap_err();
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound, "{missing}");
+        assert!(!home.from.exists());
+        fs::create_dir_all(&home.from).unwrap();
+        create_private_dir_below(&home.from, &inside.join("deeper")).unwrap();
+        assert!(inside.join("deeper").is_dir());
+    }
+
+    #[test]
+    fn a_replay_ledger_never_recreates_a_store_moved_away() {
+        let tmp = TempDir::new("store-existing");
+        let dir = tmp.path().join("metrics");
+        fs::create_dir_all(&dir).unwrap();
+        let ledger = Writer::existing(dir.clone(), 30);
+        ledger.append(None, Entry::SessionStart {});
+        ledger.flush_checked().unwrap();
+        fs::rename(&dir, tmp.path().join("moved")).unwrap();
+        ledger.append(None, Entry::SessionStart {});
+        assert!(ledger.flush_checked().is_err());
+        assert!(!dir.exists(), "the store was recreated empty");
+        assert_eq!(hooks_in(&tmp.path().join("moved")), 1);
     }
 }
