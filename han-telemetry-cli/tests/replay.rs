@@ -179,20 +179,32 @@ fn failed_exports_are_replayed_once_and_add_up_with_live_runs() {
         assert!(stderr.contains("metrics and logs export to"), "{stderr}");
         assert!(stderr.contains("han-telemetry replay"), "{stderr}");
     }
-    let failed = Some(ExportOutcome::Failed);
+    // The first run fails; it closes the export gate, so the next two do not try: deferred.
     let own = receipts(&store);
     assert_eq!(own.len(), 3, "{own:?}");
-    for r in &own {
+    for (i, r) in own.iter().enumerate() {
+        let expected = Some(if i == 0 {
+            ExportOutcome::Failed
+        } else {
+            ExportOutcome::Deferred
+        });
         assert!(
             matches!(r, Entry::Export { replay: false, metrics, logs, traces: None, .. }
-                if *metrics == failed && *logs == failed),
+                if *metrics == expected && *logs == expected),
             "{r:?}"
         );
     }
 
     let c = Collector::start();
     let up = telemetry(&c.grpc_endpoint(), "grpc", &store);
-    // One live run: delivered at once, never replayed.
+    // One live run: delivered at once, never replayed. Without the store's pending mark
+    // (taken here, as a store written before catch-up existed has none) it leaves the
+    // earlier records to replay instead of catching up itself (examples/tests/gate.rs
+    // covers the catch-up).
+    assert!(
+        std::fs::remove_file(store.join(store::PENDING_MARK)).is_ok(),
+        "the failed runs left the pending mark"
+    );
     let (code, _, stderr) = run_hook(&home, &up, &faulty);
     assert_eq!((code, stderr.as_str()), (0, ""));
 
@@ -447,4 +459,68 @@ fn a_second_replay_of_the_same_store_at_once_is_refused() {
     );
     report.assert_code(0);
     assert_eq!(report.json()["skipped"]["foreign_files"], json!([]));
+}
+
+/// `doctor` and `replay` are the user asking: a closed export gate (hooks skip the
+/// collector) is shown by `doctor` and ignored by both. `doctor` probes the destination and
+/// `replay` sends the deferred records the moment the collector is back, without waiting for
+/// the cooldown.
+#[test]
+fn doctor_shows_the_gate_and_doctor_and_replay_ignore_it() {
+    let home = Scratch::new("replay-gate");
+    let store = home.path().join("metrics");
+    let (clean, _) = files(&home);
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let vars = telemetry(&endpoint, "http/protobuf", &store);
+    for _ in 0..3 {
+        let (code, _, stderr) = run_hook(&home, &vars, &clean);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let own = receipts(&store);
+    assert!(
+        matches!(
+            own.last(),
+            Some(Entry::Export {
+                metrics: Some(ExportOutcome::Deferred),
+                ..
+            })
+        ),
+        "the gate is closed: {own:?}"
+    );
+
+    let doctor = run(&home, &borrowed(&vars), &["--json", "doctor"]);
+    let report = doctor.json();
+    assert_eq!(report["gates"][0]["state"], "paused", "{report}");
+    assert_eq!(report["gates"][0]["failures"], 1, "{report}");
+    assert_eq!(
+        report["gates"][0]["destination"],
+        format!("http/protobuf {endpoint}"),
+        "{report}"
+    );
+    let text = run(&home, &borrowed(&vars), &["doctor"]);
+    assert!(
+        text.stdout.contains("paused until"),
+        "{}",
+        text.all_output()
+    );
+    // It probed all the same (and found nothing listening).
+    assert_eq!(
+        report["probe"]["results"][0]["status"], "failed",
+        "{report}"
+    );
+
+    let collector = han_telemetry_test_support::faults::FaultyCollector::start_on(
+        han_telemetry_test_support::faults::Wire::Http,
+        han_telemetry_test_support::faults::Fault::Slow(Duration::ZERO),
+        TcpListener::bind(("127.0.0.1", port)).expect("the collector comes back on its port"),
+    );
+    let sent = replay(&home, &vars, &[]);
+    sent.assert_code(0);
+    let sent = sent.json();
+    assert_eq!(sent["processes"], 3, "{sent}");
+    assert_eq!(sent["events"]["sent"], "delivered", "{sent}");
+    assert!(collector.requests_for("logs") >= 1);
 }

@@ -83,9 +83,16 @@ pub type Headers = Vec<(String, String)>;
 
 impl FaultyCollector {
     pub fn start(wire: Wire, fault: Fault) -> FaultyCollector {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        FaultyCollector::start_on(wire, fault, listener)
+    }
+
+    /// [`FaultyCollector::start`] on a listener of the caller's: a collector that comes back
+    /// on the port where nothing listened.
+    pub fn start_on(wire: Wire, fault: Fault, listener: TcpListener) -> FaultyCollector {
         match wire {
             Wire::Http => {
-                let server = HttpServer::start(fault.rules());
+                let server = HttpServer::start_on(fault.rules(), listener);
                 FaultyCollector {
                     port: server.port(),
                     wire,
@@ -96,7 +103,7 @@ impl FaultyCollector {
             }
             Wire::Grpc => {
                 let recorder = Recorder::default();
-                let (port, runtime) = grpc::start(fault, recorder.clone());
+                let (port, runtime) = grpc::start(fault, recorder.clone(), listener);
                 FaultyCollector {
                     port,
                     wire,
@@ -185,8 +192,11 @@ mod grpc {
 
     use super::*;
 
-    pub(super) fn start(fault: Fault, recorder: Recorder) -> (u16, tokio::runtime::Runtime) {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    pub(super) fn start(
+        fault: Fault,
+        recorder: Recorder,
+        listener: TcpListener,
+    ) -> (u16, tokio::runtime::Runtime) {
         let port = listener.local_addr().expect("local address").port();
         listener
             .set_nonblocking(true)

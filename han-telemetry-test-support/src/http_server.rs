@@ -158,6 +158,12 @@ impl HttpServer {
     /// with an empty body).
     pub fn start(rules: Vec<Rule>) -> HttpServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        HttpServer::start_on(rules, listener)
+    }
+
+    /// [`HttpServer::start`] on a listener of the caller's (a port a client already uses,
+    /// say).
+    pub fn start_on(rules: Vec<Rule>, listener: TcpListener) -> HttpServer {
         let port = listener.local_addr().expect("the server's address").port();
         listener
             .set_nonblocking(true)

@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
-// The flow: configuration (`config`) becomes a running pipeline (`pipeline`) whose exporters
-// (`export`) send what the instrumentation API (`instrument`, which the annotations expand
-// into) records; every record also goes to the local store (`store`), which the operator's
-// tools (`tools`) read. `catalogue` holds the facts they share; `mask`, `file` and `warn` are
-// the leaves everything may use.
+// The flow: configuration (`config`) becomes (`start`) a running pipeline (`pipeline`) whose
+// exporters (`export`) send what the instrumentation API (`instrument`, which the annotations
+// expand into) records; every record also goes to the local store (`store`). The export gate
+// (`gate`) remembers across processes that a collector is down; `resend` sends the store's
+// records that an export missed, at a hook's exit (catch-up) and for the operator's tools
+// (`tools`). `catalogue` holds the facts they share; `mask`, `file` and `warn` are the
+// leaves everything may use.
 
 pub mod annotations {
     #![doc = include_str!("annotations.md")]
@@ -14,9 +16,12 @@ pub mod catalogue;
 pub mod config;
 mod export;
 mod file;
+pub mod gate;
 mod instrument;
 pub mod mask;
 mod pipeline;
+mod resend;
+mod start;
 pub mod store;
 #[cfg(test)]
 mod test_support;
@@ -35,9 +40,9 @@ pub use instrument::trace::adopt_remote_parent;
 pub use instrument::{record, report};
 pub use pipeline::context::remote_parent;
 pub use pipeline::guard::{ShutdownReport, TelemetryGuard};
-pub use pipeline::init::{DEFAULT_EXIT_BUDGET, Telemetry, TelemetryBuilder, init};
 pub use pipeline::layer::{
     Activation, HanLayer, HanLayerBuilder, StandardAttributes, set_standard_attributes,
 };
+pub use start::{DEFAULT_EXIT_BUDGET, Telemetry, TelemetryBuilder, init};
 #[cfg(feature = "tools")]
 pub use tools::{probe, replay};

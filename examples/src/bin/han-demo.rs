@@ -44,12 +44,13 @@ fn main() -> ExitCode {
             }
         };
         println!(
-            "han-demo: emitted {} metrics and {} events; delivered: {}; failed: {}; abandoned: {} (shutdown took {} ms)",
+            "han-demo: emitted {} metrics and {} events; delivered: {}; failed: {}; abandoned: {}; deferred: {} (shutdown took {} ms)",
             catalogue::metric::ALL.len(),
             catalogue::event::ALL.len(),
             list(&report.delivered),
             list(&report.failed),
             list(&report.abandoned),
+            list(&report.deferred),
             report.elapsed.as_millis(),
         );
     } else {

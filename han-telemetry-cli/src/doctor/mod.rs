@@ -5,7 +5,9 @@
 //!    appear) and where it came from: managed settings, process environment, which settings
 //!    file, or the default.
 //! 2. The configuration problems han-telemetry found (each is a value it ignored).
-//! 3. A real test export on each signal with an exporter ([`han_telemetry::probe`]), in
+//! 3. The export gate of each OTLP destination ([`han_telemetry::gate`]): whether hooks pause
+//!    export to it after failing to reach it, until when and why. `doctor` ignores it.
+//! 4. A real test export on each signal with an exporter ([`han_telemetry::probe`]), in
 //!    parallel, each within `--timeout`; a failure comes with its likely cause and fix.
 //!
 //! The exit code answers "will hooks deliver telemetry, quietly?": 0 when telemetry is on,

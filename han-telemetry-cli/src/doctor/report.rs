@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use han_telemetry::config::vars::{self, TRUST_PROJECT_SETTINGS};
 use han_telemetry::config::{Config, Diagnostic, Exporter, Signal, Source, Trust};
+use han_telemetry::gate;
 use han_telemetry::probe::{self, Outcome, ProbeResult};
 use serde::Serialize;
 
@@ -27,6 +28,9 @@ pub(crate) struct Report {
     pub(crate) trust: TrustSection,
     /// Each signal's exporters (empty: `none`).
     pub(crate) signals: Vec<SignalExporters>,
+    /// The export gate of each OTLP destination: whether hooks pause export to it after a
+    /// failure to reach it (`doctor` itself ignores the gate).
+    pub(crate) gates: Vec<GateRow>,
     /// The test exports; absent with `--no-probe`.
     pub(crate) probe: Option<ProbeSection>,
     pub(crate) verdict: Verdict,
@@ -125,6 +129,23 @@ pub(crate) struct SignalExporters {
 }
 
 #[derive(Debug, Serialize)]
+pub(crate) struct GateRow {
+    /// The signals exported there.
+    pub(crate) signals: Vec<&'static str>,
+    /// Protocol and `scheme://host:port`.
+    pub(crate) destination: String,
+    /// `open`, `paused`, `probing` (the cooldown is over: the next hook checks) or
+    /// `ignored` (the gate file cannot be used; hooks export).
+    pub(crate) state: &'static str,
+    /// As people read it.
+    pub(crate) description: String,
+    /// Reachability failures in a row.
+    pub(crate) failures: u32,
+    /// RFC 3339, while paused.
+    pub(crate) paused_until: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
 pub(crate) struct ProbeSection {
     /// What a probe sends: a metric, log event and span of this name.
     pub(crate) datum: &'static str,
@@ -200,6 +221,7 @@ impl Report {
                 .collect(),
             problems,
             signals,
+            gates: gates(config),
             probe,
             verdict,
         }
@@ -292,6 +314,69 @@ fn problem(d: &Diagnostic) -> Problem {
         fallback: d.fallback.clone(),
         message: d.to_string(),
     }
+}
+
+/// The export gate of each OTLP destination, from the files beside the store.
+fn gates(config: &Config) -> Vec<GateRow> {
+    let Some(dir) = gate::dir_for(&config.store) else {
+        return Vec::new();
+    };
+    let mut rows: Vec<GateRow> = Vec::new();
+    for signal in Signal::ALL {
+        let cfg = config.signal(signal);
+        if !cfg.uses(Exporter::Otlp) {
+            continue;
+        }
+        let destination = gate::destination(cfg.otlp.protocol, &cfg.otlp.endpoint);
+        if let Some(row) = rows.iter_mut().find(|r| r.destination == destination) {
+            row.signals.push(signal.name());
+            continue;
+        }
+        let at =
+            |t| humantime::format_rfc3339_seconds(han_telemetry::store::clamp_time(t)).to_string();
+        let (state, description, failures, paused_until) = match gate::state(
+            &dir,
+            cfg.otlp.protocol,
+            &cfg.otlp.endpoint,
+        ) {
+            Ok(None) => ("open", "open: hooks export".to_owned(), 0, None),
+            Ok(Some(g)) if g.closed => (
+                "paused",
+                format!(
+                    "paused until {}: hooks keep their records in the store and do not export ({} failure(s) in a row to reach it; last: {})",
+                    at(g.until),
+                    g.failures,
+                    g.why
+                ),
+                g.failures,
+                Some(at(g.until)),
+            ),
+            Ok(Some(g)) => (
+                "probing",
+                format!(
+                    "the pause is over: the next hook checks whether the collector is back ({} failure(s) in a row; last: {})",
+                    g.failures, g.why
+                ),
+                g.failures,
+                None,
+            ),
+            Err(why) => (
+                "ignored",
+                format!("the gate file is ignored ({why}): hooks export"),
+                0,
+                None,
+            ),
+        };
+        rows.push(GateRow {
+            signals: vec![signal.name()],
+            destination,
+            state,
+            description,
+            failures,
+            paused_until,
+        });
+    }
+    rows
 }
 
 fn telemetry(config: &Config) -> Telemetry {

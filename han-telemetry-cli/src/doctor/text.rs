@@ -77,6 +77,24 @@ pub(crate) fn render(report: &Report) -> String {
     }
     out.push('\n');
 
+    if !report.gates.is_empty() {
+        let _ = writeln!(
+            out,
+            "Export gate (hooks pause export to a collector they could not reach; doctor and \
+             replay ignore it)"
+        );
+        for g in &report.gates {
+            let _ = writeln!(
+                out,
+                "  {} to {}: {}",
+                g.signals.join(", "),
+                printable(&g.destination),
+                printable(&g.description)
+            );
+        }
+        out.push('\n');
+    }
+
     match &report.probe {
         None => out.push_str("Test export: skipped (--no-probe)\n\n"),
         Some(probe) => {

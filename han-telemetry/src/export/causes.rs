@@ -13,6 +13,11 @@ pub(crate) struct Cause {
     shows: Shows,
     pub(crate) cause: &'static str,
     pub(crate) fix: &'static str,
+    /// The collector could not be reached at all (refused, unresolvable, unroutable, no
+    /// answer in time, TLS handshake failed): what closes the export gate
+    /// ([`crate::gate`]). A collector that answered (an error status, a rejection, a protocol
+    /// mismatch, a closed connection) is reachable.
+    pub(crate) unreachable: bool,
 }
 
 /// What a failed export shows about the server at the other end, as far as a protocol sent
@@ -92,6 +97,7 @@ static GRPC_AT_HTTP_PORT: Cause = Cause {
     shows: Shows::NotGrpc,
     cause: "4318 is the OTLP/HTTP port, and the protocol is gRPC (the default)",
     fix: "set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf, or use port 4317 for gRPC",
+    unreachable: false,
 };
 static GRPC_AT_HTTP_PORT_REFUSED: Cause = Cause {
     clues: &[],
@@ -100,12 +106,14 @@ static GRPC_AT_HTTP_PORT_REFUSED: Cause = Cause {
             protocol is gRPC (the default)",
     fix: "use port 4317 for gRPC, or set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf for a \
           collector's OTLP/HTTP port; and check that the collector is running",
+    unreachable: true,
 };
 static HTTP_AT_GRPC_PORT: Cause = Cause {
     clues: &[],
     shows: Shows::Http2Only,
     cause: "4317 is the OTLP/gRPC port, and the protocol is OTLP/HTTP",
     fix: "set OTEL_EXPORTER_OTLP_PROTOCOL=grpc, or use port 4318 for OTLP/HTTP",
+    unreachable: false,
 };
 static HTTP_AT_GRPC_PORT_REFUSED: Cause = Cause {
     clues: &[],
@@ -114,6 +122,7 @@ static HTTP_AT_GRPC_PORT_REFUSED: Cause = Cause {
             protocol is OTLP/HTTP",
     fix: "use port 4318 for OTLP/HTTP, or set OTEL_EXPORTER_OTLP_PROTOCOL=grpc for a \
           collector's gRPC port; and check that the collector is running",
+    unreachable: true,
 };
 
 /// Likely causes of an export error, first match wins, so specific clues come before general
@@ -127,12 +136,14 @@ const CAUSES: &[Cause] = &[
         shows: Shows::Refused,
         cause: "nothing accepts connections there",
         fix: "is the collector running, and is the port right (4317 gRPC, 4318 HTTP)?",
+        unreachable: true,
     },
     Cause {
         clues: &["dns", "failed to lookup", "name or service not known"],
         shows: Shows::Other,
         cause: "the host name does not resolve",
         fix: "check the endpoint's host",
+        unreachable: true,
     },
     Cause {
         clues: &[
@@ -143,18 +154,21 @@ const CAUSES: &[Cause] = &[
         shows: Shows::Other,
         cause: "there is no network route to the host",
         fix: "check the endpoint's host, and the network, VPN or firewall between here and there",
+        unreachable: true,
     },
     Cause {
         clues: &["certificaterequired", "certificate required"],
         shows: Shows::Other,
         cause: "the server requires a client certificate (mutual TLS)",
         fix: "set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY",
+        unreachable: true,
     },
     Cause {
         clues: &["invalidcontenttype", "corrupt message"],
         shows: Shows::Other,
         cause: "the server does not speak TLS there",
         fix: "use an http:// endpoint for a plaintext port, or the collector's TLS port",
+        unreachable: true,
     },
     Cause {
         clues: &[
@@ -167,12 +181,14 @@ const CAUSES: &[Cause] = &[
         shows: Shows::Other,
         cause: "the server's certificate is not issued by a CA this machine trusts",
         fix: "set OTEL_EXPORTER_OTLP_CERTIFICATE to the PEM file of the CA that issued it",
+        unreachable: true,
     },
     Cause {
         clues: &["notvalidforname", "not valid for name"],
         shows: Shows::Other,
         cause: "the server's certificate is not issued for the endpoint's host name",
         fix: "use the host name the certificate names in the endpoint",
+        unreachable: true,
     },
     Cause {
         clues: &[
@@ -184,12 +200,14 @@ const CAUSES: &[Cause] = &[
         shows: Shows::Other,
         cause: "the server's certificate has expired or is not valid yet",
         fix: "renew the collector's certificate, or check this machine's clock",
+        unreachable: true,
     },
     Cause {
         clues: &["certificate", "tls", "handshake"],
         shows: Shows::Other,
         cause: "TLS failed",
         fix: "for a private CA set OTEL_EXPORTER_OTLP_CERTIFICATE to its PEM file",
+        unreachable: true,
     },
     Cause {
         clues: &[
@@ -200,6 +218,7 @@ const CAUSES: &[Cause] = &[
         shows: Shows::NotGrpc,
         cause: "the server there does not serve OTLP over gRPC (it may be an OTLP/HTTP port such as 4318)",
         fix: "use the collector's gRPC port (usually 4317), or set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf for an HTTP port",
+        unreachable: false,
     },
     Cause {
         clues: &[
@@ -211,6 +230,7 @@ const CAUSES: &[Cause] = &[
         shows: Shows::Http2Only,
         cause: "the server there speaks gRPC (HTTP/2), not OTLP/HTTP (it may be a gRPC port such as 4317)",
         fix: "use the collector's HTTP port (usually 4318), or set OTEL_EXPORTER_OTLP_PROTOCOL=grpc for a gRPC port",
+        unreachable: false,
     },
     Cause {
         clues: &[
@@ -221,6 +241,7 @@ const CAUSES: &[Cause] = &[
         shows: Shows::Closed,
         cause: "the server closed the connection",
         fix: "if it requires a client certificate (mutual TLS), set OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY; if the port uses TLS, use https://; otherwise check the protocol",
+        unreachable: false,
     },
     Cause {
         clues: &[
@@ -233,18 +254,21 @@ const CAUSES: &[Cause] = &[
         shows: Shows::Other,
         cause: "the collector rejected the credentials",
         fix: "check OTEL_EXPORTER_OTLP_HEADERS",
+        unreachable: false,
     },
     Cause {
         clues: &["status code: 404", "status code: 405"],
         shows: Shows::Other,
         cause: "the endpoint does not accept OTLP there",
         fix: "check the path and OTEL_EXPORTER_OTLP_PROTOCOL (OTEL_EXPORTER_OTLP_ENDPOINT gets /v1/<signal> appended for HTTP; OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT is used as is)",
+        unreachable: false,
     },
     Cause {
         clues: &["status code: 415", "status code: 400", "invalidargument"],
         shows: Shows::Other,
         cause: "the collector cannot decode what was sent",
         fix: "check OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf or http/json) and OTEL_EXPORTER_OTLP_COMPRESSION against what the collector accepts",
+        unreachable: false,
     },
     Cause {
         clues: &[
@@ -256,18 +280,21 @@ const CAUSES: &[Cause] = &[
         shows: Shows::Other,
         cause: "the collector is overloaded or limiting the rate",
         fix: "retry later; check the collector's limits and logs",
+        unreachable: false,
     },
     Cause {
         clues: &["timed out", "deadline", "timeout"],
         shows: Shows::Other,
         cause: "no answer in time",
         fix: "check the endpoint or raise OTEL_EXPORTER_OTLP_TIMEOUT",
+        unreachable: true,
     },
     Cause {
         clues: &["tcp connect error"],
         shows: Shows::Other,
         cause: "the connection could not be opened",
         fix: "is the collector running, and is the port right (4317 gRPC, 4318 HTTP)?",
+        unreachable: true,
     },
 ];
 
@@ -358,6 +385,42 @@ impl Explained {
             Some(c) => format!("{} ({}; {})", self.text, c.cause, c.fix),
             None => format!("{} ({UNKNOWN_FIX})", self.text),
         }
+    }
+}
+
+/// Likely cause and fix of an exporter that could not be built (the messages come from
+/// `export`: TLS files, header names and values, the endpoint).
+pub(crate) fn setup_cause(error: &str) -> (&'static str, &'static str) {
+    let lower = error.to_ascii_lowercase();
+    if lower.contains("cannot read the") {
+        (
+            "a TLS file named in the configuration cannot be read",
+            "check the paths in OTEL_EXPORTER_OTLP_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE \
+             and OTEL_EXPORTER_OTLP_CLIENT_KEY",
+        )
+    } else if lower.contains("pem") || lower.contains("identity") || lower.contains("tls") {
+        (
+            "a TLS file does not hold what it should",
+            "OTEL_EXPORTER_OTLP_CERTIFICATE must name a PEM CA certificate, \
+             OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE a PEM certificate and \
+             OTEL_EXPORTER_OTLP_CLIENT_KEY its PEM private key",
+        )
+    } else if lower.contains("header") {
+        (
+            "a header cannot be sent with this protocol",
+            "check OTEL_EXPORTER_OTLP_HEADERS (gRPC needs lowercase ASCII names and printable \
+             ASCII values)",
+        )
+    } else if lower.contains("endpoint") {
+        (
+            "the endpoint is not usable with this protocol",
+            "check OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_PROTOCOL",
+        )
+    } else {
+        (
+            "the exporter could not be set up",
+            "see the error; check the endpoint, protocol, headers and TLS files",
+        )
     }
 }
 

@@ -5,7 +5,6 @@
 //! reading cannot override a managed setting, and `OTEL_EXPORTER_OTLP_PROTOCOL` is really
 //! honoured instead of following whichever transport feature was compiled in.
 
-#[cfg(feature = "tools")]
 mod by_hand;
 pub(crate) mod causes;
 mod console;
@@ -26,10 +25,10 @@ use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use crate::config::{self, Exporter, Protocol, Signal, SignalConfig};
+use crate::gate::Gates;
 use crate::store::ExportOutcome;
 use crate::warn;
 
-#[cfg(feature = "tools")]
 pub(crate) use by_hand::{FirstExport, block_on};
 pub(crate) use console::ConsoleExporter;
 
@@ -56,6 +55,9 @@ fn retry_policy() -> RetryPolicy {
 pub(crate) struct Io {
     runtime: Option<tokio::runtime::Runtime>,
     pub(crate) health: Arc<ExportHealth>,
+    /// The export gates of this process's destinations ([`crate::gate`]): a destination
+    /// recently unreachable gets no exporter.
+    pub(crate) gates: Gates,
 }
 
 /// What this process's OTLP exports of each signal came to, for the shutdown report, the
@@ -69,6 +71,8 @@ pub(crate) struct ExportHealth {
     failed: [AtomicBool; 3],
     /// The collector answered that it cannot take the data (400, partial success).
     rejected: [AtomicBool; 3],
+    /// Not exported: the destination's export gate is closed (the receipt says `deferred`).
+    gated: [AtomicBool; 3],
     /// Exports started, and exports whose result came back: an export still waiting when
     /// the guard seals the health never got an answer, so it is not delivered.
     started: [AtomicUsize; 3],
@@ -86,6 +90,9 @@ pub(crate) struct ExportHealth {
 struct Results {
     sealed: bool,
     first: Vec<Failure>,
+    /// Per signal, the likely cause of a failure to reach the collector at all, if one
+    /// happened: what closes the export gate.
+    unreachable: [Option<&'static str>; 3],
 }
 
 /// One exporter's first failure, kept for the guard's line at exit.
@@ -127,6 +134,33 @@ impl ExportHealth {
         Self::set(&self.failed, signal);
     }
 
+    /// The signal's OTLP export is paused by the export gate.
+    pub(crate) fn mark_gated(&self, signal: Signal) {
+        Self::set(&self.otlp, signal);
+        Self::set(&self.gated, signal);
+    }
+
+    /// Whether the signal's export was paused by the export gate.
+    pub(crate) fn gated(&self, signal: Signal) -> bool {
+        Self::flag(&self.gated, signal)
+    }
+
+    /// Whether the collector answered an export of `signal` (with a success, an error
+    /// status or a rejection): it was reachable.
+    pub(crate) fn reached(&self, signal: Signal) -> bool {
+        Self::flag(&self.succeeded, signal)
+            || Self::flag(&self.rejected, signal)
+            || (Self::flag(&self.failed, signal) && self.unreachable(signal).is_none())
+    }
+
+    /// The likely cause, when an export of `signal` could not reach the collector.
+    pub(crate) fn unreachable(&self, signal: Signal) -> Option<&'static str> {
+        self.failures
+            .lock()
+            .ok()
+            .and_then(|r| r.unreachable[Self::index(signal)])
+    }
+
     /// Whether an export of `signal` started and no result came back for it.
     pub(crate) fn unanswered(&self, signal: Signal) -> bool {
         let i = Self::index(signal);
@@ -147,6 +181,9 @@ impl ExportHealth {
     pub(crate) fn outcome(&self, signal: Signal, unfinished: bool) -> Option<ExportOutcome> {
         if !Self::flag(&self.otlp, signal) {
             return None;
+        }
+        if Self::flag(&self.gated, signal) {
+            return Some(ExportOutcome::Deferred);
         }
         let unfinished = unfinished || self.unanswered(signal);
         let (ok, failed) = (
@@ -302,6 +339,10 @@ impl Reporter {
                     .as_ref()
                     .and_then(|slot| slot.lock().ok().and_then(|d| d.clone()));
                 let explained = causes::classify_export_error(&error, detail.as_deref(), self.to);
+                if let Some(cause) = explained.known.filter(|c| c.unreachable) {
+                    let slot = &mut results.unreachable[ExportHealth::index(self.signal)];
+                    slot.get_or_insert(cause.cause);
+                }
                 let group = match explained.known {
                     Some(cause) => cause.cause.to_owned(),
                     None => explained.text.replace(&self.destination, ""),
@@ -521,6 +562,13 @@ fn each_exporter<T>(
                 None,
             ))),
             Exporter::Otlp => {
+                if !io
+                    .gates
+                    .admit(signal, cfg.otlp.protocol, &cfg.otlp.endpoint)
+                {
+                    io.health.mark_gated(signal);
+                    continue;
+                }
                 let health = Arc::clone(&io.health);
                 let built = transport(signal, &cfg.otlp, io).and_then(|t| {
                     let reporter = Reporter::new(
@@ -645,10 +693,10 @@ pub(crate) fn sdk_temporality(t: config::Temporality) -> Temporality {
 // One value per probe, built once: boxing would buy nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
-#[cfg(feature = "tools")]
 pub(crate) enum ProbeExporter {
     Metrics(opentelemetry_otlp::MetricExporter),
     Logs(opentelemetry_otlp::LogExporter),
+    #[cfg_attr(not(feature = "tools"), allow(dead_code))]
     Traces(opentelemetry_otlp::SpanExporter),
 }
 
@@ -656,15 +704,13 @@ pub(crate) enum ProbeExporter {
 /// compression, timeout and retries) but without a [`Reporter`]: a failure goes back to the
 /// caller instead of to stderr.
 #[derive(Debug)]
-#[cfg(feature = "tools")]
 pub(crate) struct ProbeTarget {
     pub(crate) exporter: ProbeExporter,
     /// The transport's own description of the last network error (HTTP keeps one).
     pub(crate) detail: Option<Arc<Mutex<Option<String>>>>,
 }
 
-/// Builds the OTLP exporter of `signal` from `otlp`, for a test export.
-#[cfg(feature = "tools")]
+/// Builds the OTLP exporter of `signal` from `otlp`, for a test export or a resend.
 pub(crate) fn probe_target(
     signal: Signal,
     otlp: &config::OtlpConfig,

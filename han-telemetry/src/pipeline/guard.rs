@@ -7,6 +7,7 @@
 //! pending then is abandoned with one line on stderr; the SDK's own shutdown timeouts (5 s
 //! per provider, and forever for gRPC inside a current-thread runtime) never apply.
 
+use std::path::Path;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
@@ -18,7 +19,8 @@ use opentelemetry_sdk::trace::SdkTracerProvider;
 use super::layer::Activation;
 use crate::config::Signal;
 use crate::export::{Failure, Io};
-use crate::store::{Entry, LocalStore};
+use crate::gate::{Closed, Paused, Reach};
+use crate::store::{self, Entry, ExportOutcome, LocalStore};
 use crate::warn;
 
 /// How long the SDK's meter shutdown waits for its final export, whatever it is told.
@@ -33,6 +35,21 @@ pub(crate) struct Providers {
     pub(crate) io: Io,
     pub(crate) activation: Option<Activation>,
     pub(crate) store: Option<LocalStore>,
+    /// Sends earlier processes' pending records after this one's export was delivered.
+    pub(crate) catch_up: Option<CatchUp>,
+}
+
+/// A hook's catch-up at exit ([`crate::resend`], given by [`crate::start`]): called with the
+/// store directory, the last instant a batch may start and the exit deadline.
+pub(crate) struct CatchUp(pub(crate) Box<CatchUpFn>);
+
+/// What a [`CatchUp`] runs.
+pub(crate) type CatchUpFn = dyn FnOnce(&Path, Instant, Instant) + Send;
+
+impl std::fmt::Debug for CatchUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CatchUp")
+    }
 }
 
 /// Flushes and shuts telemetry down when dropped (or on [`TelemetryGuard::shutdown`]).
@@ -58,6 +75,9 @@ pub struct ShutdownReport {
     pub failed: Vec<&'static str>,
     /// Signals still exporting when the budget ran out, abandoned.
     pub abandoned: Vec<&'static str>,
+    /// Signals not exported: the export gate of their destination was closed (a recent
+    /// failure to reach it, [`crate::gate`]); their records are kept in the local store.
+    pub deferred: Vec<&'static str>,
     /// How long the shutdown took.
     pub elapsed: Duration,
 }
@@ -89,7 +109,7 @@ impl TelemetryGuard {
     }
 
     fn run(&mut self) -> ShutdownReport {
-        let Some(providers) = self.providers.take() else {
+        let Some(mut providers) = self.providers.take() else {
             return ShutdownReport::default();
         };
         let start = Instant::now();
@@ -174,6 +194,7 @@ impl TelemetryGuard {
         // abandoning them (stopping the I/O runtime fails in-flight gRPC calls), not an
         // answer from the collector.
         health.seal();
+        let gates = std::mem::take(&mut providers.io.gates);
         providers.io.shutdown();
         let unfinished = |s: Signal| {
             pending.contains(&s.name()) || gave_up.contains(&s.name()) || health.unanswered(s)
@@ -184,6 +205,20 @@ impl TelemetryGuard {
             .map(Signal::name)
             .collect();
         let outcomes = Signal::ALL.map(|s| (s, health.outcome(s, unfinished(s))));
+        // The export gate learns whether the collector could be reached.
+        let budget_ms = self.budget.as_millis();
+        let paused = gates.paused();
+        let closed = gates.settle(|s| {
+            if let Some(why) = health.unreachable(s) {
+                Reach::Unreachable(why.to_owned())
+            } else if unfinished(s) && !health.failed(s) {
+                Reach::Unreachable(format!("no answer within the {budget_ms} ms exit budget"))
+            } else if health.reached(s) {
+                Reach::Answered
+            } else {
+                Reach::Unknown
+            }
+        });
         let store = providers.store.as_ref();
         if let Some(store) = store
             && outcomes.iter().any(|(_, o)| o.is_some())
@@ -205,9 +240,48 @@ impl TelemetryGuard {
                 },
             );
             store.flush();
+            // After the receipt is on disk: whoever takes the mark finds the records.
+            if outcomes
+                .iter()
+                .any(|(_, o)| o.is_some_and(ExportOutcome::is_resendable))
+            {
+                store::mark_pending(&store.written_to());
+            }
         }
-        if let Some(line) = exit_line(&health.take_failures(), &cut_off, self.budget, store) {
+        let gate = GateNews {
+            paused: &paused,
+            closed: &closed,
+        };
+        if let Some(line) = exit_line(&health.take_failures(), &cut_off, &gate, self.budget, store)
+        {
             warn::warn_once("exit", &line);
+        }
+        // This export got through: send what earlier processes could not, within what is
+        // left of the budget. No batch starts in the last quarter of the budget (or four
+        // times what this export took, if more), so one in flight rarely meets the deadline.
+        let own: Vec<ExportOutcome> = outcomes.iter().filter_map(|(_, o)| *o).collect();
+        if let (Some(catch_up), Some(store)) = (providers.catch_up.take(), store)
+            && !own.is_empty()
+            && own.iter().all(|o| *o == ExportOutcome::Delivered)
+        {
+            let deadline = start + self.budget;
+            let reserve = (self.budget / 4).max(start.elapsed() * 4);
+            if let Some(last_start) = deadline.checked_sub(reserve)
+                && Instant::now() < last_start
+            {
+                let dir = store.written_to();
+                let (done, finished) = mpsc::channel::<()>();
+                let spawned = std::thread::Builder::new()
+                    .name("han-telemetry-catch-up".into())
+                    .spawn(move || {
+                        (catch_up.0)(&dir, last_start, deadline);
+                        let _ = done.send(());
+                    });
+                if spawned.is_ok() {
+                    let _ =
+                        finished.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+                }
+            }
         }
         // Fixed signal order, whatever order the threads finished in.
         let in_order = |keep: &dyn Fn(Signal) -> bool| -> Vec<&'static str> {
@@ -221,28 +295,58 @@ impl TelemetryGuard {
         let abandoned = in_order(&|s| unfinished(s) && !health.failed(s));
         let delivered =
             in_order(&|s| finished.contains(&s.name()) && !health.failed(s) && !unfinished(s));
+        let deferred = in_order(&|s| health.gated(s));
         ShutdownReport {
             delivered,
             failed,
             abandoned,
+            deferred,
             elapsed: start.elapsed(),
         }
     }
 }
 
+/// What the export gate has to say at exit: destinations this process did not export to,
+/// and gates it closed.
+#[derive(Debug, Default, Clone, Copy)]
+struct GateNews<'a> {
+    paused: &'a [Paused],
+    closed: &'a [Closed],
+}
+
+/// `2026-11-23T16:24:01Z`.
+fn at(t: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_seconds(crate::store::clamp_time(t)).to_string()
+}
+
 /// The one line that says what went wrong with the export at exit, if anything did: each
-/// distinct failure with the signals it hit, what the exit budget cut off, and what becomes
-/// of the data.
+/// distinct failure with the signals it hit, what the exit budget cut off, export paused by
+/// the gate, and what becomes of the data.
 fn exit_line(
     failures: &[Failure],
     abandoned: &[&'static str],
+    gate: &GateNews<'_>,
     budget: Duration,
     store: Option<&LocalStore>,
 ) -> Option<String> {
-    if failures.is_empty() && abandoned.is_empty() {
+    if failures.is_empty() && abandoned.is_empty() && gate.paused.is_empty() {
         return None;
     }
     let mut parts: Vec<String> = Vec::new();
+    for p in gate.paused {
+        let signals: Vec<&str> = p.signals.iter().map(|s| s.name()).collect();
+        let until = if p.probing {
+            "while another run checks whether the collector is back".to_owned()
+        } else {
+            format!("until {}", at(p.until))
+        };
+        parts.push(format!(
+            "{} export to {} is paused {until}: a recent run could not reach it ({})",
+            join_names(&signals),
+            p.endpoint,
+            p.why
+        ));
+    }
     // Failures with the same likely cause are one problem: name it once, with its signals,
     // in the words of the first one's error.
     let mut groups: Vec<(&str, Vec<&Failure>)> = Vec::new();
@@ -269,10 +373,17 @@ fn exit_line(
             budget.as_millis()
         ));
     }
-    let resendable = !abandoned.is_empty() || failures.iter().any(|f| !f.rejected);
+    if let Some(until) = gate.closed.iter().map(|c| c.until).max() {
+        parts.push(format!(
+            "runs until {} skip the export (the first one after checks again)",
+            at(until)
+        ));
+    }
+    let resendable =
+        !abandoned.is_empty() || !gate.paused.is_empty() || failures.iter().any(|f| !f.rejected);
     let fate = match store {
         Some(store) if resendable => format!(
-            "this run's events are kept in {}; `han-telemetry replay` sends them once the collector is reachable",
+            "this run's events are kept in {}; the first run that reaches the collector sends them (`han-telemetry replay` does it now)",
             store.written_to().display()
         ),
         _ => "that data is lost".to_owned(),
@@ -341,13 +452,20 @@ mod tests {
             failure(Signal::Traces, "http://c:4318/v1/traces", refused, false),
         ];
         let store = LocalStore::at("/tmp/han-guard-test-store", 1);
-        let line = exit_line(&failures, &[], Duration::from_secs(1), Some(&store)).expect("a line");
+        let line = exit_line(
+            &failures,
+            &[],
+            &GateNews::default(),
+            Duration::from_secs(1),
+            Some(&store),
+        )
+        .expect("a line");
         assert_eq!(
             line,
             "metrics, logs and traces export to http://c:4318 failed: Connection refused (is \
              the collector running?). this run's events are kept in \
-             /tmp/han-guard-test-store; `han-telemetry replay` sends them once the collector \
-             is reachable."
+             /tmp/han-guard-test-store; the first run that reaches the collector sends them \
+             (`han-telemetry replay` does it now)."
         );
         assert_eq!(line.lines().count(), 1);
     }
@@ -363,8 +481,14 @@ mod tests {
             ),
             failure(Signal::Logs, "grpc://a:4317", "refused (y)", false),
         ];
-        let line =
-            exit_line(&failures, &["traces"], Duration::from_millis(250), None).expect("a line");
+        let line = exit_line(
+            &failures,
+            &["traces"],
+            &GateNews::default(),
+            Duration::from_millis(250),
+            None,
+        )
+        .expect("a line");
         assert!(line.starts_with("metrics export to grpc://a:4317 failed: status code: 400 (x); logs export to grpc://a:4317 failed: refused (y); gave up exporting traces after the 250 ms exit budget"), "{line}");
         assert!(line.ends_with("that data is lost."), "{line}");
     }
@@ -378,13 +502,60 @@ mod tests {
             "rejected 2",
             true,
         )];
-        let line = exit_line(&failures, &[], Duration::from_secs(1), Some(&store)).expect("a line");
+        let line = exit_line(
+            &failures,
+            &[],
+            &GateNews::default(),
+            Duration::from_secs(1),
+            Some(&store),
+        )
+        .expect("a line");
         assert!(line.ends_with("that data is lost."), "{line}");
     }
 
     #[test]
+    fn a_paused_export_says_until_when_and_why_in_one_line() {
+        let store = LocalStore::at("/tmp/han-guard-test-store", 1);
+        let until = std::time::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+        let paused = [Paused {
+            signals: vec![Signal::Metrics, Signal::Logs],
+            endpoint: "http://c:4317".into(),
+            until,
+            why: "nothing accepts connections there".into(),
+            probing: false,
+        }];
+        let gate = GateNews {
+            paused: &paused,
+            closed: &[],
+        };
+        let line =
+            exit_line(&[], &[], &gate, Duration::from_secs(1), Some(&store)).expect("a line");
+        assert_eq!(
+            line,
+            "metrics and logs export to http://c:4317 is paused until 2026-11-18T11:06:40Z: a \
+             recent run could not reach it (nothing accepts connections there). this run's \
+             events are kept in /tmp/han-guard-test-store; the first run that reaches the \
+             collector sends them (`han-telemetry replay` does it now)."
+        );
+        let closed = [Closed { until }];
+        let failures = [failure(Signal::Logs, "http://c:4317", "refused (y)", false)];
+        let gate = GateNews {
+            paused: &[],
+            closed: &closed,
+        };
+        let line = exit_line(&failures, &[], &gate, Duration::from_secs(1), None).expect("a line");
+        assert!(
+            line.contains("; runs until 2026-11-18T11:06:40Z skip the export"),
+            "{line}"
+        );
+    }
+
+    #[test]
     fn nothing_wrong_prints_nothing() {
-        assert_eq!(exit_line(&[], &[], Duration::from_secs(1), None), None);
+        assert_eq!(
+            exit_line(&[], &[], &GateNews::default(), Duration::from_secs(1), None),
+            None
+        );
     }
 
     #[test]

@@ -312,7 +312,6 @@ impl HanLayer {
         self.pipeline.set_standard(values);
     }
 
-    #[cfg(feature = "tools")]
     pub(crate) fn pipeline(&self) -> &Pipeline {
         &self.pipeline
     }

@@ -1,11 +1,10 @@
-//! From a [`Config`](crate::config::Config) to running telemetry: the providers and their
-//! exporters ([`init`]), the tracing layer that carries the instruments and the local store to
+//! Running telemetry (which [`crate::start`] builds from a [`Config`](crate::config::Config)):
+//! the tracing layer that carries the instruments and the local store to
 //! every recording call ([`layer`]), the resource, the trace a process joins ([`context`]), and
 //! the bounded flush at exit ([`guard`]).
 
 pub(crate) mod context;
 pub(crate) mod guard;
-pub(crate) mod init;
 pub(crate) mod layer;
 pub(crate) mod resource;
 

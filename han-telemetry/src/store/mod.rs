@@ -13,9 +13,31 @@ pub use day::{clamp_time, day_name, timestamp};
 pub use reader::{Scan, Skipped, scan, scan_each};
 pub(crate) use record::unit_interval;
 pub use record::{Entry, ExportOutcome, FORMAT_VERSION, Record};
+pub(crate) use writer::{Create, usable_dir};
 pub use writer::{LOCK_WAIT, MAX_LINE_BYTES};
 
 use crate::config::StoreConfig;
+
+/// The mark a process leaves in the store when its export receipt says its records are
+/// worth sending again (`failed`, `abandoned`, `deferred`): the next hook whose export is
+/// delivered takes it and catches up. Its presence is all it says.
+pub const PENDING_MARK: &str = ".resend-pending";
+
+/// Leaves the [`PENDING_MARK`] in `dir` (created 0600, never through a link). Failures are
+/// silent: `han-telemetry replay` still finds the records.
+pub(crate) fn mark_pending(dir: &Path) {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let _ = crate::file::open_store_file(&dir.join(PENDING_MARK), &mut options, true);
+}
+
+/// Takes the [`PENDING_MARK`] of `dir`: whether it was there. Taken before the store is
+/// read, so a mark left meanwhile by another process survives for the next run.
+pub(crate) fn take_pending_mark(dir: &Path) -> bool {
+    std::fs::remove_file(dir.join(PENDING_MARK)).is_ok()
+}
 
 /// The file `han-telemetry replay` locks so that two replays never send the same records;
 /// readers pass over it.
@@ -78,6 +100,12 @@ impl LocalStore {
     /// when the store could not be used safely.
     pub fn written_to(&self) -> PathBuf {
         self.writer.written_to()
+    }
+
+    /// Where the store is now, before anything is written (see the writer's placement in
+    /// Han's older data directory): the export gate lives there.
+    pub(crate) fn placed_dir(&self) -> PathBuf {
+        self.writer.placed_dir()
     }
 
     /// The 16 hex digits that start the `id` of every record this process writes.

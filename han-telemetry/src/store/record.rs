@@ -140,12 +140,15 @@ pub enum ExportOutcome {
     Mixed,
     /// Still exporting when the exit budget ran out.
     Abandoned,
+    /// Not attempted: export to the destination was paused after a recent reachability
+    /// failure (see the export gate in `han_telemetry::gate`); the records can be sent again.
+    Deferred,
 }
 
 impl ExportOutcome {
     /// Whether a replay should send the records again.
     pub fn is_resendable(self) -> bool {
-        matches!(self, Self::Failed | Self::Abandoned)
+        matches!(self, Self::Failed | Self::Abandoned | Self::Deferred)
     }
 
     /// The name written on disk.
@@ -156,6 +159,7 @@ impl ExportOutcome {
             Self::Rejected => "rejected",
             Self::Mixed => "mixed",
             Self::Abandoned => "abandoned",
+            Self::Deferred => "deferred",
         }
     }
 }
@@ -399,6 +403,7 @@ mod tests {
         );
         assert_eq!(serde_json::to_string(&record).unwrap(), line);
         assert!(ExportOutcome::Abandoned.is_resendable());
+        assert!(ExportOutcome::Deferred.is_resendable());
         assert!(!ExportOutcome::Mixed.is_resendable());
         assert!(!ExportOutcome::Rejected.is_resendable());
     }

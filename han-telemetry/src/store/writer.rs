@@ -68,7 +68,7 @@ impl HanMove {
 
 /// Which missing directories a writer creates on the way to its store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Create<'a> {
+pub(crate) enum Create<'a> {
     /// The store and every missing parent.
     Parents,
     /// What is missing below this existing directory, never the directory itself.
@@ -156,6 +156,12 @@ impl Writer {
 
     pub(crate) fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Where the store is now (inside Han's older data directory until Han moves it),
+    /// before anything is written: where the export gate lives.
+    pub(crate) fn placed_dir(&self) -> PathBuf {
+        self.place(&self.dir).0
     }
 
     /// Where records went: the store, or the fallback once it had to be used.
@@ -550,7 +556,7 @@ fn lock_within(file: &File, wait: Duration) -> Result<(), String> {
 /// Whether `dir` may be written: created (0700) if missing, as far as `create` allows; else
 /// it must be a directory of this user that no one else can write, reached through no
 /// symbolic link of another user.
-fn usable_dir(dir: &Path, create: Create<'_>) -> Result<(), String> {
+pub(crate) fn usable_dir(dir: &Path, create: Create<'_>) -> Result<(), String> {
     let created = match create {
         Create::Parents => create_private_dir(dir),
         Create::Below(root) => create_private_dir_below(root, dir),

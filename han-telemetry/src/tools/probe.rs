@@ -228,7 +228,7 @@ fn probe_otlp(
     let mut io = Io::default();
     let outcome = match export::probe_target(signal, otlp, temporality, &mut io) {
         Err(error) => {
-            let (cause, fix) = setup_cause(&error);
+            let (cause, fix) = causes::setup_cause(&error);
             Outcome::Failed {
                 elapsed: started.elapsed(),
                 error: otlp.scrub(&error),
@@ -351,42 +351,6 @@ fn is_http2_frame(bytes: &[u8]) -> bool {
         return false;
     };
     matches!(kind, 0x4 | 0x7) && [s0 & 0x7f, s1, s2, s3] == [0, 0, 0, 0]
-}
-
-/// Likely cause and fix of an exporter that could not be built (the messages come from
-/// `export`: TLS files, header names and values, the endpoint).
-pub(crate) fn setup_cause(error: &str) -> (&'static str, &'static str) {
-    let lower = error.to_ascii_lowercase();
-    if lower.contains("cannot read the") {
-        (
-            "a TLS file named in the configuration cannot be read",
-            "check the paths in OTEL_EXPORTER_OTLP_CERTIFICATE, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE \
-             and OTEL_EXPORTER_OTLP_CLIENT_KEY",
-        )
-    } else if lower.contains("pem") || lower.contains("identity") || lower.contains("tls") {
-        (
-            "a TLS file does not hold what it should",
-            "OTEL_EXPORTER_OTLP_CERTIFICATE must name a PEM CA certificate, \
-             OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE a PEM certificate and \
-             OTEL_EXPORTER_OTLP_CLIENT_KEY its PEM private key",
-        )
-    } else if lower.contains("header") {
-        (
-            "a header cannot be sent with this protocol",
-            "check OTEL_EXPORTER_OTLP_HEADERS (gRPC needs lowercase ASCII names and printable \
-             ASCII values)",
-        )
-    } else if lower.contains("endpoint") {
-        (
-            "the endpoint is not usable with this protocol",
-            "check OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_PROTOCOL",
-        )
-    } else {
-        (
-            "the exporter could not be set up",
-            "see the error; check the endpoint, protocol, headers and TLS files",
-        )
-    }
 }
 
 fn send_metric(

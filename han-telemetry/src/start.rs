@@ -13,12 +13,12 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{Layer, Registry};
 
-use super::guard::{Providers, TelemetryGuard};
-use super::layer::{Activation, HanLayer, StandardAttributes};
-use super::{context, resource};
 use crate::config::vars::{self, Role};
 use crate::config::{Config, Diagnostic};
 use crate::export::{self, Io};
+use crate::pipeline::guard::{CatchUp, Providers, TelemetryGuard};
+use crate::pipeline::layer::{Activation, HanLayer, StandardAttributes};
+use crate::pipeline::{context, resource};
 use crate::store::LocalStore;
 use crate::warn;
 
@@ -100,6 +100,8 @@ impl TelemetryBuilder {
         let config = &self.config;
         let resource = resource::build(config, &self.service_version);
         let mut io = Io::default();
+        let gate_dir = store.as_ref().map(LocalStore::placed_dir);
+        io.gates = crate::gate::Gates::in_dir(gate_dir.as_deref());
 
         let metric_sinks = export::metric_sinks(
             &config.metrics,
@@ -164,6 +166,14 @@ impl TelemetryBuilder {
             logger: logger.clone(),
             tracer: tracer.clone(),
         };
+        let catch_up = store.as_ref().map(|_| {
+            let config = config.clone();
+            CatchUp(Box::new(
+                move |dir: &std::path::Path, last_start, deadline| {
+                    crate::resend::catch_up(&config, dir, last_start, deadline);
+                },
+            ))
+        });
         let providers = Providers {
             meter,
             logger,
@@ -171,6 +181,7 @@ impl TelemetryBuilder {
             io,
             activation: Some(Activation::new()),
             store,
+            catch_up,
         };
         Telemetry {
             parts: Some(parts),
