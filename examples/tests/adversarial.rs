@@ -35,12 +35,7 @@ const NOBODY: u32 = 65_534;
 
 /// The `han-telemetry` command, built next to the hook by the workspace's tests.
 fn cli() -> String {
-    let path = Path::new(HOOK).with_file_name("han-telemetry");
-    assert!(
-        path.exists(),
-        "han-telemetry is not built next to {HOOK}: run the workspace's tests (scripts/test)"
-    );
-    path.display().to_string()
+    process::cli_beside(HOOK)
 }
 
 /// A Write of a file with a problem: the answer is a block decision on stdout.

@@ -111,12 +111,7 @@ const WRITES: [Write; 4] = [
 
 /// The `han-telemetry` command, built next to the hook by the workspace's tests.
 fn cli() -> String {
-    let path = Path::new(HOOK).with_file_name("han-telemetry");
-    assert!(
-        path.exists(),
-        "han-telemetry is not built next to {HOOK}: run the workspace's tests (scripts/test)"
-    );
-    path.display().to_string()
+    process::cli_beside(HOOK)
 }
 
 /// A port where nothing listens.

@@ -25,12 +25,7 @@ const HOOK: &str = env!("CARGO_BIN_EXE_han-check-hook");
 
 /// The `han-telemetry` command, built next to the hook by the workspace's tests.
 fn cli() -> String {
-    let path = Path::new(HOOK).with_file_name("han-telemetry");
-    assert!(
-        path.exists(),
-        "han-telemetry is not built next to {HOOK}: run the workspace's tests (scripts/test)"
-    );
-    path.display().to_string()
+    process::cli_beside(HOOK)
 }
 
 /// One run of the hook, as Claude Code runs it, with the store where it finds it itself;

@@ -207,3 +207,14 @@ fn run_with(
         stderr: stderr.join().expect("stderr reader"),
     }
 }
+
+/// The `han-telemetry` command, built next to `bin` (an example binary) by the workspace's
+/// tests. Panics, saying what to run, when it is not there.
+pub fn cli_beside(bin: &str) -> String {
+    let path = Path::new(bin).with_file_name("han-telemetry");
+    assert!(
+        path.exists(),
+        "han-telemetry is not built next to {bin}: run the workspace's tests (scripts/test)"
+    );
+    path.display().to_string()
+}
