@@ -394,13 +394,13 @@ pub(crate) enum Got {
     Stale,
 }
 
+/// Headers, where they came from, and what to mark refused after a 401/403.
+pub(crate) type Obtained = (Vec<(String, String)>, Got, Option<Used>);
+
 /// The helper's headers for this process: from the cache when fresh, else by running it
 /// (one process at a time); `None` means the static headers alone (a line was printed when
 /// something went wrong).
-pub(crate) fn obtain(
-    helper: &HeadersHelper,
-    dir: Option<&Path>,
-) -> Option<(Vec<(String, String)>, Got, Option<Used>)> {
+pub(crate) fn obtain(helper: &HeadersHelper, dir: Option<&Path>) -> Option<Obtained> {
     let shown = helper.program.display().to_string();
     let failed = |why: &str| {
         warn::warn_once(
@@ -537,13 +537,7 @@ pub(crate) fn obtain(
 /// Adds the helper's headers to every OTLP signal that may carry them, over the static
 /// ones. Runs the helper at most once, and only when a signal exports over OTLP.
 pub(crate) fn apply(config: &mut Config, dir: Option<&Path>) -> Option<Used> {
-    let helper = Signal::ALL.into_iter().find_map(|s| {
-        let signal = config.signal(s);
-        signal
-            .uses(Exporter::Otlp)
-            .then(|| signal.otlp.headers_helper.clone())
-            .flatten()
-    })?;
+    let helper = configured(config)?;
     let (headers, _, used) = obtain(&helper, dir)?;
     for signal in [&mut config.metrics, &mut config.logs, &mut config.traces] {
         if signal.uses(Exporter::Otlp) && signal.otlp.headers_helper.as_ref() == Some(&helper) {
@@ -553,9 +547,31 @@ pub(crate) fn apply(config: &mut Config, dir: Option<&Path>) -> Option<Used> {
     used
 }
 
-/// Runs the helper now, for `doctor`: its header names, or why not. Nothing is cached.
-pub fn run_now(helper: &HeadersHelper) -> Result<Vec<String>, String> {
-    run(&helper.program, RUN_LIMIT).map(|h| h.into_iter().map(|(name, _)| name).collect())
+/// The helper the configuration's OTLP signals use, if any.
+pub fn configured(config: &Config) -> Option<HeadersHelper> {
+    Signal::ALL.into_iter().find_map(|s| {
+        let signal = config.signal(s);
+        signal
+            .uses(Exporter::Otlp)
+            .then(|| signal.otlp.headers_helper.clone())
+            .flatten()
+    })
+}
+
+/// For `doctor`'s test export (the user asking): runs the helper now, whatever its cache
+/// says, and adds its headers to the signals that may carry them. The header names, or why
+/// not (the signals then go with their static headers); `None` without a helper. The cache
+/// is left as it is.
+pub fn run_now(config: &mut Config) -> Option<Result<Vec<String>, String>> {
+    let helper = configured(config)?;
+    Some(run(&helper.program, RUN_LIMIT).map(|headers| {
+        for signal in [&mut config.metrics, &mut config.logs, &mut config.traces] {
+            if signal.otlp.headers_helper.as_ref() == Some(&helper) {
+                signal.otlp.headers = merge(&signal.otlp.headers, &headers);
+            }
+        }
+        headers.into_iter().map(|(name, _)| name).collect()
+    }))
 }
 
 #[cfg(test)]
