@@ -87,12 +87,37 @@ impl FaultyCollector {
         FaultyCollector::start_on(wire, fault, listener)
     }
 
+    /// A collector that checks a credential: a request whose header `name` is not `value`
+    /// gets 401 (HTTP) or `UNAUTHENTICATED` (gRPC); the others succeed.
+    pub fn requiring(wire: Wire, name: &str, value: &str) -> FaultyCollector {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let require = (name.to_ascii_lowercase(), value.to_owned());
+        FaultyCollector::serve(wire, Fault::Slow(Duration::ZERO), listener, Some(require))
+    }
+
     /// [`FaultyCollector::start`] on a listener of the caller's: a collector that comes back
     /// on the port where nothing listened.
     pub fn start_on(wire: Wire, fault: Fault, listener: TcpListener) -> FaultyCollector {
+        FaultyCollector::serve(wire, fault, listener, None)
+    }
+
+    fn serve(
+        wire: Wire,
+        fault: Fault,
+        listener: TcpListener,
+        require: Option<(String, String)>,
+    ) -> FaultyCollector {
         match wire {
             Wire::Http => {
-                let server = HttpServer::start_on(fault.rules(), listener);
+                let mut rules = fault.rules();
+                if let Some((name, value)) = &require {
+                    let when = When::HeaderIsNot {
+                        name: name.clone(),
+                        value: value.clone(),
+                    };
+                    rules.insert(0, Rule::new(when, Answer::status(401)));
+                }
+                let server = HttpServer::start_on(rules, listener);
                 FaultyCollector {
                     port: server.port(),
                     wire,
@@ -103,7 +128,7 @@ impl FaultyCollector {
             }
             Wire::Grpc => {
                 let recorder = Recorder::default();
-                let (port, runtime) = grpc::start(fault, recorder.clone(), listener);
+                let (port, runtime) = grpc::start(fault, recorder.clone(), listener, require);
                 FaultyCollector {
                     port,
                     wire,
@@ -196,6 +221,7 @@ mod grpc {
         fault: Fault,
         recorder: Recorder,
         listener: TcpListener,
+        require: Option<(String, String)>,
     ) -> (u16, tokio::runtime::Runtime) {
         let port = listener.local_addr().expect("local address").port();
         listener
@@ -214,12 +240,25 @@ mod grpc {
             while let Ok((socket, _)) = listener.accept().await {
                 let _ = socket.set_nodelay(true);
                 let recorder = recorder.clone();
+                let require = require.clone();
                 tokio::spawn(async move {
                     let Ok(mut connection) = h2::server::handshake(socket).await else {
                         return;
                     };
                     while let Some(Ok((request, respond))) = connection.accept().await {
                         let path = request.uri().path().to_owned();
+                        // UNAUTHENTICATED without the credential.
+                        let fault = match &require {
+                            Some((name, value))
+                                if request
+                                    .headers()
+                                    .get(name.as_str())
+                                    .is_none_or(|v| v.as_bytes() != value.as_bytes()) =>
+                            {
+                                Fault::Status(16)
+                            }
+                            _ => fault,
+                        };
                         let headers = request
                             .headers()
                             .iter()

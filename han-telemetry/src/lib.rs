@@ -17,6 +17,7 @@ pub mod config;
 mod export;
 mod file;
 pub mod gate;
+pub mod headers_helper;
 mod instrument;
 pub mod mask;
 mod pipeline;

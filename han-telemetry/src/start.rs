@@ -92,16 +92,24 @@ impl TelemetryBuilder {
 
     /// Builds providers and layers without installing anything.
     pub fn build(self) -> Telemetry {
-        report_config(&self.config);
-        let store = LocalStore::open(&self.config.store);
-        if !self.config.enabled {
-            return Self::store_only(store, self.config.include, self.standard);
+        let TelemetryBuilder {
+            mut config,
+            service_version,
+            standard,
+        } = self;
+        report_config(&config);
+        let store = LocalStore::open(&config.store);
+        if !config.enabled {
+            return Self::store_only(store, config.include, standard);
         }
-        let config = &self.config;
-        let resource = resource::build(config, &self.service_version);
+        let resource = resource::build(&config, &service_version);
         let mut io = Io::default();
         let gate_dir = store.as_ref().map(LocalStore::placed_dir);
         io.gates = crate::gate::Gates::in_dir(gate_dir.as_deref());
+        // The headers helper's headers join the static ones before any exporter (or a
+        // catch-up's) is built from the configuration.
+        io.headers_helper = crate::headers_helper::apply(&mut config, gate_dir.as_deref());
+        let config = &config;
 
         let metric_sinks = export::metric_sinks(
             &config.metrics,
@@ -149,7 +157,7 @@ impl TelemetryBuilder {
             context::remote_parent(config.traceparent.as_deref(), config.tracestate.as_deref());
         let mut han = HanLayer::builder()
             .include(config.include)
-            .standard_attributes(self.standard)
+            .standard_attributes(standard)
             .remote_parent(remote_parent)
             .spans(tracer.is_some());
         if let Some(m) = &meter {

@@ -37,8 +37,16 @@ use crate::output;
 
 pub(crate) fn run(args: &DoctorArgs, json: bool) -> Result<ExitCode, CliError> {
     let config = Config::from_env();
-    let probes = (!args.no_probe).then(|| probe::run(&config, args.timeout));
-    let report = report::Report::new(&config, probes.as_deref(), args.timeout);
+    // The test export runs the headers helper (the user is asking) and sends its headers.
+    let mut probed = config.clone();
+    let helper_run = if args.no_probe {
+        None
+    } else {
+        han_telemetry::headers_helper::run_now(&mut probed)
+    };
+    let probes = (!args.no_probe).then(|| probe::run(&probed, args.timeout));
+    let mut report = report::Report::new(&config, probes.as_deref(), args.timeout);
+    report.headers_helper = report::headers_helper(&config, helper_run);
     if json {
         output::print_json(&report)?;
     } else {

@@ -31,6 +31,8 @@ pub(crate) struct Report {
     /// The export gate of each OTLP destination: whether hooks pause export to it after a
     /// failure to reach it (`doctor` itself ignores the gate).
     pub(crate) gates: Vec<GateRow>,
+    /// Claude Code's `otelHeadersHelper`, when the OTLP signals use one.
+    pub(crate) headers_helper: Option<HelperRow>,
     /// The test exports; absent with `--no-probe`.
     pub(crate) probe: Option<ProbeSection>,
     pub(crate) verdict: Verdict,
@@ -129,6 +131,26 @@ pub(crate) struct SignalExporters {
 }
 
 #[derive(Debug, Serialize)]
+pub(crate) struct HelperRow {
+    /// The program.
+    pub(crate) program: String,
+    /// The settings file that names it.
+    pub(crate) source: SourceInfo,
+    /// The signals whose exports carry its headers.
+    pub(crate) signals: Vec<&'static str>,
+    /// `fresh`, `stale`, `refused` (a collector answered 401/403), `failed`, `none` or
+    /// `ignored` (the cache file cannot be used).
+    pub(crate) cache: &'static str,
+    /// As people read it.
+    pub(crate) description: String,
+    /// The header names it printed last (values are never shown).
+    pub(crate) header_names: Vec<String>,
+    /// What running it for the test export gave: its header names, or why not; absent with
+    /// `--no-probe`.
+    pub(crate) run: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
 pub(crate) struct GateRow {
     /// The signals exported there.
     pub(crate) signals: Vec<&'static str>,
@@ -222,6 +244,7 @@ impl Report {
             problems,
             signals,
             gates: gates(config),
+            headers_helper: headers_helper(config, None),
             probe,
             verdict,
         }
@@ -314,6 +337,98 @@ fn problem(d: &Diagnostic) -> Problem {
         fallback: d.fallback.clone(),
         message: d.to_string(),
     }
+}
+
+/// The headers helper, its cache beside the store, and what running it gave.
+pub(crate) fn headers_helper(
+    config: &Config,
+    ran: Option<Result<Vec<String>, String>>,
+) -> Option<HelperRow> {
+    use han_telemetry::headers_helper as hh;
+    let helper = hh::configured(config)?;
+    let signals = Signal::ALL
+        .into_iter()
+        .filter(|s| {
+            let c = config.signal(*s);
+            c.uses(Exporter::Otlp) && c.otlp.headers_helper.as_ref() == Some(&helper)
+        })
+        .map(Signal::name)
+        .collect();
+    let at = |t| humantime::format_rfc3339_seconds(han_telemetry::store::clamp_time(t)).to_string();
+    let (cache, description, header_names) = match gate::dir_for(&config.store) {
+        None => (
+            "none",
+            "no cache (the store is off): every hook runs it".to_owned(),
+            Vec::new(),
+        ),
+        Some(dir) => match hh::cache_state(&dir, &helper) {
+            Ok(None) => (
+                "none",
+                "not cached yet: the next hook runs it".to_owned(),
+                Vec::new(),
+            ),
+            Ok(Some(c)) => {
+                let fetched = c.fetched.map_or_else(|| "never".to_owned(), at);
+                let (state, text) = if let Some((when, why)) = c.failed.clone() {
+                    (
+                        "failed",
+                        format!(
+                            "its last run failed at {} ({why}); hooks export with the static headers meanwhile",
+                            at(when)
+                        ),
+                    )
+                } else if c.refused {
+                    (
+                        "refused",
+                        format!(
+                            "a collector refused its headers (401/403); the next hook runs it (last run {fetched})"
+                        ),
+                    )
+                } else if c.fresh {
+                    (
+                        "fresh",
+                        format!(
+                            "fresh: hooks use its headers without running it (last run {fetched})"
+                        ),
+                    )
+                } else {
+                    (
+                        "stale",
+                        format!("stale: the next hook runs it (last run {fetched})"),
+                    )
+                };
+                (
+                    state,
+                    format!("{text}; cache {}", c.path.display()),
+                    c.names,
+                )
+            }
+            Err(why) => (
+                "ignored",
+                format!("the cache file is ignored ({why}): the next hook runs it"),
+                Vec::new(),
+            ),
+        },
+    };
+    Some(HelperRow {
+        program: helper.program.display().to_string(),
+        source: source_info(&helper.source),
+        signals,
+        cache,
+        description,
+        header_names,
+        run: ran.map(|r| match r {
+            Ok(names) => format!(
+                "ran: printed {}",
+                if names.is_empty() {
+                    "no headers".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            ),
+            Err(why) => format!("ran: it {why}; the test export used the static headers"),
+        }),
+    })
 }
 
 /// The export gate of each OTLP destination, from the files beside the store.

@@ -77,6 +77,24 @@ pub(crate) fn render(report: &Report) -> String {
     }
     out.push('\n');
 
+    if let Some(h) = &report.headers_helper {
+        let _ = writeln!(
+            out,
+            "Headers helper (otelHeadersHelper): {} ({}), for {}",
+            printable(&h.program),
+            printable(&h.source.description),
+            h.signals.join(", ")
+        );
+        let _ = writeln!(out, "  {}", printable(&h.description));
+        if !h.header_names.is_empty() {
+            let _ = writeln!(out, "  headers: {}", printable(&h.header_names.join(", ")));
+        }
+        if let Some(run) = &h.run {
+            let _ = writeln!(out, "  {}", printable(run));
+        }
+        out.push('\n');
+    }
+
     if !report.gates.is_empty() {
         let _ = writeln!(
             out,

@@ -42,6 +42,11 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// The sources being resolved.
+    pub(crate) fn sources(&self) -> &'a Sources {
+        self.sources
+    }
+
     /// The value of `name`, treating blank as unset (OTel spec: empty means unset).
     pub(crate) fn lookup(&self, name: &str) -> Option<Found<'a>> {
         let (value, source) = self.sources.get(name)?;

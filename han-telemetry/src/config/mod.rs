@@ -27,7 +27,8 @@ pub mod vars;
 
 pub use diagnostic::Diagnostic;
 pub use model::{
-    Config, IncludeAttributes, OtlpConfig, Provenance, SignalConfig, StoreConfig, TlsFiles,
+    Config, HeadersHelper, IncludeAttributes, OtlpConfig, Provenance, SignalConfig, StoreConfig,
+    TlsFiles,
 };
 pub use source::Source;
 pub use sources::{DiscoverOptions, Sources, default_managed_settings};
@@ -120,6 +121,7 @@ mod tests {
             tls: TlsFiles::default(),
             chosen_by: Trust::User,
             withheld: Vec::new(),
+            headers_helper: None,
         };
         let shown = format!("{otlp:?}");
         assert!(!shown.contains("s3cret"), "{shown}");

@@ -171,6 +171,21 @@ pub struct OtlpConfig {
     pub chosen_by: Trust,
     /// The credential variables left out for that reason.
     pub withheld: Vec<String>,
+    /// Claude Code's `otelHeadersHelper`, when one is configured and may send its headers to
+    /// this signal's destination (the credential rule); its headers join `headers` when the
+    /// exporter is built, winning over a static header of the same name.
+    pub headers_helper: Option<HeadersHelper>,
+}
+
+/// A headers helper: a program whose standard output is a JSON object of header values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadersHelper {
+    /// The program, an absolute path (`~/` expanded), run without a shell.
+    pub program: PathBuf,
+    /// The settings file that named it.
+    pub source: Source,
+    /// `CLAUDE_CODE_OTEL_HEADERS_HELPER_DEBOUNCE_MS`: how long its result is used.
+    pub debounce: Duration,
 }
 
 impl OtlpConfig {
@@ -202,6 +217,7 @@ impl fmt::Debug for OtlpConfig {
             .field("tls", &self.tls)
             .field("chosen_by", &self.chosen_by)
             .field("withheld", &self.withheld)
+            .field("headers_helper", &self.headers_helper)
             .finish()
     }
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::lookup::{Found, Resolver};
-use super::model::{OtlpConfig, TlsFiles};
+use super::model::{HeadersHelper, OtlpConfig, TlsFiles};
 use super::parse;
 use super::trust::{self, Trust};
 use super::value::{Compression, Protocol, Signal};
@@ -53,6 +53,7 @@ struct Generic<'a> {
     client_key: Option<Found<'a>>,
     insecure: bool,
     insecure_set_by: Option<Trust>,
+    helper: Option<(HeadersHelper, Found<'a>)>,
 }
 
 /// Parsed headers and the variable they came from.
@@ -152,6 +153,7 @@ fn generic<'a>(r: &mut Resolver<'a>) -> Generic<'a> {
         .lookup(name(vars::INSECURE, None))
         .map(|f| f.source.trust());
     report_unpaired(r, None, client_certificate.as_ref(), client_key.as_ref());
+    let helper = headers_helper(r);
     Generic {
         protocol,
         endpoint,
@@ -163,7 +165,47 @@ fn generic<'a>(r: &mut Resolver<'a>) -> Generic<'a> {
         client_key,
         insecure,
         insecure_set_by,
+        helper,
     }
+}
+
+/// `otelHeadersHelper` and its debounce: an absolute program path (`~/` is the home
+/// directory); a relative one would run whatever the hook's working directory (a
+/// repository) holds under that name, so it is not run.
+fn headers_helper<'a>(r: &mut Resolver<'a>) -> Option<(HeadersHelper, Found<'a>)> {
+    let debounce = r.amount(vars::HEADERS_HELPER_DEBOUNCE, None);
+    let found = r.lookup(vars::HEADERS_HELPER.name)?;
+    let value = found.value.trim();
+    let program = match value.strip_prefix("~/") {
+        Some(rest) => match r.sources().home() {
+            Some(home) => home.join(rest),
+            None => {
+                r.report(
+                    &found,
+                    "starts with ~/ but the home directory is not known",
+                    "the helper is not run",
+                );
+                return None;
+            }
+        },
+        None => PathBuf::from(value),
+    };
+    if !program.is_absolute() {
+        r.report(
+            &found,
+            "is not an absolute path (it is run as a program, without a shell, and a relative one \
+             would run whatever the working directory holds)",
+            "the helper is not run",
+        );
+        return None;
+    }
+    r.used(&found);
+    let helper = HeadersHelper {
+        program,
+        source: found.source.clone(),
+        debounce: Duration::from_millis(debounce),
+    };
+    Some((helper, found))
 }
 
 fn generic_endpoint(r: &mut Resolver<'_>, protocol: Protocol) -> Option<(String, Trust)> {
@@ -237,6 +279,11 @@ fn for_signal<'a>(
         Some(h) => h.list,
         None => Vec::new(),
     };
+    let headers_helper = match &generic.helper {
+        Some((_, found)) if withhold(found) => None,
+        Some((helper, _)) => Some(helper.clone()),
+        None => None,
+    };
     // Both halves are looked at, so each one withheld is named.
     if client_found
         .iter()
@@ -254,6 +301,7 @@ fn for_signal<'a>(
         tls,
         chosen_by,
         withheld: left_out,
+        headers_helper,
     }
 }
 

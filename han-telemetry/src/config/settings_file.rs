@@ -1,4 +1,5 @@
-//! Reading the `env` block of one Claude Code settings file.
+//! Reading the `env` block of one Claude Code settings file, and the top-level keys
+//! han-telemetry reads (`otelHeadersHelper`).
 //!
 //! Since Claude Code 2.1.128 hooks no longer inherit `OTEL_*` variables, so these files are often
 //! the only place the exporter configuration lives. A broken file must never stop a hook: every
@@ -85,18 +86,29 @@ pub(crate) fn env_block(bytes: &[u8], source: &Source) -> Loaded {
     let Value::Object(root) = root else {
         return reject(source, "top level is not a JSON object");
     };
-    let env = match root.get("env") {
-        None => {
-            return Loaded::Env {
-                vars: BTreeMap::new(),
-                diagnostics: Vec::new(),
-            };
+    let mut vars = BTreeMap::new();
+    let mut diagnostics = Vec::new();
+    // Top-level keys (`otelHeadersHelper`) are taken as the variable of the same name.
+    for key in super::vars::settings_keys() {
+        match root.get(key.name) {
+            None => {}
+            Some(Value::String(text)) => {
+                vars.insert(key.name.to_owned(), text.clone());
+            }
+            Some(value) => diagnostics.push(Diagnostic::for_value(
+                key.name,
+                None,
+                source,
+                format!("is {}; it must be a string", json_kind(value)),
+                "ignored",
+            )),
         }
+    }
+    let env = match root.get("env") {
+        None => return Loaded::Env { vars, diagnostics },
         Some(Value::Object(env)) => env,
         Some(_) => return reject(source, "`env` is not a JSON object"),
     };
-    let mut vars = BTreeMap::new();
-    let mut diagnostics = Vec::new();
     for (key, value) in env.iter().filter(|(key, _)| is_relevant(key)) {
         let text = match value {
             Value::String(text) => text.clone(),
@@ -220,6 +232,23 @@ mod tests {
         assert!(err.problem.contains("`env` is not a JSON object"));
         let (vars, diagnostics) = accepted(b"{}");
         assert!(vars.is_empty() && diagnostics.is_empty());
+    }
+
+    #[test]
+    fn the_headers_helper_is_a_top_level_key_not_an_env_variable() {
+        let (vars, diagnostics) =
+            accepted(br#"{"otelHeadersHelper": "/bin/h", "env": {"otelHeadersHelper": "/x"}}"#);
+        assert!(diagnostics.is_empty());
+        assert_eq!(
+            vars.get("otelHeadersHelper").map(String::as_str),
+            Some("/bin/h")
+        );
+        let (vars, diagnostics) = accepted(br#"{"otelHeadersHelper": ["/bin/h"]}"#);
+        assert!(vars.is_empty());
+        assert_eq!(
+            diagnostics[0].to_string(),
+            "otelHeadersHelper (user settings (/u)) is an array; it must be a string; ignored"
+        );
     }
 
     #[test]

@@ -479,6 +479,117 @@ mod tests {
         check(&world.options(vec![]), "user", Source::UserSettings(user));
     }
 
+    /// `otelHeadersHelper` is a top-level key: managed beats user; a project's is unused
+    /// unless trusted, and even then its headers go only to a destination a project chose;
+    /// the process environment never sets it.
+    #[test]
+    fn the_headers_helper_follows_the_trust_rules() {
+        use crate::config::{Config, Signal};
+        let helper = |c: &Config| {
+            c.signal(Signal::Logs)
+                .otlp
+                .headers_helper
+                .as_ref()
+                .map(|h| h.program.display().to_string())
+        };
+        let world = World::new("helper");
+        world.write(
+            "home/.claude/settings.json",
+            r#"{"otelHeadersHelper": "~/bin/user-helper", "env": {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://user:4317"}}"#,
+        );
+        let process = env(&[("otelHeadersHelper", "/env/helper")]);
+        let c = Config::from_sources(&Sources::discover_with(&world.options(process.clone())));
+        let home = world.home().join("bin/user-helper").display().to_string();
+        assert_eq!(helper(&c), Some(home.clone()));
+        assert_eq!(
+            c.logs
+                .otlp
+                .headers_helper
+                .as_ref()
+                .map(|h| h.debounce.as_millis()),
+            Some(1_740_000)
+        );
+
+        world.write(
+            "managed-settings.json",
+            r#"{"otelHeadersHelper": "/managed/helper", "env": {"CLAUDE_CODE_OTEL_HEADERS_HELPER_DEBOUNCE_MS": "5000", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://org:4317"}}"#,
+        );
+        let c = Config::from_sources(&Sources::discover_with(&world.options(process.clone())));
+        assert_eq!(helper(&c).as_deref(), Some("/managed/helper"));
+        assert_eq!(
+            c.logs
+                .otlp
+                .headers_helper
+                .as_ref()
+                .map(|h| h.debounce.as_millis()),
+            Some(5000)
+        );
+        std::fs::remove_file(world.managed()).unwrap();
+
+        // A project's helper: ignored, and said so.
+        let project = world.write(
+            "project/.claude/settings.json",
+            r#"{"otelHeadersHelper": "/repo/helper"}"#,
+        );
+        let sources = Sources::discover_with(&world.options(vec![]));
+        assert!(
+            sources
+                .ignored()
+                .iter()
+                .any(|i| i.variable == "otelHeadersHelper"
+                    && i.source == Source::ProjectSettings(project.clone())),
+            "{sources:?}"
+        );
+        assert_eq!(helper(&Config::from_sources(&sources)), Some(home));
+
+        // Trusted, it wins over the user's, and may go to the user's destination.
+        world.write(
+            "home/.claude/settings.json",
+            &format!(
+                r#"{{"otelHeadersHelper": "/user/helper", "env": {{"{TRUST_PROJECT_SETTINGS}": "1", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://user:4317"}}}}"#
+            ),
+        );
+        let c = Config::from_sources(&Sources::discover_with(&world.options(vec![])));
+        assert_eq!(helper(&c).as_deref(), Some("/repo/helper"));
+        // The user's helper never goes (nor runs) for a destination a project chose.
+        world.write(
+            "project/.claude/settings.json",
+            r#"{"env": {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://repo:4317"}}"#,
+        );
+        let c = Config::from_sources(&Sources::discover_with(&world.options(vec![])));
+        assert_eq!(helper(&c), None);
+        assert!(
+            c.logs
+                .otlp
+                .withheld
+                .contains(&"otelHeadersHelper".to_owned())
+        );
+        assert!(
+            c.diagnostics
+                .iter()
+                .any(|d| d.subject == "otelHeadersHelper"
+                    && d.to_string().contains("sent without it")),
+            "{:?}",
+            c.diagnostics
+        );
+
+        // A relative path is never run.
+        std::fs::remove_file(&project).unwrap();
+        world.write(
+            "home/.claude/settings.json",
+            r#"{"otelHeadersHelper": "bin/helper"}"#,
+        );
+        let c = Config::from_sources(&Sources::discover_with(&world.options(vec![])));
+        assert_eq!(helper(&c), None);
+        assert!(
+            c.diagnostics
+                .iter()
+                .any(|d| d.to_string().contains("is not an absolute path")),
+            "{:?}",
+            c.diagnostics
+        );
+    }
+
     #[test]
     fn layers_are_ordered_highest_first() {
         let world = World::new("order");

@@ -100,6 +100,10 @@ pub enum Honoured {
     /// Managed settings, the process environment and the user's settings; never project
     /// files (the switch that would trust them).
     NeverFromProject,
+    /// A top-level key of managed and user settings (project files only when
+    /// [`TRUST_PROJECT_SETTINGS`] trusts them), as Claude Code reads it: never the process
+    /// environment nor an `env` block.
+    SettingsKey,
 }
 
 const fn var(name: &'static str, kind: Kind, role: Role, meaning: &'static str) -> Var {
@@ -290,9 +294,33 @@ pub const METRICS_RETENTION_DAYS: Var = var(
     "day files older than this are deleted",
 );
 
+/// Claude Code's `otelHeadersHelper`: a program printing a JSON object of headers, whose
+/// values join every OTLP export's headers. A credential: it goes only where a source at
+/// least as trusted chose, and a project's runs only when project files are trusted.
+pub const HEADERS_HELPER: Var = Var {
+    honoured: Honoured::SettingsKey,
+    ..var(
+        "otelHeadersHelper",
+        Kind::Path,
+        Role::Credential,
+        "a settings key (not an `env` variable): a program printing a JSON object of string headers for every export",
+    )
+};
+/// How long a headers helper's result is used before it is run again.
+pub const HEADERS_HELPER_DEBOUNCE: Var = var(
+    "CLAUDE_CODE_OTEL_HEADERS_HELPER_DEBOUNCE_MS",
+    Kind::Millis {
+        min: 1,
+        max: MAX_INTERVAL_MS,
+        default: 1_740_000,
+    },
+    Role::Export,
+    "ms a headers helper's result is used before the helper is run again",
+);
+
 /// Every variable but the OTLP exporter settings ([`OTLP`]), in the order the documentation
 /// lists them.
-pub const ALL: [Var; 21] = [
+pub const ALL: [Var; 23] = [
     ENABLE_TELEMETRY,
     SDK_DISABLED,
     TRUST_PROJECT_SETTINGS,
@@ -307,6 +335,8 @@ pub const ALL: [Var; 21] = [
     INCLUDE_SESSION_ID,
     INCLUDE_VERSION,
     INCLUDE_ACCOUNT_UUID,
+    HEADERS_HELPER,
+    HEADERS_HELPER_DEBOUNCE,
     TRACEPARENT,
     TRACESTATE,
     EXIT_BUDGET,
@@ -566,9 +596,19 @@ impl Var {
 /// unknown where that helps (a typo in a settings file).
 const FAMILIES: [&str; 3] = ["OTEL_", "CLAUDE_CODE_", "HAN_"];
 
-/// Whether `name` belongs to a variable family han-telemetry reads.
+/// Whether `name` is an environment variable (or an `env` block's key) of a family
+/// han-telemetry reads; a settings key ([`Honoured::SettingsKey`]) is not one.
 pub(crate) fn is_relevant(name: &str) -> bool {
-    FAMILIES.iter().any(|prefix| name.starts_with(prefix)) || named(name).is_some()
+    match named(name) {
+        Some(var) => var.honoured != Honoured::SettingsKey,
+        None => FAMILIES.iter().any(|prefix| name.starts_with(prefix)),
+    }
+}
+
+/// The settings keys han-telemetry reads at the top level of a settings file.
+pub(crate) fn settings_keys() -> impl Iterator<Item = Var> {
+    ALL.into_iter()
+        .filter(|v| v.honoured == Honoured::SettingsKey)
 }
 
 /// How the value of `name` may be shown: by the table for a known variable, else by what
@@ -642,7 +682,8 @@ mod tests {
         sorted.dedup();
         assert_eq!(sorted.len(), names.len(), "{names:?}");
         for name in names {
-            assert!(is_relevant(name), "{name}");
+            let key = settings_keys().any(|k| k.name == name);
+            assert_eq!(is_relevant(name), !key, "{name}");
         }
         assert_eq!(every().count(), ALL.len() + OTLP.len() * 4);
     }

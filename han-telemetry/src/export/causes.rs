@@ -252,8 +252,9 @@ const CAUSES: &[Cause] = &[
             "permission denied",
         ],
         shows: Shows::Other,
-        cause: "the collector rejected the credentials",
-        fix: "check OTEL_EXPORTER_OTLP_HEADERS",
+        cause: CREDENTIALS_REFUSED,
+        fix: "check OTEL_EXPORTER_OTLP_HEADERS (and what otelHeadersHelper prints, which is run \
+              again by the next process)",
         unreachable: false,
     },
     Cause {
@@ -301,6 +302,17 @@ const CAUSES: &[Cause] = &[
 // The probe's findings, as clues (lowercase).
 const ANSWERS_HTTP1_CLUE: &str = "answers an http/2 connection preface in http/1";
 const ANSWERS_HTTP2_ONLY_CLUE: &str = "answers an http/1.1 request in http/2 only";
+
+/// The cause of a 401/403 (`UNAUTHENTICATED`, `PERMISSION_DENIED`): the collector was
+/// reached and refused the credentials, which marks a headers helper's result stale.
+pub(crate) const CREDENTIALS_REFUSED: &str = "the collector rejected the credentials";
+
+impl Cause {
+    /// Whether this is the collector refusing the credentials.
+    pub(crate) fn refuses_credentials(&self) -> bool {
+        self.cause == CREDENTIALS_REFUSED
+    }
+}
 
 /// What to say when no clue matches.
 const UNKNOWN_FIX: &str = "check the endpoint, protocol and headers";

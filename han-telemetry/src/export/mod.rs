@@ -58,6 +58,9 @@ pub(crate) struct Io {
     /// The export gates of this process's destinations ([`crate::gate`]): a destination
     /// recently unreachable gets no exporter.
     pub(crate) gates: Gates,
+    /// The headers helper's result this process exports with, marked refused at exit when
+    /// a collector answered 401/403 ([`crate::headers_helper`]).
+    pub(crate) headers_helper: Option<crate::headers_helper::Used>,
 }
 
 /// What this process's OTLP exports of each signal came to, for the shutdown report, the
@@ -73,6 +76,9 @@ pub(crate) struct ExportHealth {
     rejected: [AtomicBool; 3],
     /// Not exported: the destination's export gate is closed (the receipt says `deferred`).
     gated: [AtomicBool; 3],
+    /// The collector refused the credentials (401/403, `UNAUTHENTICATED`,
+    /// `PERMISSION_DENIED`).
+    refused_credentials: [AtomicBool; 3],
     /// Exports started, and exports whose result came back: an export still waiting when
     /// the guard seals the health never got an answer, so it is not delivered.
     started: [AtomicUsize; 3],
@@ -138,6 +144,13 @@ impl ExportHealth {
     pub(crate) fn mark_gated(&self, signal: Signal) {
         Self::set(&self.otlp, signal);
         Self::set(&self.gated, signal);
+    }
+
+    /// Whether the collector refused the credentials of an export of any signal.
+    pub(crate) fn refused_credentials(&self) -> bool {
+        Signal::ALL
+            .into_iter()
+            .any(|s| Self::flag(&self.refused_credentials, s))
     }
 
     /// Whether the signal's export was paused by the export gate.
@@ -339,6 +352,12 @@ impl Reporter {
                     .as_ref()
                     .and_then(|slot| slot.lock().ok().and_then(|d| d.clone()));
                 let explained = causes::classify_export_error(&error, detail.as_deref(), self.to);
+                if explained
+                    .known
+                    .is_some_and(causes::Cause::refuses_credentials)
+                {
+                    ExportHealth::set(&self.health.refused_credentials, self.signal);
+                }
                 if let Some(cause) = explained.known.filter(|c| c.unreachable) {
                     let slot = &mut results.unreachable[ExportHealth::index(self.signal)];
                     slot.get_or_insert(cause.cause);

@@ -195,7 +195,14 @@ impl TelemetryGuard {
         // answer from the collector.
         health.seal();
         let gates = std::mem::take(&mut providers.io.gates);
+        let headers_helper = providers.io.headers_helper.take();
         providers.io.shutdown();
+        // A collector refused the helper's headers: the next process runs it again.
+        if let Some(used) = &headers_helper
+            && health.refused_credentials()
+        {
+            used.refused();
+        }
         let unfinished = |s: Signal| {
             pending.contains(&s.name()) || gave_up.contains(&s.name()) || health.unanswered(s)
         };
