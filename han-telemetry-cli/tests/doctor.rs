@@ -732,3 +732,75 @@ fn a_token_in_the_endpoint_query_is_never_shown() {
         }
     }
 }
+
+/// A headers helper in the user's settings (printing the key the server wants, over a wrong
+/// static one): `doctor` runs it for the test export, every probe is delivered with its
+/// value, the report names the helper, its file and the header names, and the value
+/// appears in neither the text nor the JSON. With `--no-probe` the helper is not run.
+#[test]
+fn a_headers_helper_is_shown_by_name_and_its_value_never() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let server = AuthServer::start();
+    let home = Scratch::new("helper");
+    let runs = home.path().join("runs");
+    let helper = home.write(
+        "bin/helper",
+        format!(
+            "#!/bin/sh\necho run >> '{}'\nprintf '{{\"x-api-key\": \"{SECRET}\"}}'\n",
+            runs.display()
+        ),
+    );
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let settings = home.write(
+        ".claude/settings.json",
+        serde_json::json!({ "otelHeadersHelper": helper }).to_string(),
+    );
+    let runs_of = || std::fs::read_to_string(&runs).map_or(0, |text| text.lines().count());
+    let vars = auth_vars(&server, "x-api-key=wrong-key");
+
+    let out = doctor(&home, &vars, &["--json"]);
+    out.assert_code(0);
+    assert_no_secret(&out);
+    let mut paths = server.authorized();
+    paths.sort();
+    assert_eq!(
+        paths,
+        ["/v1/logs", "/v1/metrics", "/v1/traces"],
+        "{}",
+        out.all_output()
+    );
+    assert_eq!(
+        runs_of(),
+        1,
+        "doctor runs the helper once for its test export"
+    );
+    let row = &out.json()["headers_helper"];
+    assert_eq!(row["program"], helper.display().to_string(), "{row:#}");
+    assert!(
+        row["source"]
+            .to_string()
+            .contains(&settings.display().to_string()),
+        "{row:#}"
+    );
+    assert!(str_of(row, "run").contains("x-api-key"), "{row:#}");
+
+    let text = doctor(&home, &vars, &[]);
+    text.assert_code(0);
+    assert_no_secret(&text);
+    assert!(
+        text.stdout.contains(&helper.display().to_string()),
+        "{}",
+        text.all_output()
+    );
+
+    let quiet = doctor(&home, &vars, &["--no-probe"]);
+    assert_no_secret(&quiet);
+    assert!(
+        quiet.stdout.contains("otelHeadersHelper")
+            || quiet.stdout.contains(&helper.display().to_string()),
+        "{}",
+        quiet.all_output()
+    );
+    assert_eq!(runs_of(), 2, "--no-probe ran the helper");
+}
