@@ -39,5 +39,6 @@ pub use pipeline::init::{DEFAULT_EXIT_BUDGET, Telemetry, TelemetryBuilder, init}
 pub use pipeline::layer::{
     Activation, HanLayer, HanLayerBuilder, StandardAttributes, set_standard_attributes,
 };
+pub use pipeline::queue::DEFAULT_EVENT_QUEUE;
 #[cfg(feature = "tools")]
 pub use tools::{probe, replay};

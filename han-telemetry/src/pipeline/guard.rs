@@ -16,6 +16,7 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
 use super::layer::Activation;
+use super::queue::Overload;
 use crate::config::Signal;
 use crate::export::{Failure, Io};
 use crate::store::{Entry, LocalStore};
@@ -33,6 +34,8 @@ pub(crate) struct Providers {
     pub(crate) io: Io,
     pub(crate) activation: Option<Activation>,
     pub(crate) store: Option<LocalStore>,
+    /// Events the export queue had no room for.
+    pub(crate) overload: Option<Arc<Overload>>,
 }
 
 /// Flushes and shuts telemetry down when dropped (or on [`TelemetryGuard::shutdown`]).
@@ -60,6 +63,10 @@ pub struct ShutdownReport {
     pub abandoned: Vec<&'static str>,
     /// How long the shutdown took.
     pub elapsed: Duration,
+    /// Events left out of the export because its queue was full (said once on stderr when it
+    /// first happened; the local store has them). See
+    /// [`TelemetryBuilder::event_queue`](crate::TelemetryBuilder::event_queue).
+    pub events_dropped: u64,
 }
 
 impl TelemetryGuard {
@@ -184,9 +191,10 @@ impl TelemetryGuard {
             .map(Signal::name)
             .collect();
         let outcomes = Signal::ALL.map(|s| (s, health.outcome(s, unfinished(s))));
+        let events_dropped = providers.overload.as_ref().map_or(0, |o| o.dropped());
         let store = providers.store.as_ref();
         if let Some(store) = store
-            && outcomes.iter().any(|(_, o)| o.is_some())
+            && (outcomes.iter().any(|(_, o)| o.is_some()) || events_dropped > 0)
         {
             let of = |signal: Signal| {
                 outcomes
@@ -202,6 +210,7 @@ impl TelemetryGuard {
                     metrics: of(Signal::Metrics),
                     logs: of(Signal::Logs),
                     traces: of(Signal::Traces),
+                    logs_dropped: events_dropped,
                 },
             );
             store.flush();
@@ -226,6 +235,7 @@ impl TelemetryGuard {
             failed,
             abandoned,
             elapsed: start.elapsed(),
+            events_dropped,
         }
     }
 }

@@ -15,6 +15,7 @@ use tracing_subscriber::{Layer, Registry};
 
 use super::guard::{Providers, TelemetryGuard};
 use super::layer::{Activation, HanLayer, StandardAttributes};
+use super::queue::{self, DEFAULT_EVENT_QUEUE, Overload};
 use super::{context, resource};
 use crate::config::vars::{self, Role};
 use crate::config::{Config, Diagnostic};
@@ -55,6 +56,7 @@ pub struct TelemetryBuilder {
     config: Config,
     service_version: String,
     standard: StandardAttributes,
+    event_queue: Option<usize>,
 }
 
 impl TelemetryBuilder {
@@ -69,6 +71,7 @@ impl TelemetryBuilder {
             config,
             service_version: env!("CARGO_PKG_VERSION").to_owned(),
             standard: StandardAttributes::default(),
+            event_queue: None,
         }
     }
 
@@ -82,6 +85,19 @@ impl TelemetryBuilder {
     /// Standard attributes known at start, e.g. the session id from a hook's input.
     pub fn standard_attributes(mut self, values: StandardAttributes) -> Self {
         self.standard = values;
+        self
+    }
+
+    /// How many events may wait for export (default: `OTEL_BLRP_MAX_QUEUE_SIZE`, else
+    /// [`DEFAULT_EVENT_QUEUE`]). Past it an event is left out of the export, never silently:
+    /// the first time says so on stderr, and the total goes into [`ShutdownReport`]'s
+    /// `events_dropped` and the store's export receipt. The local store keeps every event
+    /// whatever the queue. A long-running process recording faster than its collector takes
+    /// may want more.
+    ///
+    /// [`ShutdownReport`]: crate::ShutdownReport
+    pub fn event_queue(mut self, capacity: usize) -> Self {
+        self.event_queue = Some(capacity.max(1));
         self
     }
 
@@ -119,17 +135,21 @@ impl TelemetryBuilder {
         });
 
         let log_sinks = export::log_sinks(&config.logs, &mut io);
+        let overload = Overload::new(store.is_some());
+        let capacity = self.event_queue.unwrap_or_else(event_queue_from_env);
         let logger = (!log_sinks.is_empty()).then(|| {
             let mut builder = SdkLoggerProvider::builder().with_resource(resource.clone());
             for sink in log_sinks {
+                let (sink, admitting) = queue::queue(sink, capacity, &overload);
                 let batch = BatchConfigBuilder::default()
                     .with_scheduled_delay(config.logs_export_interval)
+                    .with_max_queue_size(capacity)
                     .build();
-                builder = builder.with_log_processor(
+                builder = builder.with_log_processor(admitting(
                     BatchLogProcessor::builder(sink)
                         .with_batch_config(batch)
                         .build(),
-                );
+                ));
             }
             builder.build()
         });
@@ -171,6 +191,7 @@ impl TelemetryBuilder {
             io,
             activation: Some(Activation::new()),
             store,
+            overload: Some(overload),
         };
         Telemetry {
             parts: Some(parts),
@@ -216,6 +237,28 @@ impl TelemetryBuilder {
     /// Builds and installs as the global tracing subscriber.
     pub fn install(self) -> TelemetryGuard {
         self.build().install()
+    }
+}
+
+/// `OTEL_BLRP_MAX_QUEUE_SIZE` (the SDK's variable, read from the process environment as the
+/// SDK reads it) when it is a whole number above 0, else [`DEFAULT_EVENT_QUEUE`] with one
+/// warning.
+fn event_queue_from_env() -> usize {
+    const VAR: &str = "OTEL_BLRP_MAX_QUEUE_SIZE";
+    let Ok(value) = std::env::var(VAR) else {
+        return DEFAULT_EVENT_QUEUE;
+    };
+    match value.trim().parse::<usize>() {
+        Ok(n) if n > 0 => n,
+        _ => {
+            warn::warn_once(
+                "config:blrp-queue",
+                &format!(
+                    "{VAR}={value:?} is not a whole number above 0; using {DEFAULT_EVENT_QUEUE}"
+                ),
+            );
+            DEFAULT_EVENT_QUEUE
+        }
     }
 }
 

@@ -332,6 +332,7 @@ fn receipts(
                 metrics: delivered(Signal::Metrics),
                 logs: delivered(Signal::Logs),
                 traces: None,
+                logs_dropped: 0,
             },
         );
     }
