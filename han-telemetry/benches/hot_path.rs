@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use han_telemetry::store::LocalStore;
-use han_telemetry::{Activation, HanLayer};
+use han_telemetry::config::{Config, Source, Sources};
+use han_telemetry::{Activation, HanLayer, TelemetryBuilder};
 use han_telemetry_test_support::scratch::Scratch;
 use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _};
 use opentelemetry::metrics::MeterProvider as _;
@@ -182,7 +183,8 @@ annotated_hooks!(
     instrumented_spans,
     instrumented_store,
     instrumented_all,
-    instrumented_threads
+    instrumented_threads,
+    instrumented_production
 );
 
 /// The same, with the hook's name from a parameter: known only at run time.
@@ -434,6 +436,51 @@ fn threads(c: &mut Criterion) {
     g.finish();
 }
 
+/// The production pipeline (`TelemetryBuilder::exporters`: a periodic reader, the batch log
+/// processor behind its counted queue), store off, on 1 and 2 threads. Afterwards every call
+/// must be counted and every event either exported or counted as dropped; the drops are
+/// printed (a queue sized for these rates drops none).
+fn production(c: &mut Criterion) {
+    let mut g = c.benchmark_group("production");
+    let queue = std::env::var("HAN_BENCH_EVENT_QUEUE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(han_telemetry::DEFAULT_EVENT_QUEUE);
+    let export = NoExport::default();
+    let config = Config::from_sources(&Sources::new().with_layer(
+        Source::ProcessEnv,
+        [("HAN_METRICS_STORE", "off"), ("OTEL_LOGS_EXPORT_INTERVAL", "1000")],
+    ));
+    let (layer, guard) = TelemetryBuilder::new(config)
+        .exporters(export.clone(), export.clone())
+        .event_queue(queue)
+        .build()
+        .into_layer();
+    let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
+    let annotated: Hook = Arc::new(instrumented_production);
+    let calls = AtomicU64::new(0);
+    for n in [1, 2] {
+        g.bench_function(format!("instrument_hook_{n}_threads"), |b| {
+            b.iter_custom(|iters| on_threads(n, iters, &dispatch, &annotated, &calls))
+        });
+    }
+    g.finish();
+    drop(dispatch);
+    let report = guard.shutdown();
+    let calls = calls.load(Ordering::Relaxed);
+    let records = export.records.load(Ordering::Relaxed);
+    eprintln!(
+        "production: {calls} calls, {records} events exported, {} dropped (queue {queue})",
+        report.events_dropped
+    );
+    assert_eq!(records + report.events_dropped, calls, "an event went missing");
+    assert_eq!(
+        export.executions.load(Ordering::Relaxed),
+        calls,
+        "han.hook.execution lost calls"
+    );
+}
+
 fn cardinality(c: &mut Criterion) {
     const DISTINCT: usize = 5_000;
     let names: Vec<String> = (0..DISTINCT).map(|i| format!("hook-{i}")).collect();
@@ -455,5 +502,5 @@ fn cardinality(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, hook_call, threads, cardinality);
+criterion_group!(benches, hook_call, threads, production, cardinality);
 criterion_main!(benches);

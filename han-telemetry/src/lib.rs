@@ -35,7 +35,7 @@ pub use instrument::trace::adopt_remote_parent;
 pub use instrument::{record, report};
 pub use pipeline::context::remote_parent;
 pub use pipeline::guard::{ShutdownReport, TelemetryGuard};
-pub use pipeline::init::{DEFAULT_EXIT_BUDGET, Telemetry, TelemetryBuilder, init};
+pub use pipeline::init::{DEFAULT_EXIT_BUDGET, Discard, Telemetry, TelemetryBuilder, init};
 pub use pipeline::layer::{
     Activation, HanLayer, HanLayerBuilder, StandardAttributes, set_standard_attributes,
 };

@@ -1,11 +1,17 @@
 //! From configuration to running providers and the tracing layers that feed them.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
-use opentelemetry_sdk::logs::{BatchConfigBuilder, BatchLogProcessor, SdkLoggerProvider};
-use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::logs::{
+    BatchConfigBuilder, BatchLogProcessor, LogBatch, LogExporter, SdkLoggerProvider,
+};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 use tracing::Subscriber;
 use tracing_subscriber::filter::{LevelFilter, filter_fn};
@@ -57,6 +63,69 @@ pub struct TelemetryBuilder {
     service_version: String,
     standard: StandardAttributes,
     event_queue: Option<usize>,
+    exporters: Option<OwnExporters>,
+}
+
+/// Exporters given to [`TelemetryBuilder::exporters`], with what builds the providers over
+/// them.
+#[derive(Clone)]
+struct OwnExporters {
+    #[allow(clippy::type_complexity)]
+    build: Arc<
+        dyn Fn(&Production<'_>) -> (Option<SdkMeterProvider>, Option<SdkLoggerProvider>)
+            + Send
+            + Sync,
+    >,
+}
+
+impl std::fmt::Debug for OwnExporters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OwnExporters")
+    }
+}
+
+/// How the production pipeline puts exporters to work: a periodic reader per metric exporter,
+/// a batch processor with a counted queue per log exporter.
+struct Production<'a> {
+    resource: &'a opentelemetry_sdk::Resource,
+    config: &'a Config,
+    capacity: usize,
+    overload: &'a Arc<Overload>,
+}
+
+impl Production<'_> {
+    fn meter<E: PushMetricExporter + 'static>(&self, sinks: Vec<E>) -> Option<SdkMeterProvider> {
+        (!sinks.is_empty()).then(|| {
+            let mut builder = SdkMeterProvider::builder().with_resource(self.resource.clone());
+            for sink in sinks {
+                builder = builder.with_reader(
+                    PeriodicReader::builder(sink)
+                        .with_interval(self.config.metric_export_interval)
+                        .build(),
+                );
+            }
+            builder.build()
+        })
+    }
+
+    fn logger<E: LogExporter + 'static>(&self, sinks: Vec<E>) -> Option<SdkLoggerProvider> {
+        (!sinks.is_empty()).then(|| {
+            let mut builder = SdkLoggerProvider::builder().with_resource(self.resource.clone());
+            for sink in sinks {
+                let (sink, admitting) = queue::queue(sink, self.capacity, self.overload);
+                let batch = BatchConfigBuilder::default()
+                    .with_scheduled_delay(self.config.logs_export_interval)
+                    .with_max_queue_size(self.capacity)
+                    .build();
+                builder = builder.with_log_processor(admitting(
+                    BatchLogProcessor::builder(sink)
+                        .with_batch_config(batch)
+                        .build(),
+                ));
+            }
+            builder.build()
+        })
+    }
 }
 
 impl TelemetryBuilder {
@@ -72,6 +141,7 @@ impl TelemetryBuilder {
             service_version: env!("CARGO_PKG_VERSION").to_owned(),
             standard: StandardAttributes::default(),
             event_queue: None,
+            exporters: None,
         }
     }
 
@@ -101,6 +171,54 @@ impl TelemetryBuilder {
         self
     }
 
+    /// The production pipeline over your own exporters instead of the configured ones:
+    /// everything else is as [`init`] builds it (a periodic reader for metrics, a batch
+    /// processor with its counted queue for events, the local store, the exit budget), and it
+    /// is on whatever `CLAUDE_CODE_ENABLE_TELEMETRY` says. Spans are off. For a plugin author
+    /// who benchmarks or tests their own instrumented code; [`Discard`] exports nothing.
+    ///
+    /// ```
+    /// use han_telemetry::config::{Config, Sources};
+    /// use han_telemetry::{Discard, TelemetryBuilder};
+    ///
+    /// #[han_telemetry::instrument_hook(hook_name = "lint", hook_type = "PostToolUse")]
+    /// fn lint(input: &str) -> Result<(), String> {
+    ///     if input.is_empty() { Err("empty".into()) } else { Ok(()) }
+    /// }
+    ///
+    /// // The store off: only the pipeline is measured.
+    /// let config = Config::from_sources(&Sources::new().with_layer(
+    ///     han_telemetry::config::Source::ProcessEnv,
+    ///     [("HAN_METRICS_STORE", "off")],
+    /// ));
+    /// let (layer, guard) = TelemetryBuilder::new(config)
+    ///     .exporters(Discard, Discard)
+    ///     .build()
+    ///     .into_layer();
+    /// use tracing_subscriber::layer::SubscriberExt as _;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     for _ in 0..1_000 {
+    ///         lint("x").unwrap(); // time this
+    ///     }
+    /// });
+    /// assert_eq!(guard.shutdown().events_dropped, 0);
+    /// ```
+    pub fn exporters<M, L>(mut self, metrics: M, logs: L) -> Self
+    where
+        M: PushMetricExporter + Clone + Send + Sync + 'static,
+        L: LogExporter + Clone + Send + Sync + 'static,
+    {
+        self.exporters = Some(OwnExporters {
+            build: Arc::new(move |production| {
+                (
+                    production.meter(vec![metrics.clone()]),
+                    production.logger(vec![logs.clone()]),
+                )
+            }),
+        });
+        self
+    }
+
     /// The configuration in use.
     pub fn config(&self) -> &Config {
         &self.config
@@ -110,51 +228,47 @@ impl TelemetryBuilder {
     pub fn build(self) -> Telemetry {
         report_config(&self.config);
         let store = LocalStore::open(&self.config.store);
-        if !self.config.enabled {
+        if !self.config.enabled && self.exporters.is_none() {
             return Self::store_only(store, self.config.include, self.standard);
         }
         let config = &self.config;
         let resource = resource::build(config, &self.service_version);
         let mut io = Io::default();
 
-        let metric_sinks = export::metric_sinks(
-            &config.metrics,
-            export::sdk_temporality(config.temporality),
-            &mut io,
-        );
-        let meter = (!metric_sinks.is_empty()).then(|| {
-            let mut builder = SdkMeterProvider::builder().with_resource(resource.clone());
-            for sink in metric_sinks {
-                builder = builder.with_reader(
-                    PeriodicReader::builder(sink)
-                        .with_interval(config.metric_export_interval)
-                        .build(),
-                );
-            }
-            builder.build()
-        });
-
-        let log_sinks = export::log_sinks(&config.logs, &mut io);
-        let overload = Overload::new(store.is_some());
         let capacity = self.event_queue.unwrap_or_else(event_queue_from_env);
-        let logger = (!log_sinks.is_empty()).then(|| {
-            let mut builder = SdkLoggerProvider::builder().with_resource(resource.clone());
-            for sink in log_sinks {
-                let (sink, admitting) = queue::queue(sink, capacity, &overload);
-                let batch = BatchConfigBuilder::default()
-                    .with_scheduled_delay(config.logs_export_interval)
-                    .with_max_queue_size(capacity)
-                    .build();
-                builder = builder.with_log_processor(admitting(
-                    BatchLogProcessor::builder(sink)
-                        .with_batch_config(batch)
-                        .build(),
-                ));
+        let overload = Overload::new(store.is_some());
+        let (meter, logger) = match &self.exporters {
+            Some(own) => (own.build)(&Production {
+                resource: &resource,
+                config,
+                capacity,
+                overload: &overload,
+            }),
+            None => {
+                let production = Production {
+                    resource: &resource,
+                    config,
+                    capacity,
+                    overload: &overload,
+                };
+                let metric_sinks = export::metric_sinks(
+                    &config.metrics,
+                    export::sdk_temporality(config.temporality),
+                    &mut io,
+                );
+                let log_sinks = export::log_sinks(&config.logs, &mut io);
+                (
+                    production.meter(metric_sinks),
+                    production.logger(log_sinks),
+                )
             }
-            builder.build()
-        });
+        };
 
-        let span_sinks = export::span_sinks(&config.traces, &mut io);
+        let span_sinks = if self.exporters.is_some() {
+            Vec::new()
+        } else {
+            export::span_sinks(&config.traces, &mut io)
+        };
         let tracer = (!span_sinks.is_empty()).then(|| {
             let mut builder = SdkTracerProvider::builder().with_resource(resource.clone());
             for sink in span_sinks {
@@ -360,6 +474,37 @@ impl Telemetry {
             );
         }
         guard
+    }
+}
+
+/// Exports nothing, successfully: a metric and log exporter for
+/// [`TelemetryBuilder::exporters`], to measure the pipeline without a collector.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Discard;
+
+impl LogExporter for Discard {
+    async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
+        std::hint::black_box(batch);
+        Ok(())
+    }
+}
+
+impl PushMetricExporter for Discard {
+    async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
+        std::hint::black_box(metrics);
+        Ok(())
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn temporality(&self) -> Temporality {
+        Temporality::Cumulative
     }
 }
 
