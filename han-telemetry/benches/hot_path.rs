@@ -16,8 +16,8 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use han_telemetry::store::LocalStore;
 use han_telemetry::config::{Config, Source, Sources};
+use han_telemetry::store::LocalStore;
 use han_telemetry::{Activation, HanLayer, TelemetryBuilder};
 use han_telemetry_test_support::scratch::Scratch;
 use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _};
@@ -449,7 +449,10 @@ fn production(c: &mut Criterion) {
     let export = NoExport::default();
     let config = Config::from_sources(&Sources::new().with_layer(
         Source::ProcessEnv,
-        [("HAN_METRICS_STORE", "off"), ("OTEL_LOGS_EXPORT_INTERVAL", "1000")],
+        [
+            ("HAN_METRICS_STORE", "off"),
+            ("OTEL_LOGS_EXPORT_INTERVAL", "1000"),
+        ],
     ));
     let (layer, guard) = TelemetryBuilder::new(config)
         .exporters(export.clone(), export.clone())
@@ -473,7 +476,11 @@ fn production(c: &mut Criterion) {
         "production: {calls} calls, {records} events exported, {} dropped (queue {queue})",
         report.events_dropped
     );
-    assert_eq!(records + report.events_dropped, calls, "an event went missing");
+    assert_eq!(
+        records + report.events_dropped,
+        calls,
+        "an event went missing"
+    );
     assert_eq!(
         export.executions.load(Ordering::Relaxed),
         calls,

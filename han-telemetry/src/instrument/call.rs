@@ -6,12 +6,12 @@
 //! success and a panic continues unchanged. With telemetry off, starting a call is one
 //! atomic load: no clock is read and no attribute value is computed.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use opentelemetry::StringValue;
 
@@ -313,10 +313,34 @@ impl<F: std::future::Future> std::future::Future for InCall<F> {
     }
 }
 
+thread_local! {
+    /// A monotonic and a wall-clock reading taken together, renewed every [`RENEW`].
+    static BASE: Cell<Option<(Instant, SystemTime)>> = const { Cell::new(None) };
+}
+
+/// How long a thread's [`BASE`] is used: a step of the system clock shows within this.
+const RENEW: Duration = Duration::from_secs(1);
+
+/// The wall-clock time of `at`, without reading the wall clock on most calls: the end of a
+/// call is read once, for its duration, and its event's and store record's time follow
+/// from it.
+fn wall_time(at: Instant) -> SystemTime {
+    BASE.try_with(|base| match base.get() {
+        Some((i, s)) if at >= i && at - i < RENEW => s + (at - i),
+        _ => {
+            let now = SystemTime::now();
+            base.set(Some((at, now)));
+            now
+        }
+    })
+    .unwrap_or_else(|_| SystemTime::now())
+}
+
 #[cold]
 fn record_call(live: Live, success: bool) {
     let p = &*live.pipeline;
-    let duration = live.start.elapsed();
+    let end = Instant::now();
+    let duration = end.saturating_duration_since(live.start);
     if !success {
         live.span.record("otel.status_code", "ERROR");
     }
@@ -326,8 +350,16 @@ fn record_call(live: Live, success: bool) {
             hook_name,
             hook_type,
         } => match live.site {
-            Some(site) => record::hook_run_at(p, site, hook_name, hook_type, success, duration),
-            None => record::hook_run_in(p, hook_name, hook_type, success, duration),
+            Some(site) => record::hook_run_at(
+                p,
+                site,
+                hook_name,
+                hook_type,
+                success,
+                duration,
+                wall_time(end),
+            ),
+            None => record::hook_run_in(p, hook_name, hook_type, success, duration, wall_time(end)),
         },
         Kind::Plugin {
             install: true,

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
+use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{
     BatchConfigBuilder, BatchLogProcessor, LogBatch, LogExporter, SdkLoggerProvider,
 };
-use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
@@ -257,10 +257,7 @@ impl TelemetryBuilder {
                     &mut io,
                 );
                 let log_sinks = export::log_sinks(&config.logs, &mut io);
-                (
-                    production.meter(metric_sinks),
-                    production.logger(log_sinks),
-                )
+                (production.meter(metric_sinks), production.logger(log_sinks))
             }
         };
 

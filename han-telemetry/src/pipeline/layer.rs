@@ -244,14 +244,15 @@ impl Pipeline {
         }
     }
 
-    /// [`Pipeline::store`] with a session id the caller already has.
-    pub(crate) fn store_in_session<'a>(
+    /// [`Pipeline::store`] with a session id and a time the caller already has.
+    pub(crate) fn store_in_session_at<'a>(
         &self,
         session_id: Option<&str>,
+        at: SystemTime,
         entry: impl FnOnce() -> Entry<'a>,
     ) {
         if let Some(store) = &self.store {
-            store.append(session_id, entry());
+            store.append_at(session_id, at, entry());
         }
     }
 
@@ -262,12 +263,27 @@ impl Pipeline {
         attributes: [(&'static str, AnyValue); N],
         standard: &[KeyValue],
     ) {
+        if self.logger.is_some() {
+            self.emit_event_at(def, attributes, standard, SystemTime::now());
+        }
+    }
+
+    /// [`Pipeline::emit_event`] with the event's time (also its observed time, so the SDK
+    /// reads no clock either).
+    pub(crate) fn emit_event_at<const N: usize>(
+        &self,
+        def: &EventDef,
+        attributes: [(&'static str, AnyValue); N],
+        standard: &[KeyValue],
+        at: SystemTime,
+    ) {
         let Some(logger) = &self.logger else { return };
         let mut record = logger.create_log_record();
         record.set_event_name(def.name);
         record.set_severity_number(def.severity.number());
         record.set_severity_text(def.severity.text());
-        record.set_timestamp(SystemTime::now());
+        record.set_timestamp(at);
+        record.set_observed_timestamp(at);
         record.set_body(AnyValue::from(def.name));
         record.add_attribute(Key::from_static_str(attr::EVENT_NAME), def.name);
         record.add_attributes(

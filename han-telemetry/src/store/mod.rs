@@ -8,6 +8,7 @@ mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 pub use day::{clamp_time, day_name, timestamp};
 pub use reader::{Scan, Skipped, scan, scan_each};
@@ -70,6 +71,11 @@ impl LocalStore {
     /// Buffers one record (written at the next flush).
     pub fn append(&self, session_id: Option<&str>, entry: Entry<'_>) {
         self.writer.append(session_id, entry);
+    }
+
+    /// [`LocalStore::append`] of a record made at `at`.
+    pub(crate) fn append_at(&self, session_id: Option<&str>, at: SystemTime, entry: Entry<'_>) {
+        self.writer.append_at(session_id, at, entry);
     }
 
     /// Writes out what is buffered now. Failures are reported once on stderr, never returned:

@@ -115,7 +115,12 @@ impl Writer {
 
     /// Buffers one record, writing the buffer out when it is due.
     pub(crate) fn append(&self, session_id: Option<&str>, entry: Entry<'_>) {
-        let ts = day::clamp_time(SystemTime::now());
+        self.append_at(session_id, SystemTime::now(), entry);
+    }
+
+    /// [`Writer::append`] of a record made at `at`.
+    pub(crate) fn append_at(&self, session_id: Option<&str>, at: SystemTime, entry: Entry<'_>) {
+        let ts = day::clamp_time(at);
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let today = day::epoch_day(ts);
         let mut state = self.state();
