@@ -68,8 +68,9 @@ fn kind(annotation: &Annotation, krate: &Path) -> TokenStream {
     }
 }
 
-/// How the call starts: a hook whose name and type are literals gets a `static` cache of
-/// bound instruments at its call site; everything else starts plainly.
+/// How the call starts: a hook gets a `static` cache of bound instruments at its call site
+/// (one binding when its name and type are literals, one per name, up to a few, when either
+/// is a parameter); everything else starts plainly.
 fn start(annotation: &Annotation, kind: &TokenStream, krate: &Path) -> TokenStream {
     match annotation {
         Annotation::Hook {
@@ -78,6 +79,10 @@ fn start(annotation: &Annotation, kind: &TokenStream, krate: &Path) -> TokenStre
         } => quote! {
             static __HAN_SITE: #krate::__private::Site = #krate::__private::Site::new();
             let __han_call = #krate::__private::Call::start_at(&__HAN_SITE, || #kind);
+        },
+        Annotation::Hook { .. } => quote! {
+            static __HAN_SITE: #krate::__private::NamedSite = #krate::__private::NamedSite::new();
+            let __han_call = #krate::__private::Call::start_named(&__HAN_SITE, || #kind);
         },
         _ => quote!(let __han_call = #krate::__private::Call::start(|| #kind);),
     }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 use opentelemetry::StringValue;
 
 use crate::instrument::record::{self, TaskOutcome};
-use crate::instrument::site::Site;
+use crate::instrument::site::{NamedSite, Site};
 use crate::pipeline::{Pipeline, is_open, with_current};
 
 /// What is being called, with the attribute values the annotation names.
@@ -133,12 +133,21 @@ pub(crate) fn report_outcome(outcome: TaskOutcome) {
 struct Live {
     /// Found once at the start, so finishing needs no second dispatcher lookup.
     pipeline: Arc<Pipeline>,
-    /// The call site's cache of bound instruments, for hooks named by literals.
-    site: Option<&'static Site>,
+    /// The call site's cache of bound instruments, for hooks.
+    site: Option<SiteRef>,
     kind: Kind,
     start: Instant,
     span: tracing::Span,
     reports: Option<Arc<Reports>>,
+}
+
+/// A hook's call-site cache.
+#[derive(Debug, Clone, Copy)]
+enum SiteRef {
+    /// Named and typed by literals.
+    Literal(&'static Site),
+    /// Named or typed by a parameter.
+    Named(&'static NamedSite),
 }
 
 /// An instrumented call in progress. See the module docs.
@@ -166,11 +175,21 @@ impl Call {
         if !is_open() {
             return Call { live: None };
         }
-        Call::start_live(Some(site), kind)
+        Call::start_live(Some(SiteRef::Literal(site)), kind)
+    }
+
+    /// [`Call::start`] for a hook named or typed by a parameter, with its call site's cache
+    /// of bound instruments per name.
+    #[inline]
+    pub fn start_named(site: &'static NamedSite, kind: impl FnOnce() -> Kind) -> Call {
+        if !is_open() {
+            return Call { live: None };
+        }
+        Call::start_live(Some(SiteRef::Named(site)), kind)
     }
 
     #[cold]
-    fn start_live(site: Option<&'static Site>, kind: impl FnOnce() -> Kind) -> Call {
+    fn start_live(site: Option<SiteRef>, kind: impl FnOnce() -> Kind) -> Call {
         // Another thread's pipeline may hold the gate open: look for ours before building
         // any attribute value.
         let mut found = None;
@@ -349,18 +368,20 @@ fn record_call(live: Live, success: bool) {
         Kind::Hook {
             hook_name,
             hook_type,
-        } => match live.site {
-            Some(site) => record::hook_run_at(
-                p,
-                site,
-                hook_name,
-                hook_type,
-                success,
-                duration,
-                wall_time(end),
-            ),
-            None => record::hook_run_in(p, hook_name, hook_type, success, duration, wall_time(end)),
-        },
+        } => {
+            let site = match live.site {
+                Some(SiteRef::Literal(site)) => Some(site),
+                Some(SiteRef::Named(named)) => named.site(hook_name.as_str(), hook_type.as_str()),
+                None => None,
+            };
+            let at = wall_time(end);
+            match site {
+                Some(site) => {
+                    record::hook_run_at(p, site, hook_name, hook_type, success, duration, at);
+                }
+                None => record::hook_run_in(p, hook_name, hook_type, success, duration, at),
+            }
+        }
         Kind::Plugin {
             install: true,
             plugin_name,

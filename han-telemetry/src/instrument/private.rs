@@ -2,7 +2,7 @@
 //! signatures change without notice.
 
 pub use crate::instrument::call::{Call, Entered, InCall, Kind};
-pub use crate::instrument::site::Site;
+pub use crate::instrument::site::{NAMES, NamedSite, Site, unbound_calls};
 
 /// Outcome of a `Result` return: success on `Ok`. Chosen by autoref specialisation, so it
 /// follows the type, not its spelling (`anyhow::Result<T>` and other aliases work).
