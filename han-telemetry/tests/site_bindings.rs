@@ -40,7 +40,11 @@ fn sites_rebind_per_pipeline_and_stay_bounded_per_name() {
             .with("success", false)
             .assert_value(1);
     }
-    assert_eq!(unbound_calls(), before, "a pipeline of its own took the slow path");
+    assert_eq!(
+        unbound_calls(),
+        before,
+        "a pipeline of its own took the slow path"
+    );
 
     // A flood of names: the first NAMES are bound, the others recorded the ordinary way.
     const FLOOD: usize = 1_000;

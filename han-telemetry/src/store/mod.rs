@@ -26,18 +26,36 @@ pub const REPLAY_LOCK: &str = ".replay.lock";
 /// out what is still buffered ([`crate::TelemetryGuard`] does so at exit).
 #[derive(Debug, Clone)]
 pub struct LocalStore {
-    writer: Arc<writer::Writer>,
+    writer: Arc<Handle>,
+}
+
+/// What the clones of a [`LocalStore`] share: the last one dropped stops the background
+/// writer (a long-running process's) and writes out what is buffered.
+#[derive(Debug)]
+struct Handle(Arc<writer::Writer>);
+
+impl std::ops::Deref for Handle {
+    type Target = Arc<writer::Writer>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.0.close();
+    }
 }
 
 impl LocalStore {
     /// The store `config` asks for, or `None` when it is off or has no directory.
     pub fn open(config: &StoreConfig) -> Option<LocalStore> {
         config.active_dir().map(|dir| LocalStore {
-            writer: Arc::new(writer::Writer::with_fallback(
+            writer: Arc::new(Handle(writer::Writer::with_fallback(
                 dir.to_path_buf(),
                 config.fallback_dir.clone(),
                 config.retention_days,
-            )),
+            ))),
         })
     }
 
@@ -45,10 +63,10 @@ impl LocalStore {
     /// first write.
     pub fn at(dir: impl AsRef<Path>, retention_days: u32) -> LocalStore {
         LocalStore {
-            writer: Arc::new(writer::Writer::new(
+            writer: Arc::new(Handle(writer::Writer::new(
                 dir.as_ref().to_path_buf(),
                 retention_days,
-            )),
+            ))),
         }
     }
 
