@@ -88,6 +88,22 @@ fn start(annotation: &Annotation, kind: &TokenStream, krate: &Path) -> TokenStre
     }
 }
 
+/// [`success`] as a closure of a reference to the return value.
+fn success_of_ref(success: &Success, krate: &Path) -> TokenStream {
+    match success {
+        Success::Predicate(predicate) => quote_spanned!(predicate.span()=>
+            |__han_ret| #krate::__private::success_by(#predicate, __han_ret)
+        ),
+        Success::ByReturnType => quote! {
+            |__han_ret| {
+                #[allow(unused_imports)]
+                use #krate::__private::{AnyOutcome as _, ResultOutcome as _};
+                (&&*__han_ret).__han_success()
+            }
+        },
+    }
+}
+
 /// Whether a type mentions `impl Trait`, which cannot be written on a closure.
 fn has_impl_trait(ty: &Type) -> bool {
     struct Finder(bool);
@@ -197,16 +213,17 @@ pub(crate) fn expand(instrument: &Instrument, mut item: ItemFn) -> TokenStream {
         .as_ref()
         .filter(|t| !has_impl_trait(t))
         .map(|t| quote_spanned!(t.span()=> -> #t));
+    let success = success_of_ref(&instrument.success, krate);
+    // Off, the function is its body behind one atomic load; the instrumented call is out of
+    // line (cold), so the off path keeps the frame of the body alone.
     let body = quote! {
         #start
-        let #ret = {
-            let __han_entered = #krate::__private::Call::enter(&__han_call);
-            #[allow(clippy::redundant_closure_call)]
-            (move || #annotation #block)()
-        };
-        let __han_success = #success;
-        #krate::__private::Call::finish(__han_call, __han_success);
-        #ret
+        #[allow(unused_mut)]
+        let mut __han_body = move || #annotation #block;
+        if #krate::__private::Call::is_off(&__han_call) {
+            return __han_body();
+        }
+        #krate::__private::instrumented(__han_call, __han_body, #success)
     };
     *item.block = syn::parse_quote!({ #body });
     quote!(#item)

@@ -224,6 +224,12 @@ impl Call {
         }
     }
 
+    /// Whether telemetry was off when the call started: nothing to record.
+    #[inline(always)]
+    pub fn is_off(&self) -> bool {
+        self.live.is_none()
+    }
+
     /// Enters the call for a synchronous body: its span becomes current and
     /// [`crate::instrument::report`] calls reach it, until the returned guard is dropped.
     #[inline]
