@@ -311,7 +311,27 @@ fn value_to_any(value: opentelemetry::Value) -> AnyValue {
 /// A tracing layer that carries the han-telemetry pipeline.
 ///
 /// Install it in a subscriber (as [`crate::init`] does) and every recording call made under
-/// that subscriber goes to its providers.
+/// that subscriber goes to its providers, **while an [`Activation`] is alive**: with none,
+/// every recording call is the one atomic load of telemetry off, whatever the subscriber
+/// holds. [`crate::init`] and [`crate::Telemetry::into_layer`] keep one in their guard (and
+/// drop it first at shutdown); a layer built here by hand needs its own, held for as long as
+/// it records:
+///
+/// ```
+/// use han_telemetry::{Activation, HanLayer};
+/// use tracing_subscriber::layer::SubscriberExt as _;
+///
+/// let layer = HanLayer::builder().build(); // add .meter_provider(..), .logger_provider(..)
+/// let subscriber = tracing_subscriber::registry().with(layer);
+/// let _open = Activation::new(); // without it, nothing below records
+/// tracing::subscriber::with_default(subscriber, || {
+///     han_telemetry::record::session_start();
+/// });
+/// ```
+///
+/// To benchmark instrumented code with the production pipeline (batch processor, periodic
+/// reader, store) rather than providers of your own, use
+/// [`crate::TelemetryBuilder::exporters`].
 #[derive(Debug, Clone)]
 pub struct HanLayer {
     pipeline: Arc<Pipeline>,
