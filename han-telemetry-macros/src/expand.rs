@@ -80,10 +80,27 @@ fn start(annotation: &Annotation, kind: &TokenStream, krate: &Path) -> TokenStre
             static __HAN_SITE: #krate::__private::Site = #krate::__private::Site::new();
             let __han_call = #krate::__private::Call::start_at(&__HAN_SITE, || #kind);
         },
-        Annotation::Hook { .. } => quote! {
-            static __HAN_SITE: #krate::__private::NamedSite = #krate::__private::NamedSite::new();
-            let __han_call = #krate::__private::Call::start_named(&__HAN_SITE, || #kind);
-        },
+        Annotation::Hook {
+            hook_name,
+            hook_type,
+        } => {
+            let shown = |value: &Str| match value {
+                Str::Literal(lit) => quote!(&#lit),
+                Str::Parameter(ident) => quote!(&#ident),
+            };
+            let name = match hook_name {
+                NameSource::Function(function) => {
+                    let function = function.to_string();
+                    quote!(&#function)
+                }
+                NameSource::Given(value) => shown(value),
+            };
+            let hook_type = shown(hook_type);
+            quote! {
+                static __HAN_SITE: #krate::__private::NamedSite = #krate::__private::NamedSite::new();
+                let __han_call = #krate::__private::Call::start_named(&__HAN_SITE, #name, #hook_type, || #kind);
+            }
+        }
         _ => quote!(let __han_call = #krate::__private::Call::start(|| #kind);),
     }
 }

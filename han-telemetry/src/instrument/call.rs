@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 use opentelemetry::StringValue;
 
 use crate::instrument::record::{self, TaskOutcome};
-use crate::instrument::site::{NamedSite, Site};
+use crate::instrument::site::{NamedSite, Site, formatted};
 use crate::pipeline::{Pipeline, is_open, with_current};
 
 /// What is being called, with the attribute values the annotation names.
@@ -179,17 +179,61 @@ impl Call {
     }
 
     /// [`Call::start`] for a hook named or typed by a parameter, with its call site's cache
-    /// of bound instruments per name.
+    /// of bound instruments per name. `hook_name` and `hook_type` are the values `kind`
+    /// formats: a name the site already knows is not formatted into a new string.
     #[inline]
-    pub fn start_named(site: &'static NamedSite, kind: impl FnOnce() -> Kind) -> Call {
+    pub fn start_named(
+        site: &'static NamedSite,
+        hook_name: &dyn std::fmt::Display,
+        hook_type: &dyn std::fmt::Display,
+        kind: impl FnOnce() -> Kind,
+    ) -> Call {
         if !is_open() {
             return Call { live: None };
         }
-        Call::start_live(Some(SiteRef::Named(site)), kind)
+        Call::start_named_live(site, hook_name, hook_type, kind)
+    }
+
+    #[cold]
+    fn start_named_live(
+        site: &'static NamedSite,
+        hook_name: &dyn std::fmt::Display,
+        hook_type: &dyn std::fmt::Display,
+        kind: impl FnOnce() -> Kind,
+    ) -> Call {
+        Call::start_live_at(|| {
+            // Each value is formatted once, into the stack; a known pair records as literals.
+            let (mut a, mut b) = ([0u8; 128], [0u8; 128]);
+            match (formatted(hook_name, &mut a), formatted(hook_type, &mut b)) {
+                (Some(name), Some(kind_value)) => match site.known(name, kind_value) {
+                    Some((name, kind_value, bound)) => (
+                        Kind::Hook {
+                            hook_name: StringValue::from(name),
+                            hook_type: StringValue::from(kind_value),
+                        },
+                        Some(SiteRef::Literal(bound)),
+                    ),
+                    None => (
+                        Kind::Hook {
+                            hook_name: StringValue::from(name.to_owned()),
+                            hook_type: StringValue::from(kind_value.to_owned()),
+                        },
+                        Some(SiteRef::Named(site)),
+                    ),
+                },
+                _ => (kind(), Some(SiteRef::Named(site))),
+            }
+        })
     }
 
     #[cold]
     fn start_live(site: Option<SiteRef>, kind: impl FnOnce() -> Kind) -> Call {
+        Call::start_live_at(|| (kind(), site))
+    }
+
+    /// Starts a live call; `kind` gives the attribute values and the call site, once the
+    /// current dispatcher is known to have a pipeline.
+    fn start_live_at(kind: impl FnOnce() -> (Kind, Option<SiteRef>)) -> Call {
         // Another thread's pipeline may hold the gate open: look for ours before building
         // any attribute value.
         let mut found = None;
@@ -198,7 +242,7 @@ impl Call {
             return Call { live: None };
         };
         let spans = pipeline.spans;
-        let kind = kind();
+        let (kind, site) = kind();
         let span = if spans {
             let span = tracing::info_span!(
                 target: "han_telemetry::call",

@@ -61,9 +61,36 @@ pub struct NamedSite {
 
 #[derive(Debug)]
 struct Named {
-    hook_name: Box<str>,
-    hook_type: Box<str>,
+    /// Leaked on purpose: a site keeps at most [`NAMES`] of them for the life of the process
+    /// (it is a `static`), and a `&'static str` attribute value costs no allocation per call.
+    hook_name: &'static str,
+    hook_type: &'static str,
     site: Site,
+}
+
+/// Formats a value into a stack buffer, for comparing it with known names without
+/// allocating; `None` when it does not fit.
+pub(crate) fn formatted<'b>(
+    value: &dyn std::fmt::Display,
+    buf: &'b mut [u8; 128],
+) -> Option<&'b str> {
+    struct Cursor<'a> {
+        buf: &'a mut [u8; 128],
+        len: usize,
+    }
+    impl std::fmt::Write for Cursor<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            let end = self.len + s.len();
+            let slot = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+            slot.copy_from_slice(s.as_bytes());
+            self.len = end;
+            Ok(())
+        }
+    }
+    let mut cursor = Cursor { buf, len: 0 };
+    std::fmt::write(&mut cursor, format_args!("{value}")).ok()?;
+    let len = cursor.len;
+    std::str::from_utf8(&buf[..len]).ok()
 }
 
 /// One outcome's instruments, bound for one pipeline and standard generation.
@@ -137,6 +164,21 @@ impl NamedSite {
         }
     }
 
+    /// The names and site of an already known (name, type): the call then records as a hook
+    /// named by literals, without allocating.
+    #[inline]
+    pub(crate) fn known(
+        &self,
+        hook_name: &str,
+        hook_type: &str,
+    ) -> Option<(&'static str, &'static str, &Site)> {
+        self.names
+            .iter()
+            .map_while(OnceLock::get)
+            .find(|n| n.hook_name == hook_name && n.hook_type == hook_type)
+            .map(|n| (n.hook_name, n.hook_type, &n.site))
+    }
+
     /// The site of `hook_name` and `hook_type`, taking a free one on their first call;
     /// `None` once [`NAMES`] others have taken them all.
     #[inline]
@@ -145,12 +187,12 @@ impl NamedSite {
             let named = match slot.get() {
                 Some(named) => named,
                 None => slot.get_or_init(|| Named {
-                    hook_name: hook_name.into(),
-                    hook_type: hook_type.into(),
+                    hook_name: Box::leak(hook_name.into()),
+                    hook_type: Box::leak(hook_type.into()),
                     site: Site::new(),
                 }),
             };
-            if &*named.hook_name == hook_name && &*named.hook_type == hook_type {
+            if named.hook_name == hook_name && named.hook_type == hook_type {
                 return Some(&named.site);
             }
         }
