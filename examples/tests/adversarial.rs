@@ -808,6 +808,7 @@ fn a_replay_killed_at_any_point_sends_at_most_one_batch_twice_and_loses_nothing(
                     metrics: Some(ExportOutcome::Failed),
                     logs: Some(ExportOutcome::Failed),
                     traces: None,
+                    logs_dropped: 0,
                 },
             );
             process.try_flush().expect("write the store");

@@ -68,8 +68,9 @@ fn kind(annotation: &Annotation, krate: &Path) -> TokenStream {
     }
 }
 
-/// How the call starts: a hook whose name and type are literals gets a `static` cache of
-/// bound instruments at its call site; everything else starts plainly.
+/// How the call starts: a hook gets a `static` cache of bound instruments at its call site
+/// (one binding when its name and type are literals, one per name, up to a few, when either
+/// is a parameter); everything else starts plainly.
 fn start(annotation: &Annotation, kind: &TokenStream, krate: &Path) -> TokenStream {
     match annotation {
         Annotation::Hook {
@@ -79,7 +80,44 @@ fn start(annotation: &Annotation, kind: &TokenStream, krate: &Path) -> TokenStre
             static __HAN_SITE: #krate::__private::Site = #krate::__private::Site::new();
             let __han_call = #krate::__private::Call::start_at(&__HAN_SITE, || #kind);
         },
+        Annotation::Hook {
+            hook_name,
+            hook_type,
+        } => {
+            let shown = |value: &Str| match value {
+                Str::Literal(lit) => quote!(&#lit),
+                Str::Parameter(ident) => quote!(&#ident),
+            };
+            let name = match hook_name {
+                NameSource::Function(function) => {
+                    let function = function.to_string();
+                    quote!(&#function)
+                }
+                NameSource::Given(value) => shown(value),
+            };
+            let hook_type = shown(hook_type);
+            quote! {
+                static __HAN_SITE: #krate::__private::NamedSite = #krate::__private::NamedSite::new();
+                let __han_call = #krate::__private::Call::start_named(&__HAN_SITE, #name, #hook_type, || #kind);
+            }
+        }
         _ => quote!(let __han_call = #krate::__private::Call::start(|| #kind);),
+    }
+}
+
+/// [`success`] as a closure of a reference to the return value.
+fn success_of_ref(success: &Success, krate: &Path) -> TokenStream {
+    match success {
+        Success::Predicate(predicate) => quote_spanned!(predicate.span()=>
+            |__han_ret| #krate::__private::success_by(#predicate, __han_ret)
+        ),
+        Success::ByReturnType => quote! {
+            |__han_ret| {
+                #[allow(unused_imports)]
+                use #krate::__private::{AnyOutcome as _, ResultOutcome as _};
+                (&&*__han_ret).__han_success()
+            }
+        },
     }
 }
 
@@ -192,16 +230,17 @@ pub(crate) fn expand(instrument: &Instrument, mut item: ItemFn) -> TokenStream {
         .as_ref()
         .filter(|t| !has_impl_trait(t))
         .map(|t| quote_spanned!(t.span()=> -> #t));
+    let success = success_of_ref(&instrument.success, krate);
+    // Off, the function is its body behind one atomic load; the instrumented call is out of
+    // line (cold), so the off path keeps the frame of the body alone.
     let body = quote! {
         #start
-        let #ret = {
-            let __han_entered = #krate::__private::Call::enter(&__han_call);
-            #[allow(clippy::redundant_closure_call)]
-            (move || #annotation #block)()
-        };
-        let __han_success = #success;
-        #krate::__private::Call::finish(__han_call, __han_success);
-        #ret
+        #[allow(unused_mut)]
+        let mut __han_body = move || #annotation #block;
+        if #krate::__private::Call::is_off(&__han_call) {
+            return __han_body();
+        }
+        #krate::__private::instrumented(__han_call, __han_body, #success)
     };
     *item.block = syn::parse_quote!({ #body });
     quote!(#item)

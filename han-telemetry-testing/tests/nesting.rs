@@ -112,7 +112,7 @@ fn refactor() -> Result<(), String> {
     uninstall("jutsu")
 }
 
-/// A hook named by a parameter: no call-site cache.
+/// A hook typed by a parameter: a call-site cache per distinct type.
 #[instrument_hook(hook_name = "inner", hook_type = event)]
 fn inner_hook(event: &str) {
     let _ = event;

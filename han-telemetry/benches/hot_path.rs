@@ -11,12 +11,14 @@
 //! Run: `cargo bench -p han-telemetry --bench hot_path` (add `-- hook_call` for one group).
 
 use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use han_telemetry::config::{Config, Source, Sources};
 use han_telemetry::store::LocalStore;
-use han_telemetry::{Activation, HanLayer};
+use han_telemetry::{Activation, HanLayer, TelemetryBuilder};
 use han_telemetry_test_support::scratch::Scratch;
 use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _};
 use opentelemetry::metrics::MeterProvider as _;
@@ -25,7 +27,7 @@ use opentelemetry::{Key, KeyValue};
 use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{LogBatch, LogExporter, SdkLoggerProvider};
-use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
@@ -34,19 +36,34 @@ use tracing_subscriber::layer::SubscriberExt as _;
 
 // ---------------------------------------------------------------- providers
 
-#[derive(Debug, Clone, Copy)]
-struct NoExport;
+/// Exports nothing, but counts what it is given: the records of every log batch, and the
+/// total of `han.hook.execution` in the last metric export, so a threaded bench can check
+/// that no call was lost.
+#[derive(Debug, Clone, Default)]
+struct NoExport {
+    records: Arc<AtomicU64>,
+    executions: Arc<AtomicU64>,
+}
 
 impl LogExporter for NoExport {
     async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
-        black_box(batch.iter().count());
+        let n = batch.iter().count();
+        self.records.fetch_add(n as u64, Ordering::Relaxed);
         Ok(())
     }
 }
 
 impl PushMetricExporter for NoExport {
     async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
-        black_box(metrics);
+        let mut total = 0;
+        for m in metrics.scope_metrics().flat_map(|s| s.metrics()) {
+            if let (AggregatedMetrics::U64(MetricData::Sum(sum)), "han.hook.execution") =
+                (m.data(), m.name())
+            {
+                total += sum.data_points().map(|p| p.value()).sum::<u64>();
+            }
+        }
+        self.executions.store(total, Ordering::Relaxed);
         Ok(())
     }
     fn force_flush(&self) -> OTelSdkResult {
@@ -72,22 +89,34 @@ struct Providers {
     meter: SdkMeterProvider,
     logger: SdkLoggerProvider,
     tracer: SdkTracerProvider,
+    export: NoExport,
 }
 
 impl Providers {
     fn new() -> Self {
-        let reader = PeriodicReader::builder(NoExport)
+        let export = NoExport::default();
+        let reader = PeriodicReader::builder(export.clone())
             .with_interval(Duration::from_secs(3_600))
             .build();
         Providers {
             meter: SdkMeterProvider::builder().with_reader(reader).build(),
             logger: SdkLoggerProvider::builder()
-                .with_simple_exporter(NoExport)
+                .with_simple_exporter(export.clone())
                 .build(),
             tracer: SdkTracerProvider::builder()
-                .with_simple_exporter(NoExport)
+                .with_simple_exporter(export.clone())
                 .build(),
+            export,
         }
+    }
+
+    /// Panics unless exactly `calls` calls were counted and each emitted its event.
+    fn assert_exact(&self, calls: u64, what: &str) {
+        self.meter.force_flush().ok();
+        let executions = self.export.executions.load(Ordering::Relaxed);
+        let records = self.export.records.load(Ordering::Relaxed);
+        assert_eq!(executions, calls, "{what}: han.hook.execution lost calls");
+        assert_eq!(records, calls, "{what}: events lost");
     }
 
     fn han(&self, spans: bool, store: Option<LocalStore>) -> Dispatch {
@@ -154,15 +183,23 @@ annotated_hooks!(
     instrumented_spans,
     instrumented_store,
     instrumented_all,
-    instrumented_threads
+    instrumented_threads,
+    instrumented_production
 );
 
-#[han_telemetry::instrument_hook(hook_name = name, hook_type = "PostToolUse")]
-#[inline(never)]
-fn instrumented_named(name: &str, input: u64) -> Result<u64, String> {
-    black_box(name);
-    check(input)
+/// The same, with the hook's name from a parameter: known only at run time.
+macro_rules! named_hooks {
+    ($($name:ident),*) => {$(
+        #[han_telemetry::instrument_hook(hook_name = name, hook_type = "PostToolUse")]
+        #[inline(never)]
+        fn $name(name: &str, input: u64) -> Result<u64, String> {
+            black_box(name);
+            check(input)
+        }
+    )*};
 }
+
+named_hooks!(instrumented_named, instrumented_names);
 
 /// The same telemetry written by hand against the SDK, attributes built once: the same
 /// instruments, and an event record with the same fields as han-telemetry's.
@@ -199,6 +236,48 @@ impl ByHand {
         // A real hand-written version would pick the `success=false` set on error.
         self.counter.add(1, &self.ok);
         self.histogram.record(ms, &self.ok);
+        let mut record = self.logger.create_log_record();
+        record.set_event_name("han.hook_result");
+        record.set_severity_number(opentelemetry::logs::Severity::Info);
+        record.set_severity_text("INFO");
+        record.set_timestamp(std::time::SystemTime::now());
+        record.set_body(AnyValue::from("han.hook_result"));
+        record.add_attribute(Key::from_static_str("event.name"), "han.hook_result");
+        record.add_attribute(Key::from_static_str("hook_name"), "lint");
+        record.add_attribute(Key::from_static_str("success"), result.is_ok());
+        record.add_attribute(Key::from_static_str("duration_ms"), AnyValue::Double(ms));
+        record.add_attribute(Key::from_static_str("hook_type"), "PostToolUse");
+        self.logger.emit(record);
+        result
+    }
+}
+
+/// [`ByHand`] as an expert writes it: the counter and histogram bound to their attribute set
+/// once (the SDK's bound instruments), so a call neither sorts nor hashes attributes. The
+/// floor `#[instrument_hook]` is measured against.
+struct Bound {
+    counter: opentelemetry::metrics::BoundCounter<u64>,
+    histogram: opentelemetry::metrics::BoundHistogram<f64>,
+    logger: opentelemetry_sdk::logs::SdkLogger,
+}
+
+impl Bound {
+    fn new(p: &Providers) -> Self {
+        let by_hand = ByHand::new(p);
+        Bound {
+            counter: by_hand.counter.bind(&by_hand.ok),
+            histogram: by_hand.histogram.bind(&by_hand.ok),
+            logger: by_hand.logger,
+        }
+    }
+
+    #[inline(never)]
+    fn call(&self, input: u64) -> Result<u64, String> {
+        let start = Instant::now();
+        let result = check(input);
+        let ms = start.elapsed().as_secs_f64() * 1_000.0;
+        self.counter.add(1);
+        self.histogram.record(ms);
         let mut record = self.logger.create_log_record();
         record.set_event_name("han.hook_result");
         record.set_severity_number(opentelemetry::logs::Severity::Info);
@@ -254,9 +333,11 @@ fn hook_call(c: &mut Criterion) {
     });
 
     let by_hand = ByHand::new(&p);
+    let bound = Bound::new(&p);
     {
         let _open = Activation::new();
         g.bench_function("sdk_by_hand", |b| b.iter(|| by_hand.call(black_box(input))));
+        g.bench_function("sdk_bound", |b| b.iter(|| bound.call(black_box(input))));
         tracing::dispatcher::with_default(&tracing_layers(&p), || {
             g.bench_function("tracing_metrics_layer_appender", |b| {
                 b.iter(|| via_tracing_layers(black_box(input)))
@@ -265,6 +346,9 @@ fn hook_call(c: &mut Criterion) {
         tracing::dispatcher::with_default(&p.han(false, None), || {
             g.bench_function("instrument_hook", |b| {
                 b.iter(|| instrumented(black_box(input)))
+            });
+            g.bench_function("instrument_hook_named", |b| {
+                b.iter(|| instrumented_named(black_box("lint"), black_box(input)))
             });
         });
         tracing::dispatcher::with_default(&p.han(true, None), || {
@@ -290,18 +374,23 @@ fn hook_call(c: &mut Criterion) {
     g.finish();
 }
 
-/// Wall time for each of `threads` threads to make `iters` calls at once.
+type Hook = Arc<dyn Fn(u64) -> Result<u64, String> + Send + Sync>;
+
+/// Wall time for each of `threads` threads to make `iters` calls at once; adds the calls
+/// made to `calls`.
 fn on_threads(
     threads: usize,
     iters: u64,
     dispatch: &Dispatch,
-    f: fn(u64) -> Result<u64, String>,
+    f: &Hook,
+    calls: &AtomicU64,
 ) -> Duration {
     let barrier = Arc::new(Barrier::new(threads + 1));
     let workers: Vec<_> = (0..threads)
         .map(|_| {
             let barrier = Arc::clone(&barrier);
             let dispatch = dispatch.clone();
+            let f = Arc::clone(f);
             std::thread::spawn(move || {
                 tracing::dispatcher::with_default(&dispatch, || {
                     barrier.wait();
@@ -315,22 +404,88 @@ fn on_threads(
     barrier.wait();
     let start = Instant::now();
     for w in workers {
-        w.join().ok();
+        w.join().expect("a bench thread panicked");
     }
+    calls.fetch_add(threads as u64 * iters, Ordering::Relaxed);
     start.elapsed()
 }
 
+/// 1 and 2 threads calling at once, for the bound-instrument floor and the annotated hook,
+/// each on providers of its own; afterwards the counts must be exact.
 fn threads(c: &mut Criterion) {
-    let p = Providers::new();
     let _open = Activation::new();
-    let dispatch = p.han(false, None);
     let mut g = c.benchmark_group("threads");
+    let floor = Providers::new();
+    let bound = Arc::new(Bound::new(&floor));
+    let sdk: Hook = Arc::new(move |i| bound.call(i));
+    let ours = Providers::new();
+    let annotated: Hook = Arc::new(instrumented_threads);
+    let cases = [
+        ("sdk_bound", &floor, Dispatch::none(), sdk),
+        ("instrument_hook", &ours, ours.han(false, None), annotated),
+    ];
+    for (name, providers, dispatch, f) in &cases {
+        let calls = AtomicU64::new(0);
+        for n in [1, 2] {
+            g.bench_function(format!("{name}_{n}_threads"), |b| {
+                b.iter_custom(|iters| on_threads(n, iters, dispatch, f, &calls))
+            });
+        }
+        providers.assert_exact(calls.load(Ordering::Relaxed), name);
+    }
+    g.finish();
+}
+
+/// The production pipeline (`TelemetryBuilder::exporters`: a periodic reader, the batch log
+/// processor behind its counted queue), store off, on 1 and 2 threads. Afterwards every call
+/// must be counted and every event either exported or counted as dropped; the drops are
+/// printed (a queue sized for these rates drops none).
+fn production(c: &mut Criterion) {
+    let mut g = c.benchmark_group("production");
+    let queue = std::env::var("HAN_BENCH_EVENT_QUEUE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(han_telemetry::DEFAULT_EVENT_QUEUE);
+    let export = NoExport::default();
+    let config = Config::from_sources(&Sources::new().with_layer(
+        Source::ProcessEnv,
+        [
+            ("HAN_METRICS_STORE", "off"),
+            ("OTEL_LOGS_EXPORT_INTERVAL", "1000"),
+        ],
+    ));
+    let (layer, guard) = TelemetryBuilder::new(config)
+        .exporters(export.clone(), export.clone())
+        .event_queue(queue)
+        .build()
+        .into_layer();
+    let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
+    let annotated: Hook = Arc::new(instrumented_production);
+    let calls = AtomicU64::new(0);
     for n in [1, 2] {
         g.bench_function(format!("instrument_hook_{n}_threads"), |b| {
-            b.iter_custom(|iters| on_threads(n, iters, &dispatch, instrumented_threads))
+            b.iter_custom(|iters| on_threads(n, iters, &dispatch, &annotated, &calls))
         });
     }
     g.finish();
+    drop(dispatch);
+    let report = guard.shutdown();
+    let calls = calls.load(Ordering::Relaxed);
+    let records = export.records.load(Ordering::Relaxed);
+    eprintln!(
+        "production: {calls} calls, {records} events exported, {} dropped (queue {queue})",
+        report.events_dropped
+    );
+    assert_eq!(
+        records + report.events_dropped,
+        calls,
+        "an event went missing"
+    );
+    assert_eq!(
+        export.executions.load(Ordering::Relaxed),
+        calls,
+        "han.hook.execution lost calls"
+    );
 }
 
 fn cardinality(c: &mut Criterion) {
@@ -341,18 +496,18 @@ fn cardinality(c: &mut Criterion) {
     let mut g = c.benchmark_group("cardinality");
     tracing::dispatcher::with_default(&p.han(false, None), || {
         g.bench_function("one_name", |b| {
-            b.iter(|| instrumented_named(black_box("hook-0"), 1))
+            b.iter(|| instrumented_names(black_box("hook-0"), 1))
         });
         let mut i = 0;
         g.bench_function("5000_names", |b| {
             b.iter(|| {
                 i = (i + 1) % DISTINCT;
-                instrumented_named(black_box(&names[i]), 1)
+                instrumented_names(black_box(&names[i]), 1)
             })
         });
     });
     g.finish();
 }
 
-criterion_group!(benches, hook_call, threads, cardinality);
+criterion_group!(benches, hook_call, threads, production, cardinality);
 criterion_main!(benches);

@@ -44,6 +44,7 @@ pub use pipeline::guard::{ShutdownReport, TelemetryGuard};
 pub use pipeline::layer::{
     Activation, HanLayer, HanLayerBuilder, StandardAttributes, set_standard_attributes,
 };
-pub use start::{DEFAULT_EXIT_BUDGET, Telemetry, TelemetryBuilder, init};
+pub use pipeline::queue::DEFAULT_EVENT_QUEUE;
+pub use start::{DEFAULT_EXIT_BUDGET, Discard, Telemetry, TelemetryBuilder, init};
 #[cfg(feature = "tools")]
 pub use tools::{probe, replay};

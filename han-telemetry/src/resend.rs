@@ -325,6 +325,7 @@ fn receipts(
                 metrics: delivered(Signal::Metrics),
                 logs: delivered(Signal::Logs),
                 traces: None,
+                logs_dropped: 0,
             },
         );
     }
@@ -467,7 +468,8 @@ fn replay_entry(p: &Pipeline, entry: &Entry<'_>) -> bool {
         } => {
             let duration =
                 Duration::try_from_secs_f64(duration_ms / 1_000.0).unwrap_or(Duration::ZERO);
-            record::hook_run_in(p, s(hook_name), s(hook_type), *success, duration);
+            let now = std::time::SystemTime::now();
+            record::hook_run_in(p, s(hook_name), s(hook_type), *success, duration, now);
         }
         Entry::PluginInstall {
             plugin_name,

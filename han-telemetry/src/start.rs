@@ -1,11 +1,17 @@
 //! From configuration to running providers and the tracing layers that feed them.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
-use opentelemetry_sdk::logs::{BatchConfigBuilder, BatchLogProcessor, SdkLoggerProvider};
-use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::logs::{
+    BatchConfigBuilder, BatchLogProcessor, LogBatch, LogExporter, SdkLoggerProvider,
+};
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 use tracing::Subscriber;
 use tracing_subscriber::filter::{LevelFilter, filter_fn};
@@ -18,6 +24,7 @@ use crate::config::{Config, Diagnostic};
 use crate::export::{self, Io};
 use crate::pipeline::guard::{CatchUp, Providers, TelemetryGuard};
 use crate::pipeline::layer::{Activation, HanLayer, StandardAttributes};
+use crate::pipeline::queue::{self, DEFAULT_EVENT_QUEUE, Overload};
 use crate::pipeline::{context, resource};
 use crate::store::LocalStore;
 use crate::warn;
@@ -55,6 +62,70 @@ pub struct TelemetryBuilder {
     config: Config,
     service_version: String,
     standard: StandardAttributes,
+    event_queue: Option<usize>,
+    exporters: Option<OwnExporters>,
+}
+
+/// Exporters given to [`TelemetryBuilder::exporters`], with what builds the providers over
+/// them.
+#[derive(Clone)]
+struct OwnExporters {
+    #[allow(clippy::type_complexity)]
+    build: Arc<
+        dyn Fn(&Production<'_>) -> (Option<SdkMeterProvider>, Option<SdkLoggerProvider>)
+            + Send
+            + Sync,
+    >,
+}
+
+impl std::fmt::Debug for OwnExporters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OwnExporters")
+    }
+}
+
+/// How the production pipeline puts exporters to work: a periodic reader per metric exporter,
+/// a batch processor with a counted queue per log exporter.
+struct Production<'a> {
+    resource: &'a opentelemetry_sdk::Resource,
+    config: &'a Config,
+    capacity: usize,
+    overload: &'a Arc<Overload>,
+}
+
+impl Production<'_> {
+    fn meter<E: PushMetricExporter + 'static>(&self, sinks: Vec<E>) -> Option<SdkMeterProvider> {
+        (!sinks.is_empty()).then(|| {
+            let mut builder = SdkMeterProvider::builder().with_resource(self.resource.clone());
+            for sink in sinks {
+                builder = builder.with_reader(
+                    PeriodicReader::builder(sink)
+                        .with_interval(self.config.metric_export_interval)
+                        .build(),
+                );
+            }
+            builder.build()
+        })
+    }
+
+    fn logger<E: LogExporter + 'static>(&self, sinks: Vec<E>) -> Option<SdkLoggerProvider> {
+        (!sinks.is_empty()).then(|| {
+            let mut builder = SdkLoggerProvider::builder().with_resource(self.resource.clone());
+            for sink in sinks {
+                let (sink, admitting) = queue::queue(sink, self.capacity, self.overload);
+                let batch = BatchConfigBuilder::default()
+                    .with_scheduled_delay(self.config.logs_export_interval)
+                    .with_max_queue_size(self.capacity)
+                    .build();
+                builder = builder.with_log_processor(admitting(
+                    BatchLogProcessor::builder(sink)
+                        .with_batch_config(batch)
+                        .build(),
+                ));
+            }
+            builder.build()
+        })
+    }
 }
 
 impl TelemetryBuilder {
@@ -69,6 +140,8 @@ impl TelemetryBuilder {
             config,
             service_version: env!("CARGO_PKG_VERSION").to_owned(),
             standard: StandardAttributes::default(),
+            event_queue: None,
+            exporters: None,
         }
     }
 
@@ -85,6 +158,67 @@ impl TelemetryBuilder {
         self
     }
 
+    /// How many events may wait for export (default: `OTEL_BLRP_MAX_QUEUE_SIZE`, else
+    /// [`DEFAULT_EVENT_QUEUE`]). Past it an event is left out of the export, never silently:
+    /// the first time says so on stderr, and the total goes into [`ShutdownReport`]'s
+    /// `events_dropped` and the store's export receipt. The local store keeps every event
+    /// whatever the queue. A long-running process recording faster than its collector takes
+    /// may want more.
+    ///
+    /// [`ShutdownReport`]: crate::ShutdownReport
+    pub fn event_queue(mut self, capacity: usize) -> Self {
+        self.event_queue = Some(capacity.max(1));
+        self
+    }
+
+    /// The production pipeline over your own exporters instead of the configured ones:
+    /// everything else is as [`init`] builds it (a periodic reader for metrics, a batch
+    /// processor with its counted queue for events, the local store, the exit budget), and it
+    /// is on whatever `CLAUDE_CODE_ENABLE_TELEMETRY` says. Spans are off. For a plugin author
+    /// who benchmarks or tests their own instrumented code; [`Discard`] exports nothing.
+    ///
+    /// ```
+    /// use han_telemetry::config::{Config, Sources};
+    /// use han_telemetry::{Discard, TelemetryBuilder};
+    ///
+    /// #[han_telemetry::instrument_hook(hook_name = "lint", hook_type = "PostToolUse")]
+    /// fn lint(input: &str) -> Result<(), String> {
+    ///     if input.is_empty() { Err("empty".into()) } else { Ok(()) }
+    /// }
+    ///
+    /// // The store off: only the pipeline is measured.
+    /// let config = Config::from_sources(&Sources::new().with_layer(
+    ///     han_telemetry::config::Source::ProcessEnv,
+    ///     [("HAN_METRICS_STORE", "off")],
+    /// ));
+    /// let (layer, guard) = TelemetryBuilder::new(config)
+    ///     .exporters(Discard, Discard)
+    ///     .build()
+    ///     .into_layer();
+    /// use tracing_subscriber::layer::SubscriberExt as _;
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     for _ in 0..1_000 {
+    ///         lint("x").unwrap(); // time this
+    ///     }
+    /// });
+    /// assert_eq!(guard.shutdown().events_dropped, 0);
+    /// ```
+    pub fn exporters<M, L>(mut self, metrics: M, logs: L) -> Self
+    where
+        M: PushMetricExporter + Clone + Send + Sync + 'static,
+        L: LogExporter + Clone + Send + Sync + 'static,
+    {
+        self.exporters = Some(OwnExporters {
+            build: Arc::new(move |production| {
+                (
+                    production.meter(vec![metrics.clone()]),
+                    production.logger(vec![logs.clone()]),
+                )
+            }),
+        });
+        self
+    }
+
     /// The configuration in use.
     pub fn config(&self) -> &Config {
         &self.config
@@ -96,55 +230,57 @@ impl TelemetryBuilder {
             mut config,
             service_version,
             standard,
+            event_queue,
+            exporters,
         } = self;
         report_config(&config);
         let store = LocalStore::open(&config.store);
-        if !config.enabled {
+        if !config.enabled && exporters.is_none() {
             return Self::store_only(store, config.include, standard);
         }
         let resource = resource::build(&config, &service_version);
         let mut io = Io::default();
-        let gate_dir = store.as_ref().map(LocalStore::placed_dir);
-        io.gates = crate::gate::Gates::in_dir(gate_dir.as_deref());
-        // The headers helper's headers join the static ones before any exporter (or a
-        // catch-up's) is built from the configuration.
-        io.headers_helper = crate::headers_helper::apply(&mut config, gate_dir.as_deref());
+        // Your own exporters (a benchmark, a test) pass no gate and run no headers helper.
+        if exporters.is_none() {
+            let gate_dir = store.as_ref().map(LocalStore::placed_dir);
+            io.gates = crate::gate::Gates::in_dir(gate_dir.as_deref());
+            // The headers helper's headers join the static ones before any exporter (or a
+            // catch-up's) is built from the configuration.
+            io.headers_helper = crate::headers_helper::apply(&mut config, gate_dir.as_deref());
+        }
         let config = &config;
 
-        let metric_sinks = export::metric_sinks(
-            &config.metrics,
-            export::sdk_temporality(config.temporality),
-            &mut io,
-        );
-        let meter = (!metric_sinks.is_empty()).then(|| {
-            let mut builder = SdkMeterProvider::builder().with_resource(resource.clone());
-            for sink in metric_sinks {
-                builder = builder.with_reader(
-                    PeriodicReader::builder(sink)
-                        .with_interval(config.metric_export_interval)
-                        .build(),
+        let capacity = event_queue.unwrap_or_else(event_queue_from_env);
+        let overload = Overload::new(store.is_some());
+        let (meter, logger) = match &exporters {
+            Some(own) => (own.build)(&Production {
+                resource: &resource,
+                config,
+                capacity,
+                overload: &overload,
+            }),
+            None => {
+                let production = Production {
+                    resource: &resource,
+                    config,
+                    capacity,
+                    overload: &overload,
+                };
+                let metric_sinks = export::metric_sinks(
+                    &config.metrics,
+                    export::sdk_temporality(config.temporality),
+                    &mut io,
                 );
+                let log_sinks = export::log_sinks(&config.logs, &mut io);
+                (production.meter(metric_sinks), production.logger(log_sinks))
             }
-            builder.build()
-        });
+        };
 
-        let log_sinks = export::log_sinks(&config.logs, &mut io);
-        let logger = (!log_sinks.is_empty()).then(|| {
-            let mut builder = SdkLoggerProvider::builder().with_resource(resource.clone());
-            for sink in log_sinks {
-                let batch = BatchConfigBuilder::default()
-                    .with_scheduled_delay(config.logs_export_interval)
-                    .build();
-                builder = builder.with_log_processor(
-                    BatchLogProcessor::builder(sink)
-                        .with_batch_config(batch)
-                        .build(),
-                );
-            }
-            builder.build()
-        });
-
-        let span_sinks = export::span_sinks(&config.traces, &mut io);
+        let span_sinks = if exporters.is_some() {
+            Vec::new()
+        } else {
+            export::span_sinks(&config.traces, &mut io)
+        };
         let tracer = (!span_sinks.is_empty()).then(|| {
             let mut builder = SdkTracerProvider::builder().with_resource(resource.clone());
             for sink in span_sinks {
@@ -174,7 +310,8 @@ impl TelemetryBuilder {
             logger: logger.clone(),
             tracer: tracer.clone(),
         };
-        let catch_up = store.as_ref().map(|_| {
+        // Catch-up resends through the configured exporters: not with your own.
+        let catch_up = store.as_ref().filter(|_| exporters.is_none()).map(|_| {
             let config = config.clone();
             CatchUp(Box::new(
                 move |dir: &std::path::Path, last_start, deadline| {
@@ -190,6 +327,7 @@ impl TelemetryBuilder {
             activation: Some(Activation::new()),
             store,
             catch_up,
+            overload: Some(overload),
         };
         Telemetry {
             parts: Some(parts),
@@ -235,6 +373,28 @@ impl TelemetryBuilder {
     /// Builds and installs as the global tracing subscriber.
     pub fn install(self) -> TelemetryGuard {
         self.build().install()
+    }
+}
+
+/// `OTEL_BLRP_MAX_QUEUE_SIZE` (the SDK's variable, read from the process environment as the
+/// SDK reads it) when it is a whole number above 0, else [`DEFAULT_EVENT_QUEUE`] with one
+/// warning.
+fn event_queue_from_env() -> usize {
+    const VAR: &str = "OTEL_BLRP_MAX_QUEUE_SIZE";
+    let Ok(value) = std::env::var(VAR) else {
+        return DEFAULT_EVENT_QUEUE;
+    };
+    match value.trim().parse::<usize>() {
+        Ok(n) if n > 0 => n,
+        _ => {
+            warn::warn_once(
+                "config:blrp-queue",
+                &format!(
+                    "{VAR}={value:?} is not a whole number above 0; using {DEFAULT_EVENT_QUEUE}"
+                ),
+            );
+            DEFAULT_EVENT_QUEUE
+        }
     }
 }
 
@@ -336,6 +496,37 @@ impl Telemetry {
             );
         }
         guard
+    }
+}
+
+/// Exports nothing, successfully: a metric and log exporter for
+/// [`TelemetryBuilder::exporters`], to measure the pipeline without a collector.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Discard;
+
+impl LogExporter for Discard {
+    async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
+        std::hint::black_box(batch);
+        Ok(())
+    }
+}
+
+impl PushMetricExporter for Discard {
+    async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
+        std::hint::black_box(metrics);
+        Ok(())
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn temporality(&self) -> Temporality {
+        Temporality::Cumulative
     }
 }
 

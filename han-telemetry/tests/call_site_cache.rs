@@ -1,6 +1,7 @@
-//! An annotated hook named by literals binds its instruments at its call site, for the first
-//! pipeline it records under. Under any other pipeline, or after the standard attributes
-//! change, it takes the ordinary path: the telemetry is the same either way.
+//! An annotated hook named by literals binds its instruments at its call site, for the
+//! pipeline it records under. Under another pipeline, or after the standard attributes
+//! change, it binds again (tests/site_bindings.rs), and past its few bindings takes the
+//! ordinary path: the telemetry is the same either way.
 
 use han_telemetry::catalogue::{event, metric};
 use han_telemetry::{StandardAttributes, instrument_hook, set_standard_attributes};
@@ -42,7 +43,7 @@ fn assert_three(t: &Telemetry) {
 }
 
 // One test function, so the order is known: the first capture binds the site, the second
-// (another pipeline) must fall back and record the same.
+// (another pipeline) binds it again and must record the same.
 #[test]
 fn the_bound_path_and_the_fallback_record_the_same() {
     assert_three(&run_three());

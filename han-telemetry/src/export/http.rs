@@ -18,7 +18,7 @@ use crate::config::{self, Compression, OtlpConfig, Signal};
 /// The blocking client with the configured headers and an error slot.
 #[derive(Debug, Clone)]
 struct ObservedClient {
-    inner: reqwest::blocking::Client,
+    inner: Arc<Lazy>,
     headers: Arc<Vec<(HeaderName, HeaderValue)>>,
     last_error: Arc<Mutex<Option<String>>>,
     /// The signal and encoding, to read a success answer's `partial_success`.
@@ -49,7 +49,10 @@ impl HttpClient for ObservedClient {
         for (name, value) in self.headers.iter() {
             request.headers_mut().insert(name.clone(), value.clone());
         }
-        let result = self.inner.send_bytes(request).await;
+        let result = match self.inner.get() {
+            Ok(client) => client.send_bytes(request).await,
+            Err(e) => Err(e.into()),
+        };
         match &result {
             Err(error) => {
                 if let Ok(mut slot) = self.last_error.lock() {
@@ -162,31 +165,55 @@ impl HttpTransport {
     }
 }
 
-pub(super) fn transport(signal: Signal, cfg: &OtlpConfig) -> Result<HttpTransport, String> {
+/// A blocking client being built on a thread of its own: set-up does not wait for it (its
+/// runtime thread starts while the hook works); the first export does.
+#[derive(Debug)]
+struct Lazy {
+    building: Mutex<Option<std::thread::JoinHandle<Result<reqwest::blocking::Client, String>>>>,
+    built: std::sync::OnceLock<Result<reqwest::blocking::Client, String>>,
+}
+
+impl Lazy {
+    fn get(&self) -> Result<&reqwest::blocking::Client, String> {
+        self.built
+            .get_or_init(|| {
+                let handle = self
+                    .building
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                match handle.map(std::thread::JoinHandle::join) {
+                    Some(Ok(built)) => built,
+                    Some(Err(_)) => Err("the HTTP client could not be built".to_owned()),
+                    None => Err("the HTTP client is gone".to_owned()),
+                }
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+/// Blocking clients already built in this process, by what they were built from: signals
+/// that share an endpoint's TLS settings and timeout share one client (its runtime thread
+/// and its connections), instead of one of each per signal.
+#[derive(Debug, Default)]
+pub(crate) struct Clients(Vec<((bool, config::TlsFiles, Duration), Arc<Lazy>)>);
+
+pub(super) fn transport(
+    signal: Signal,
+    cfg: &OtlpConfig,
+    clients: &mut Clients,
+) -> Result<HttpTransport, String> {
     let https = cfg.endpoint.starts_with("https://");
-    // TLS files matter only for https://: a stale CA setting must not turn plain HTTP off.
-    let material = if https {
-        TlsMaterial::load(&cfg.tls)?
-    } else {
-        TlsMaterial::default()
+    let key = (https, cfg.tls.clone(), cfg.timeout);
+    let inner = match clients.0.iter().find(|(k, _)| *k == key) {
+        Some((_, client)) => Arc::clone(client),
+        None => {
+            let client = Arc::new(build_client(https, cfg)?);
+            clients.0.push((key, Arc::clone(&client)));
+            client
+        }
     };
-    let tls = material.rustls_config(https)?;
-    let timeout = cfg.timeout;
-    // The blocking client starts its own runtime; building it on a thread of its own keeps
-    // that legal when init is called from inside the host's async runtime.
-    let inner = std::thread::Builder::new()
-        .name("han-telemetry-http-init".into())
-        .spawn(move || {
-            reqwest::blocking::Client::builder()
-                .timeout(timeout)
-                .connect_timeout(timeout.min(Duration::from_secs(5)))
-                .tls_backend_preconfigured(tls)
-                .build()
-        })
-        .map_err(|e| format!("cannot start the HTTP client: {e}"))?
-        .join()
-        .map_err(|_| "the HTTP client could not be built".to_owned())?
-        .map_err(|e| format!("the HTTP client could not be built: {}", chain(&e)))?;
     let mut headers = Vec::with_capacity(cfg.headers.len());
     for (key, value) in &cfg.headers {
         let name = HeaderName::from_bytes(key.as_bytes())
@@ -212,6 +239,36 @@ pub(super) fn transport(signal: Signal, cfg: &OtlpConfig) -> Result<HttpTranspor
         protocol,
         compression: cfg.compression,
         timeout: cfg.timeout,
+    })
+}
+
+/// Starts building the blocking client; TLS files are read (and their problems reported)
+/// now, the client itself is waited for at the first export.
+fn build_client(https: bool, cfg: &OtlpConfig) -> Result<Lazy, String> {
+    // TLS files matter only for https://: a stale CA setting must not turn plain HTTP off.
+    let material = if https {
+        TlsMaterial::load(&cfg.tls)?
+    } else {
+        TlsMaterial::default()
+    };
+    let tls = material.rustls_config(https)?;
+    let timeout = cfg.timeout;
+    // The blocking client starts its own runtime; building it on a thread of its own keeps
+    // that legal when init is called from inside the host's async runtime.
+    let handle = std::thread::Builder::new()
+        .name("han-telemetry-http-init".into())
+        .spawn(move || {
+            reqwest::blocking::Client::builder()
+                .timeout(timeout)
+                .connect_timeout(timeout.min(Duration::from_secs(5)))
+                .tls_backend_preconfigured(tls)
+                .build()
+                .map_err(|e| format!("the HTTP client could not be built: {}", chain(&e)))
+        })
+        .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
+    Ok(Lazy {
+        building: Mutex::new(Some(handle)),
+        built: std::sync::OnceLock::new(),
     })
 }
 

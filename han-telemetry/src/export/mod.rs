@@ -54,6 +54,8 @@ fn retry_policy() -> RetryPolicy {
 #[derive(Debug, Default)]
 pub(crate) struct Io {
     runtime: Option<tokio::runtime::Runtime>,
+    /// The HTTP clients, shared by signals that can share one.
+    http_clients: http::Clients,
     pub(crate) health: Arc<ExportHealth>,
     /// The export gates of this process's destinations ([`crate::gate`]): a destination
     /// recently unreachable gets no exporter.
@@ -550,7 +552,7 @@ fn transport(signal: Signal, otlp: &config::OtlpConfig, io: &mut Io) -> Result<T
             })
         }
         Protocol::HttpProtobuf | Protocol::HttpJson => {
-            let t = http::transport(signal, otlp)?;
+            let t = http::transport(signal, otlp, &mut io.http_clients)?;
             let (detail, partial) = (Some(t.last_error()), Some(t.partial_success()));
             Ok(Transport {
                 kind: TransportKind::Http(t),

@@ -6,17 +6,17 @@
 //! success and a panic continues unchanged. With telemetry off, starting a call is one
 //! atomic load: no clock is read and no attribute value is computed.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use opentelemetry::StringValue;
 
 use crate::instrument::record::{self, TaskOutcome};
-use crate::instrument::site::Site;
+use crate::instrument::site::{NamedSite, Site, formatted};
 use crate::pipeline::{Pipeline, is_open, with_current};
 
 /// What is being called, with the attribute values the annotation names.
@@ -133,12 +133,21 @@ pub(crate) fn report_outcome(outcome: TaskOutcome) {
 struct Live {
     /// Found once at the start, so finishing needs no second dispatcher lookup.
     pipeline: Arc<Pipeline>,
-    /// The call site's cache of bound instruments, for hooks named by literals.
-    site: Option<&'static Site>,
+    /// The call site's cache of bound instruments, for hooks.
+    site: Option<SiteRef>,
     kind: Kind,
     start: Instant,
     span: tracing::Span,
     reports: Option<Arc<Reports>>,
+}
+
+/// A hook's call-site cache.
+#[derive(Debug, Clone, Copy)]
+enum SiteRef {
+    /// Named and typed by literals.
+    Literal(&'static Site),
+    /// Named or typed by a parameter.
+    Named(&'static NamedSite),
 }
 
 /// An instrumented call in progress. See the module docs.
@@ -166,11 +175,65 @@ impl Call {
         if !is_open() {
             return Call { live: None };
         }
-        Call::start_live(Some(site), kind)
+        Call::start_live(Some(SiteRef::Literal(site)), kind)
+    }
+
+    /// [`Call::start`] for a hook named or typed by a parameter, with its call site's cache
+    /// of bound instruments per name. `hook_name` and `hook_type` are the values `kind`
+    /// formats: a name the site already knows is not formatted into a new string.
+    #[inline]
+    pub fn start_named(
+        site: &'static NamedSite,
+        hook_name: &dyn std::fmt::Display,
+        hook_type: &dyn std::fmt::Display,
+        kind: impl FnOnce() -> Kind,
+    ) -> Call {
+        if !is_open() {
+            return Call { live: None };
+        }
+        Call::start_named_live(site, hook_name, hook_type, kind)
     }
 
     #[cold]
-    fn start_live(site: Option<&'static Site>, kind: impl FnOnce() -> Kind) -> Call {
+    fn start_named_live(
+        site: &'static NamedSite,
+        hook_name: &dyn std::fmt::Display,
+        hook_type: &dyn std::fmt::Display,
+        kind: impl FnOnce() -> Kind,
+    ) -> Call {
+        Call::start_live_at(|| {
+            // Each value is formatted once, into the stack; a known pair records as literals.
+            let (mut a, mut b) = ([0u8; 128], [0u8; 128]);
+            match (formatted(hook_name, &mut a), formatted(hook_type, &mut b)) {
+                (Some(name), Some(kind_value)) => match site.known(name, kind_value) {
+                    Some((name, kind_value, bound)) => (
+                        Kind::Hook {
+                            hook_name: StringValue::from(name),
+                            hook_type: StringValue::from(kind_value),
+                        },
+                        Some(SiteRef::Literal(bound)),
+                    ),
+                    None => (
+                        Kind::Hook {
+                            hook_name: StringValue::from(name.to_owned()),
+                            hook_type: StringValue::from(kind_value.to_owned()),
+                        },
+                        Some(SiteRef::Named(site)),
+                    ),
+                },
+                _ => (kind(), Some(SiteRef::Named(site))),
+            }
+        })
+    }
+
+    #[cold]
+    fn start_live(site: Option<SiteRef>, kind: impl FnOnce() -> Kind) -> Call {
+        Call::start_live_at(|| (kind(), site))
+    }
+
+    /// Starts a live call; `kind` gives the attribute values and the call site, once the
+    /// current dispatcher is known to have a pipeline.
+    fn start_live_at(kind: impl FnOnce() -> (Kind, Option<SiteRef>)) -> Call {
         // Another thread's pipeline may hold the gate open: look for ours before building
         // any attribute value.
         let mut found = None;
@@ -179,7 +242,7 @@ impl Call {
             return Call { live: None };
         };
         let spans = pipeline.spans;
-        let kind = kind();
+        let (kind, site) = kind();
         let span = if spans {
             let span = tracing::info_span!(
                 target: "han_telemetry::call",
@@ -203,6 +266,12 @@ impl Call {
                 reports,
             })),
         }
+    }
+
+    /// Whether telemetry was off when the call started: nothing to record.
+    #[inline(always)]
+    pub fn is_off(&self) -> bool {
+        self.live.is_none()
     }
 
     /// Enters the call for a synchronous body: its span becomes current and
@@ -313,10 +382,34 @@ impl<F: std::future::Future> std::future::Future for InCall<F> {
     }
 }
 
+thread_local! {
+    /// A monotonic and a wall-clock reading taken together, renewed every [`RENEW`].
+    static BASE: Cell<Option<(Instant, SystemTime)>> = const { Cell::new(None) };
+}
+
+/// How long a thread's [`BASE`] is used: a step of the system clock shows within this.
+const RENEW: Duration = Duration::from_secs(1);
+
+/// The wall-clock time of `at`, without reading the wall clock on most calls: the end of a
+/// call is read once, for its duration, and its event's and store record's time follow
+/// from it.
+fn wall_time(at: Instant) -> SystemTime {
+    BASE.try_with(|base| match base.get() {
+        Some((i, s)) if at >= i && at - i < RENEW => s + (at - i),
+        _ => {
+            let now = SystemTime::now();
+            base.set(Some((at, now)));
+            now
+        }
+    })
+    .unwrap_or_else(|_| SystemTime::now())
+}
+
 #[cold]
 fn record_call(live: Live, success: bool) {
     let p = &*live.pipeline;
-    let duration = live.start.elapsed();
+    let end = Instant::now();
+    let duration = end.saturating_duration_since(live.start);
     if !success {
         live.span.record("otel.status_code", "ERROR");
     }
@@ -325,10 +418,20 @@ fn record_call(live: Live, success: bool) {
         Kind::Hook {
             hook_name,
             hook_type,
-        } => match live.site {
-            Some(site) => record::hook_run_at(p, site, hook_name, hook_type, success, duration),
-            None => record::hook_run_in(p, hook_name, hook_type, success, duration),
-        },
+        } => {
+            let site = match live.site {
+                Some(SiteRef::Literal(site)) => Some(site),
+                Some(SiteRef::Named(named)) => named.site(hook_name.as_str(), hook_type.as_str()),
+                None => None,
+            };
+            let at = wall_time(end);
+            match site {
+                Some(site) => {
+                    record::hook_run_at(p, site, hook_name, hook_type, success, duration, at);
+                }
+                None => record::hook_run_in(p, hook_name, hook_type, success, duration, at),
+            }
+        }
         Kind::Plugin {
             install: true,
             plugin_name,

@@ -2,7 +2,25 @@
 //! signatures change without notice.
 
 pub use crate::instrument::call::{Call, Entered, InCall, Kind};
-pub use crate::instrument::site::Site;
+pub use crate::instrument::site::{NAMES, NamedSite, Site, unbound_calls};
+
+/// The instrumented call of a synchronous annotated function, out of line: `body` run inside
+/// `call`, finished with the outcome `success` gives.
+#[cold]
+#[inline(never)]
+pub fn instrumented<R>(
+    call: Call,
+    body: impl FnOnce() -> R,
+    success: impl FnOnce(&R) -> bool,
+) -> R {
+    let ret = {
+        let _entered = Call::enter(&call);
+        body()
+    };
+    let ok = success(&ret);
+    Call::finish(call, ok);
+    ret
+}
 
 /// Outcome of a `Result` return: success on `Ok`. Chosen by autoref specialisation, so it
 /// follows the type, not its spelling (`anyhow::Result<T>` and other aliases work).

@@ -6,7 +6,7 @@
 //! [`StringValue`]: a `&'static str` costs no allocation.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use opentelemetry::logs::AnyValue;
 use opentelemetry::{KeyValue, StringValue};
@@ -67,15 +67,26 @@ pub fn hook_run(
     success: bool,
     duration: Duration,
 ) {
-    with_current(|p| hook_run_in(p, hook_name, hook_type, success, duration));
+    with_current(|p| {
+        hook_run_in(
+            p,
+            hook_name,
+            hook_type,
+            success,
+            duration,
+            SystemTime::now(),
+        );
+    });
 }
 
+/// `at` is when the run ended.
 pub(crate) fn hook_run_in(
     p: &Pipeline,
     hook_name: impl Into<StringValue>,
     hook_type: impl Into<StringValue>,
     success: bool,
     duration: Duration,
+    at: SystemTime,
 ) {
     let (standard, session_id) =
         p.read_standard(|s| (Arc::clone(&s.key_values), s.session_id.clone()));
@@ -92,11 +103,21 @@ pub(crate) fn hook_run_in(
             m.hook_duration.record(ms, attrs);
         });
     }
-    hook_result(p, &standard, session_id.as_deref(), name, kind, success, ms);
+    hook_result(
+        p,
+        &standard,
+        session_id.as_deref(),
+        name,
+        kind,
+        success,
+        ms,
+        at,
+    );
 }
 
 /// [`hook_run_in`] for an annotated hook with a call-site cache: its metrics through the
 /// site's bound instruments when they are bound for `p`, else the ordinary path.
+/// `at` is when the run ended.
 pub(crate) fn hook_run_at(
     p: &Pipeline,
     site: &Site,
@@ -104,6 +125,7 @@ pub(crate) fn hook_run_at(
     hook_type: StringValue,
     success: bool,
     duration: Duration,
+    at: SystemTime,
 ) {
     let ms = millis(duration);
     match site.record_hook(p, hook_name.as_str(), hook_type.as_str(), success, ms) {
@@ -115,12 +137,15 @@ pub(crate) fn hook_run_at(
             hook_type,
             success,
             ms,
+            at,
         ),
-        None => hook_run_in(p, hook_name, hook_type, success, duration),
+        None => hook_run_in(p, hook_name, hook_type, success, duration, at),
     }
 }
 
-/// The parts of a hook run besides its metrics: the local store's record and the event.
+/// The parts of a hook run besides its metrics: the local store's record and the event, both
+/// made at `at`.
+#[allow(clippy::too_many_arguments)]
 fn hook_result(
     p: &Pipeline,
     standard: &[KeyValue],
@@ -129,14 +154,15 @@ fn hook_result(
     kind: StringValue,
     success: bool,
     ms: f64,
+    at: SystemTime,
 ) {
-    p.store_in_session(session_id, || Entry::Hook {
+    p.store_in_session_at(session_id, at, || Entry::Hook {
         hook_name: name.as_str().into(),
         hook_type: kind.as_str().into(),
         success,
         duration_ms: ms,
     });
-    p.emit_event(
+    p.emit_event_at(
         &event::HOOK_RESULT,
         [
             (attr::HOOK_NAME, AnyValue::String(name)),
@@ -145,6 +171,7 @@ fn hook_result(
             (attr::HOOK_TYPE, AnyValue::String(kind)),
         ],
         standard,
+        at,
     );
 }
 

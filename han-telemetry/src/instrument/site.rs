@@ -2,16 +2,22 @@
 //! attribute sets, so a call records with the SDK's bound instruments instead of the SDK
 //! sorting and hashing the same attributes on every call.
 //!
+//! A hook named by a parameter (or typed by one) has a [`NamedSite`]: a site for each of the
+//! first [`NAMES`] distinct names it is called with, compared as strings; other names take
+//! the ordinary path, so a flood of names costs no memory.
+//!
 //! Each outcome (failed, succeeded) binds on its own first call, for the pipeline and
-//! standard-attribute generation of that call, and only for those: a call under another
-//! pipeline (a test capture, say) or after the standard attributes changed takes the
-//! ordinary path, with the same result. Binding never creates a data point by itself: a
-//! bound attribute set that was never recorded would be exported by a cumulative reader as a
-//! counter of 0 and an empty histogram, so an outcome's first call records through the
-//! ordinary instruments (which create the point with its value) and binds after. Each outcome
-//! is a `OnceLock`, so the hit path is one atomic load and two comparisons, without a lock
-//! shared between threads.
+//! standard-attribute generation of that call; an outcome keeps up to `BINDINGS` of them, so
+//! a site used under another pipeline (a test capture, a benchmark's own) or after the
+//! standard attributes changed binds again instead of slowing down. Past those, calls take
+//! the ordinary path with the same result, and are counted ([`unbound_calls`]). Binding
+//! never creates a data point by itself: a bound attribute set that was never recorded would
+//! be exported by a cumulative reader as a counter of 0 and an empty histogram, so an
+//! outcome's first call records through the ordinary instruments (which create the point
+//! with its value) and binds after. Each binding is a `OnceLock`, so the hit path is an
+//! atomic load and two comparisons, without a lock shared between threads.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use opentelemetry::KeyValue;
@@ -20,11 +26,71 @@ use opentelemetry::metrics::{BoundCounter, BoundHistogram};
 use crate::catalogue::attr;
 use crate::pipeline::Pipeline;
 
+/// How many (pipeline, standard attributes) bindings an outcome of a site keeps: a hook
+/// process has one; a test binary a few captures; a long-running process a few changes of
+/// its standard attributes. Past them, calls take the ordinary path (counted in
+/// [`unbound_calls`]).
+const BINDINGS: usize = 4;
+
+/// How many distinct hook names (and types) a site whose name is a parameter keeps bound.
+/// Past them, other names take the ordinary path: the memory of a site is fixed whatever
+/// names it is called with.
+pub const NAMES: usize = 8;
+
+static UNBOUND: AtomicU64 = AtomicU64::new(0);
+
+/// How many calls of annotated hooks in this process took the ordinary (unbound) path after
+/// their site's bindings were all taken. For tests that check a site does not slow down.
+pub fn unbound_calls() -> u64 {
+    UNBOUND.load(Ordering::Relaxed)
+}
+
 /// The cache of one annotated hook. Created by the annotation as a `static`.
 #[derive(Debug)]
 pub struct Site {
     /// `[failed, succeeded]`, indexed by the outcome.
-    by_outcome: [OnceLock<Bound>; 2],
+    by_outcome: [[OnceLock<Bound>; BINDINGS]; 2],
+}
+
+/// The cache of an annotated hook whose name or type is a parameter: a [`Site`] for each of
+/// the first [`NAMES`] distinct (name, type) pairs it is called with.
+#[derive(Debug)]
+pub struct NamedSite {
+    names: [OnceLock<Named>; NAMES],
+}
+
+#[derive(Debug)]
+struct Named {
+    /// Leaked on purpose: a site keeps at most [`NAMES`] of them for the life of the process
+    /// (it is a `static`), and a `&'static str` attribute value costs no allocation per call.
+    hook_name: &'static str,
+    hook_type: &'static str,
+    site: Site,
+}
+
+/// Formats a value into a stack buffer, for comparing it with known names without
+/// allocating; `None` when it does not fit.
+pub(crate) fn formatted<'b>(
+    value: &dyn std::fmt::Display,
+    buf: &'b mut [u8; 128],
+) -> Option<&'b str> {
+    struct Cursor<'a> {
+        buf: &'a mut [u8; 128],
+        len: usize,
+    }
+    impl std::fmt::Write for Cursor<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            let end = self.len + s.len();
+            let slot = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+            slot.copy_from_slice(s.as_bytes());
+            self.len = end;
+            Ok(())
+        }
+    }
+    let mut cursor = Cursor { buf, len: 0 };
+    std::fmt::write(&mut cursor, format_args!("{value}")).ok()?;
+    let len = cursor.len;
+    std::str::from_utf8(&buf[..len]).ok()
 }
 
 /// One outcome's instruments, bound for one pipeline and standard generation.
@@ -52,13 +118,16 @@ impl Site {
     #[allow(clippy::new_without_default)]
     pub const fn new() -> Self {
         Site {
-            by_outcome: [OnceLock::new(), OnceLock::new()],
+            by_outcome: [
+                [const { OnceLock::new() }; BINDINGS],
+                [const { OnceLock::new() }; BINDINGS],
+            ],
         }
     }
 
     /// Records one run's `han.hook.execution` and `han.hook.duration_ms` (`ms`) into `p`, and
     /// returns the binding the run was recorded with (its standard attributes go on the
-    /// event). `None` when this outcome is bound to another pipeline or an older set of
+    /// event). `None` when every binding of this outcome is for another pipeline or set of
     /// standard attributes: nothing was recorded, the caller takes the ordinary path.
     #[inline]
     pub(crate) fn record_hook(
@@ -69,36 +138,99 @@ impl Site {
         success: bool,
         ms: f64,
     ) -> Option<&Bound> {
-        let slot = &self.by_outcome[usize::from(success)];
-        match slot.get() {
-            Some(bound) => bound.record_if_for(p, ms),
-            None => bind_recording(slot, p, hook_name, hook_type, success, ms),
+        let slots = &self.by_outcome[usize::from(success)];
+        let generation = p.generation();
+        for slot in slots {
+            match slot.get() {
+                Some(bound) if bound.is_for(p.id, generation) => {
+                    bound.record(ms);
+                    return Some(bound);
+                }
+                Some(_) => {}
+                None => return bind_recording(slots, p, hook_name, hook_type, success, ms),
+            }
         }
+        UNBOUND.fetch_add(1, Ordering::Relaxed);
+        None
     }
 }
 
-/// An outcome's first run: records it through the ordinary instruments, then binds. Threads
-/// that race here wait for the one binding and then record through its handles.
+impl NamedSite {
+    /// An empty cache.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        NamedSite {
+            names: [const { OnceLock::new() }; NAMES],
+        }
+    }
+
+    /// The names and site of an already known (name, type): the call then records as a hook
+    /// named by literals, without allocating.
+    #[inline]
+    pub(crate) fn known(
+        &self,
+        hook_name: &str,
+        hook_type: &str,
+    ) -> Option<(&'static str, &'static str, &Site)> {
+        self.names
+            .iter()
+            .map_while(OnceLock::get)
+            .find(|n| n.hook_name == hook_name && n.hook_type == hook_type)
+            .map(|n| (n.hook_name, n.hook_type, &n.site))
+    }
+
+    /// The site of `hook_name` and `hook_type`, taking a free one on their first call;
+    /// `None` once [`NAMES`] others have taken them all.
+    #[inline]
+    pub(crate) fn site(&self, hook_name: &str, hook_type: &str) -> Option<&Site> {
+        for slot in &self.names {
+            let named = match slot.get() {
+                Some(named) => named,
+                None => slot.get_or_init(|| Named {
+                    hook_name: Box::leak(hook_name.into()),
+                    hook_type: Box::leak(hook_type.into()),
+                    site: Site::new(),
+                }),
+            };
+            if named.hook_name == hook_name && named.hook_type == hook_type {
+                return Some(&named.site);
+            }
+        }
+        UNBOUND.fetch_add(1, Ordering::Relaxed);
+        None
+    }
+}
+
+/// An outcome's first run for this pipeline and generation: records it through the ordinary
+/// instruments, then binds it in the first free slot. Threads that race for a slot wait for
+/// the one binding; a thread that finds it was for another pipeline tries the next slot.
 #[cold]
 fn bind_recording<'s>(
-    slot: &'s OnceLock<Bound>,
+    slots: &'s [OnceLock<Bound>; BINDINGS],
     p: &Pipeline,
     hook_name: &str,
     hook_type: &str,
     success: bool,
     ms: f64,
 ) -> Option<&'s Bound> {
-    let mut recorded = false;
-    let bound = slot.get_or_init(|| {
-        recorded = true;
-        Bound::hook(p, hook_name, hook_type, success, ms)
-    });
-    if recorded {
-        // Recorded with the attributes it bound, whatever generation is current now.
-        Some(bound)
-    } else {
-        bound.record_if_for(p, ms)
+    let generation = p.generation();
+    for slot in slots {
+        let mut recorded = false;
+        let bound = slot.get_or_init(|| {
+            recorded = true;
+            Bound::hook(p, hook_name, hook_type, success, ms)
+        });
+        if recorded {
+            // Recorded with the attributes it bound, whatever generation is current now.
+            return Some(bound);
+        }
+        if bound.is_for(p.id, generation) {
+            bound.record(ms);
+            return Some(bound);
+        }
     }
+    UNBOUND.fetch_add(1, Ordering::Relaxed);
+    None
 }
 
 impl Bound {
@@ -138,17 +270,17 @@ impl Bound {
         }
     }
 
-    /// Records one run with `ms` if this binding is for `p` and its current standard
-    /// attributes.
     #[inline]
-    fn record_if_for(&self, p: &Pipeline, ms: f64) -> Option<&Bound> {
-        if self.pipeline != p.id || self.generation != p.generation() {
-            return None;
-        }
+    fn is_for(&self, pipeline: u64, generation: u64) -> bool {
+        self.pipeline == pipeline && self.generation == generation
+    }
+
+    /// Records one run with `ms`.
+    #[inline]
+    fn record(&self, ms: f64) {
         if let Some(m) = &self.instruments {
             m.execution.add(1);
             m.duration.record(ms);
         }
-        Some(self)
     }
 }

@@ -17,6 +17,7 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
 use super::layer::Activation;
+use super::queue::Overload;
 use crate::config::Signal;
 use crate::export::{Failure, Io};
 use crate::gate::{Closed, Paused, Reach};
@@ -37,6 +38,8 @@ pub(crate) struct Providers {
     pub(crate) store: Option<LocalStore>,
     /// Sends earlier processes' pending records after this one's export was delivered.
     pub(crate) catch_up: Option<CatchUp>,
+    /// Events the export queue had no room for.
+    pub(crate) overload: Option<Arc<Overload>>,
 }
 
 /// A hook's catch-up at exit ([`crate::resend`], given by [`crate::start`]): called with the
@@ -80,6 +83,10 @@ pub struct ShutdownReport {
     pub deferred: Vec<&'static str>,
     /// How long the shutdown took.
     pub elapsed: Duration,
+    /// Events left out of the export because its queue was full (said once on stderr when it
+    /// first happened; the local store has them). See
+    /// [`TelemetryBuilder::event_queue`](crate::TelemetryBuilder::event_queue).
+    pub events_dropped: u64,
 }
 
 impl TelemetryGuard {
@@ -226,9 +233,10 @@ impl TelemetryGuard {
                 Reach::Unknown
             }
         });
+        let events_dropped = providers.overload.as_ref().map_or(0, |o| o.dropped());
         let store = providers.store.as_ref();
         if let Some(store) = store
-            && outcomes.iter().any(|(_, o)| o.is_some())
+            && (outcomes.iter().any(|(_, o)| o.is_some()) || events_dropped > 0)
         {
             let of = |signal: Signal| {
                 outcomes
@@ -244,6 +252,7 @@ impl TelemetryGuard {
                     metrics: of(Signal::Metrics),
                     logs: of(Signal::Logs),
                     traces: of(Signal::Traces),
+                    logs_dropped: events_dropped,
                 },
             );
             store.flush();
@@ -309,6 +318,7 @@ impl TelemetryGuard {
             abandoned,
             deferred,
             elapsed: start.elapsed(),
+            events_dropped,
         }
     }
 }

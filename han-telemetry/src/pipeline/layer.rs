@@ -244,14 +244,15 @@ impl Pipeline {
         }
     }
 
-    /// [`Pipeline::store`] with a session id the caller already has.
-    pub(crate) fn store_in_session<'a>(
+    /// [`Pipeline::store`] with a session id and a time the caller already has.
+    pub(crate) fn store_in_session_at<'a>(
         &self,
         session_id: Option<&str>,
+        at: SystemTime,
         entry: impl FnOnce() -> Entry<'a>,
     ) {
         if let Some(store) = &self.store {
-            store.append(session_id, entry());
+            store.append_at(session_id, at, entry());
         }
     }
 
@@ -262,12 +263,27 @@ impl Pipeline {
         attributes: [(&'static str, AnyValue); N],
         standard: &[KeyValue],
     ) {
+        if self.logger.is_some() {
+            self.emit_event_at(def, attributes, standard, SystemTime::now());
+        }
+    }
+
+    /// [`Pipeline::emit_event`] with the event's time (also its observed time, so the SDK
+    /// reads no clock either).
+    pub(crate) fn emit_event_at<const N: usize>(
+        &self,
+        def: &EventDef,
+        attributes: [(&'static str, AnyValue); N],
+        standard: &[KeyValue],
+        at: SystemTime,
+    ) {
         let Some(logger) = &self.logger else { return };
         let mut record = logger.create_log_record();
         record.set_event_name(def.name);
         record.set_severity_number(def.severity.number());
         record.set_severity_text(def.severity.text());
-        record.set_timestamp(SystemTime::now());
+        record.set_timestamp(at);
+        record.set_observed_timestamp(at);
         record.set_body(AnyValue::from(def.name));
         record.add_attribute(Key::from_static_str(attr::EVENT_NAME), def.name);
         record.add_attributes(
@@ -295,7 +311,27 @@ fn value_to_any(value: opentelemetry::Value) -> AnyValue {
 /// A tracing layer that carries the han-telemetry pipeline.
 ///
 /// Install it in a subscriber (as [`crate::init`] does) and every recording call made under
-/// that subscriber goes to its providers.
+/// that subscriber goes to its providers, **while an [`Activation`] is alive**: with none,
+/// every recording call is the one atomic load of telemetry off, whatever the subscriber
+/// holds. [`crate::init`] and [`crate::Telemetry::into_layer`] keep one in their guard (and
+/// drop it first at shutdown); a layer built here by hand needs its own, held for as long as
+/// it records:
+///
+/// ```
+/// use han_telemetry::{Activation, HanLayer};
+/// use tracing_subscriber::layer::SubscriberExt as _;
+///
+/// let layer = HanLayer::builder().build(); // add .meter_provider(..), .logger_provider(..)
+/// let subscriber = tracing_subscriber::registry().with(layer);
+/// let _open = Activation::new(); // without it, nothing below records
+/// tracing::subscriber::with_default(subscriber, || {
+///     han_telemetry::record::session_start();
+/// });
+/// ```
+///
+/// To benchmark instrumented code with the production pipeline (batch processor, periodic
+/// reader, store) rather than providers of your own, use
+/// [`crate::TelemetryBuilder::exporters`].
 #[derive(Debug, Clone)]
 pub struct HanLayer {
     pipeline: Arc<Pipeline>,

@@ -6,6 +6,7 @@
 pub(crate) mod context;
 pub(crate) mod guard;
 pub(crate) mod layer;
+pub(crate) mod queue;
 pub(crate) mod resource;
 
 pub(crate) use layer::{Pipeline, is_open, scope, with_current};

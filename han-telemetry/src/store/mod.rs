@@ -8,6 +8,7 @@ mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 pub use day::{clamp_time, day_name, timestamp};
 pub use reader::{Scan, Skipped, scan, scan_each};
@@ -47,7 +48,25 @@ pub const REPLAY_LOCK: &str = ".replay.lock";
 /// out what is still buffered ([`crate::TelemetryGuard`] does so at exit).
 #[derive(Debug, Clone)]
 pub struct LocalStore {
-    writer: Arc<writer::Writer>,
+    writer: Arc<Handle>,
+}
+
+/// What the clones of a [`LocalStore`] share: the last one dropped stops the background
+/// writer (a long-running process's) and writes out what is buffered.
+#[derive(Debug)]
+struct Handle(Arc<writer::Writer>);
+
+impl std::ops::Deref for Handle {
+    type Target = Arc<writer::Writer>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.0.close();
+    }
 }
 
 impl LocalStore {
@@ -59,12 +78,12 @@ impl LocalStore {
             .zip(config.before_move.clone())
             .map(|(to, from)| writer::HanMove { to, from });
         config.active_dir().map(|dir| LocalStore {
-            writer: Arc::new(writer::Writer::with_fallback(
+            writer: Arc::new(Handle(writer::Writer::with_fallback(
                 dir.to_path_buf(),
                 config.fallback_dir.clone(),
                 han_move,
                 config.retention_days,
-            )),
+            ))),
         })
     }
 
@@ -73,10 +92,10 @@ impl LocalStore {
     /// (`han-telemetry replay` writes its receipts next to the records they are for).
     pub fn existing(dir: impl AsRef<Path>, retention_days: u32) -> LocalStore {
         LocalStore {
-            writer: Arc::new(writer::Writer::existing(
+            writer: Arc::new(Handle(writer::Writer::existing(
                 dir.as_ref().to_path_buf(),
                 retention_days,
-            )),
+            ))),
         }
     }
 
@@ -84,10 +103,10 @@ impl LocalStore {
     /// first write.
     pub fn at(dir: impl AsRef<Path>, retention_days: u32) -> LocalStore {
         LocalStore {
-            writer: Arc::new(writer::Writer::new(
+            writer: Arc::new(Handle(writer::Writer::new(
                 dir.as_ref().to_path_buf(),
                 retention_days,
-            )),
+            ))),
         }
     }
 
@@ -116,6 +135,11 @@ impl LocalStore {
     /// Buffers one record (written at the next flush).
     pub fn append(&self, session_id: Option<&str>, entry: Entry<'_>) {
         self.writer.append(session_id, entry);
+    }
+
+    /// [`LocalStore::append`] of a record made at `at`.
+    pub(crate) fn append_at(&self, session_id: Option<&str>, at: SystemTime, entry: Entry<'_>) {
+        self.writer.append_at(session_id, at, entry);
     }
 
     /// Writes out what is buffered now. Failures are reported once on stderr, never returned:

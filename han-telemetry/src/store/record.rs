@@ -116,11 +116,19 @@ pub enum Entry<'a> {
         /// never replayed).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         traces: Option<ExportOutcome>,
+        /// Events left out of the export because its queue was full (the store has them);
+        /// absent when none were.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        logs_dropped: u64,
     },
 }
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// What became of a process's OTLP exports of one signal.
@@ -246,12 +254,14 @@ impl Entry<'_> {
                 metrics,
                 logs,
                 traces,
+                logs_dropped,
             } => Entry::Export {
                 of: own(of),
                 replay,
                 metrics,
                 logs,
                 traces,
+                logs_dropped,
             },
         }
     }
@@ -354,6 +364,7 @@ mod tests {
                 metrics: Some(ExportOutcome::Failed),
                 logs: Some(ExportOutcome::Abandoned),
                 traces: None,
+                logs_dropped: 0,
             },
             Entry::Export {
                 of: "3f9a0c2e7b1d4e85".into(),
@@ -361,6 +372,7 @@ mod tests {
                 metrics: Some(ExportOutcome::Delivered),
                 logs: Some(ExportOutcome::Rejected),
                 traces: Some(ExportOutcome::Mixed),
+                logs_dropped: 12,
             },
         ];
         let mut kinds = Vec::new();
@@ -399,6 +411,7 @@ mod tests {
                 metrics: Some(ExportOutcome::Failed),
                 logs: Some(ExportOutcome::Abandoned),
                 traces: None,
+                logs_dropped: 0,
             }
         );
         assert_eq!(serde_json::to_string(&record).unwrap(), line);

@@ -17,7 +17,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::day;
@@ -92,6 +92,10 @@ pub(crate) struct Writer {
     seq: AtomicU64,
     pending_seq: AtomicU64,
     state: Mutex<State>,
+    /// The file side, locked apart from `state`, so that appending never waits for a write.
+    io: Mutex<IoState>,
+    /// Where a long-running process's full buffers go to be written, once it has one.
+    background: Mutex<Background>,
 }
 
 #[derive(Debug, Default)]
@@ -102,12 +106,44 @@ struct State {
     clock: SecondClock,
     oldest: Option<SystemTime>,
     paused_until: Option<Instant>,
+}
+
+#[derive(Debug, Default)]
+struct IoState {
     pruned: bool,
     /// The directory written to, once checked.
     target: Option<PathBuf>,
     /// `target` is inside Han's older data directory, which Han may move at any time.
     before_move: bool,
 }
+
+/// The thread that writes a long-running process's full buffers, so that recording a record
+/// costs its encoding and never a file write. Started by the first full buffer; a hook
+/// process, which writes once at exit, never starts it.
+#[derive(Debug, Default)]
+enum Background {
+    /// No buffer has filled yet.
+    #[default]
+    NotStarted,
+    Running(mpsc::SyncSender<Job>),
+    /// Could not be started, or closed: buffers are written where they fill.
+    Off,
+}
+
+/// Work for the background writer, in order.
+#[derive(Debug)]
+enum Job {
+    Write {
+        day: u64,
+        bytes: Vec<u8>,
+    },
+    /// Answers once everything sent before it is written.
+    Barrier(mpsc::SyncSender<()>),
+}
+
+/// Full buffers waiting for the background writer at most; past them the appender waits for
+/// it (the disk is slower than the records: memory stays bounded).
+const BACKGROUND_QUEUE: usize = 4;
 
 /// Where a batch went.
 enum Written {
@@ -118,7 +154,7 @@ enum Written {
 }
 
 impl Writer {
-    pub(crate) fn new(dir: PathBuf, retention_days: u32) -> Self {
+    pub(crate) fn new(dir: PathBuf, retention_days: u32) -> Arc<Self> {
         Self::with_fallback(dir, None, None, retention_days)
     }
 
@@ -127,27 +163,37 @@ impl Writer {
         fallback: Option<PathBuf>,
         han_move: Option<HanMove>,
         retention_days: u32,
-    ) -> Self {
-        Writer {
+    ) -> Arc<Self> {
+        Self::build(dir, fallback, han_move, retention_days, true)
+    }
+
+    fn build(
+        dir: PathBuf,
+        fallback: Option<PathBuf>,
+        han_move: Option<HanMove>,
+        retention_days: u32,
+        creates: bool,
+    ) -> Arc<Self> {
+        Arc::new(Writer {
             fallback: fallback.filter(|f| *f != dir),
             dir,
             han_move,
-            creates: true,
+            creates,
             retention_days: retention_days.max(1),
             id_prefix: format!("{:016x}", process_nonce()),
             seq: AtomicU64::new(0),
             pending_seq: AtomicU64::new(0),
             state: Mutex::new(State::default()),
-        }
+            io: Mutex::new(IoState::default()),
+            background: Mutex::new(Background::default()),
+        })
     }
 
     /// A writer that creates no directory: for an existing store whose records must stay
     /// with what is written (a replay's receipts). A store moved away while it writes is
     /// an error, never recreated empty.
-    pub(crate) fn existing(dir: PathBuf, retention_days: u32) -> Self {
-        let mut writer = Self::new(dir, retention_days);
-        writer.creates = false;
-        writer
+    pub(crate) fn existing(dir: PathBuf, retention_days: u32) -> Arc<Self> {
+        Self::build(dir, None, None, retention_days, false)
     }
 
     pub(crate) fn id_prefix(&self) -> &str {
@@ -166,19 +212,30 @@ impl Writer {
 
     /// Where records went: the store, or the fallback once it had to be used.
     pub(crate) fn written_to(&self) -> PathBuf {
-        self.state()
-            .target
-            .clone()
-            .unwrap_or_else(|| self.dir.clone())
+        self.io().target.clone().unwrap_or_else(|| self.dir.clone())
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn io(&self) -> MutexGuard<'_, IoState> {
+        self.io.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Buffers one record, writing the buffer out when it is due.
-    pub(crate) fn append(&self, session_id: Option<&str>, entry: Entry<'_>) {
-        let ts = day::clamp_time(SystemTime::now());
+    pub(crate) fn append(self: &Arc<Self>, session_id: Option<&str>, entry: Entry<'_>) {
+        self.append_at(session_id, SystemTime::now(), entry);
+    }
+
+    /// [`Writer::append`] of a record made at `at`.
+    pub(crate) fn append_at(
+        self: &Arc<Self>,
+        session_id: Option<&str>,
+        at: SystemTime,
+        entry: Entry<'_>,
+    ) {
+        let ts = day::clamp_time(at);
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
         let today = day::epoch_day(ts);
         let mut state = self.state();
@@ -189,7 +246,11 @@ impl Writer {
             return;
         }
         if state.day != today {
-            self.flush_locked(&mut state);
+            if let Some(batch) = take_batch(&mut state) {
+                drop(state);
+                self.hand_off(batch);
+                state = self.state();
+            }
             state.day = today;
         }
         let State { bytes, clock, .. } = &mut *state;
@@ -219,51 +280,109 @@ impl Writer {
         }
         let oldest = *state.oldest.get_or_insert(ts);
         let age = ts.duration_since(oldest).unwrap_or(FLUSH_AGE);
-        if state.bytes.len() >= FLUSH_BYTES || age >= FLUSH_AGE {
-            self.flush_locked(&mut state);
+        if (state.bytes.len() >= FLUSH_BYTES || age >= FLUSH_AGE)
+            && let Some(batch) = take_batch(&mut state)
+        {
+            // A process that filled one buffer is likely to fill the next: no regrowing it.
+            state.bytes.reserve(FLUSH_BYTES + 4 * 1024);
+            drop(state);
+            self.hand_off(batch);
         }
     }
 
-    /// Writes whatever is buffered.
-    pub(crate) fn flush(&self) {
-        let mut state = self.state();
-        self.flush_locked(&mut state);
+    /// A full buffer: to the background writer (started on the first), which keeps batches in
+    /// order; when it is [`BACKGROUND_QUEUE`] batches behind, this waits for it (memory stays
+    /// bounded). Written here when it cannot run.
+    fn hand_off(self: &Arc<Self>, (day, bytes): (u64, Vec<u8>)) {
+        let tx = {
+            let mut background = self
+                .background
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if matches!(*background, Background::NotStarted) {
+                *background = self.start_background();
+            }
+            match &*background {
+                Background::Running(tx) => Some(tx.clone()),
+                _ => None,
+            }
+        };
+        let job = match tx {
+            Some(tx) => match tx.send(Job::Write { day, bytes }) {
+                Ok(()) => return,
+                Err(mpsc::SendError(job)) => job,
+            },
+            None => Job::Write { day, bytes },
+        };
+        if let Job::Write { day, bytes } = job {
+            self.write_batch(day, &bytes);
+        }
     }
 
-    /// Writes whatever is buffered and says whether that worked, without the hook-facing
-    /// warning: for a caller that reports the failure itself. A batch kept in a pending file
-    /// is on disk, readers read it: that is success.
-    pub(crate) fn flush_checked(&self) -> io::Result<()> {
-        let mut state = self.state();
-        if state.bytes.is_empty() {
-            return Ok(());
+    fn start_background(self: &Arc<Self>) -> Background {
+        let (tx, rx) = mpsc::sync_channel::<Job>(BACKGROUND_QUEUE);
+        // Weak: the thread must not keep the store alive; the last handle's drop closes it.
+        let writer = Arc::downgrade(self);
+        let started = std::thread::Builder::new()
+            .name("han-telemetry-store".to_owned())
+            .spawn(move || {
+                for job in rx {
+                    match job {
+                        Job::Write { day, bytes } => match writer.upgrade() {
+                            Some(w) => w.write_batch(day, &bytes),
+                            None => return,
+                        },
+                        Job::Barrier(done) => {
+                            let _ = done.send(());
+                        }
+                    }
+                }
+            });
+        match started {
+            Ok(_) => Background::Running(tx),
+            Err(_) => Background::Off,
         }
-        let bytes = std::mem::take(&mut state.bytes);
-        state.oldest = None;
-        let day = state.day;
-        self.write_out(&mut state, day, &bytes).map(|_| ())
     }
 
-    fn flush_locked(&self, state: &mut State) {
-        if state.bytes.is_empty() {
-            return;
+    /// Waits until the background writer has written what it was given, and stops it when
+    /// `close`: buffers are written where they fill from then on.
+    fn drain_background(&self, close: bool) {
+        let mut background = self
+            .background
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Background::Running(tx) = &*background {
+            let (done, wait) = mpsc::sync_channel(1);
+            if tx.send(Job::Barrier(done)).is_ok() {
+                let _ = wait.recv();
+            }
         }
-        let bytes = std::mem::take(&mut state.bytes);
-        state.oldest = None;
-        let lines = bytes.iter().filter(|b| **b == b'\n').count();
-        let day = state.day;
-        match self.write_out(state, day, &bytes) {
+        if close {
+            *background = Background::Off;
+        }
+    }
+
+    /// Writes one taken batch, reporting what became of it.
+    fn write_batch(&self, day: u64, bytes: &[u8]) {
+        let lines = || bytes.iter().filter(|b| **b == b'\n').count();
+        let written = {
+            let mut io = self.io();
+            self.write_out(&mut io, day, bytes)
+        };
+        match written {
             Ok(Written::Day) => {}
             Ok(Written::Pending { path, why }) => warn::warn_once(
                 "store-pending",
                 &format!(
-                    "{why}; {lines} record(s) are kept in {} instead (`han-telemetry report` \
+                    "{why}; {} record(s) are kept in {} instead (`han-telemetry report` \
                      and `replay` read it). The hook is unaffected",
+                    lines(),
                     path.display()
                 ),
             ),
             Err(e) => {
-                state.paused_until = Some(Instant::now() + RETRY_AFTER);
+                let lines = lines();
+                self.state().paused_until = Some(Instant::now() + RETRY_AFTER);
                 warn::warn_once(
                     "store-write",
                     &format!(
@@ -277,10 +396,37 @@ impl Writer {
         }
     }
 
+    /// Writes whatever is buffered, after what the background writer still has.
+    pub(crate) fn flush(&self) {
+        self.drain_background(false);
+        let batch = take_batch(&mut self.state());
+        if let Some((day, bytes)) = batch {
+            self.write_batch(day, &bytes);
+        }
+    }
+
+    /// [`Writer::flush`], and stops the background writer: for the last handle's drop.
+    pub(crate) fn close(&self) {
+        self.drain_background(true);
+        self.flush();
+    }
+
+    /// Writes whatever is buffered and says whether that worked, without the hook-facing
+    /// warning: for a caller that reports the failure itself. A batch kept in a pending file
+    /// is on disk, readers read it: that is success.
+    pub(crate) fn flush_checked(&self) -> io::Result<()> {
+        self.drain_background(false);
+        let Some((day, bytes)) = take_batch(&mut self.state()) else {
+            return Ok(());
+        };
+        let mut io = self.io();
+        self.write_out(&mut io, day, &bytes).map(|_| ())
+    }
+
     /// Writes one batch: to its day file, else to a pending file; an error only when neither
     /// could be written. A batch meant for Han's older data directory that finds it gone
     /// (Han moved it meanwhile) is written again where the directory is now.
-    fn write_out(&self, state: &mut State, day: u64, bytes: &[u8]) -> io::Result<Written> {
+    fn write_out(&self, state: &mut IoState, day: u64, bytes: &[u8]) -> io::Result<Written> {
         match self.write_once(state, day, bytes) {
             Err(_)
                 if state.before_move
@@ -294,7 +440,7 @@ impl Writer {
         }
     }
 
-    fn write_once(&self, state: &mut State, day: u64, bytes: &[u8]) -> io::Result<Written> {
+    fn write_once(&self, state: &mut IoState, day: u64, bytes: &[u8]) -> io::Result<Written> {
         let dir = self.target(state)?;
         let path = dir.join(day::file_name(day));
         let mut before = None;
@@ -324,7 +470,7 @@ impl Writer {
 
     /// The directory to write to: the store, when it is safe; else the fallback, with one
     /// warning. Checked once per process.
-    fn target(&self, state: &mut State) -> io::Result<PathBuf> {
+    fn target(&self, state: &mut IoState) -> io::Result<PathBuf> {
         if let Some(dir) = &state.target {
             return Ok(dir.clone());
         }
@@ -464,8 +610,21 @@ impl Writer {
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        self.flush();
+        // No waiting for the background writer: this may run on its thread (it held the last
+        // strong handle for a moment). The last `LocalStore` closed it already.
+        if let Some((day, bytes)) = take_batch(&mut self.state()) {
+            self.write_batch(day, &bytes);
+        }
     }
+}
+
+/// Takes the buffered records out of `state`, if any.
+fn take_batch(state: &mut State) -> Option<(u64, Vec<u8>)> {
+    if state.bytes.is_empty() {
+        return None;
+    }
+    state.oldest = None;
+    Some((state.day, std::mem::take(&mut state.bytes)))
 }
 
 /// Appends `bytes` to the day file at `path` under its lock, waited for at most
@@ -874,11 +1033,20 @@ mod tests {
         let dir = tmp.path().to_path_buf();
         let writer = Writer::new(dir.clone(), 30);
         let mut appended = 0;
-        while !today_file(&dir).exists() {
+        loop {
             writer.append(None, hook("a-hook-with-a-reasonably-long-name"));
             appended += 1;
             assert!(appended < 10_000, "no write after {appended} records");
+            // Handed to the background writer.
+            if writer.state().bytes.is_empty() {
+                break;
+            }
         }
+        assert!(
+            matches!(*writer.background.lock().unwrap(), Background::Running(_)),
+            "the full buffer went to the background writer"
+        );
+        writer.drain_background(false);
         let written = scan(&dir, SystemTime::UNIX_EPOCH).unwrap().records.len();
         assert_eq!(written, appended);
         assert!(fs::metadata(today_file(&dir)).unwrap().len() as usize >= FLUSH_BYTES);
@@ -1019,7 +1187,7 @@ mod tests {
             }
         }
 
-        fn writer(&self) -> Writer {
+        fn writer(&self) -> Arc<Writer> {
             Writer::with_fallback(
                 self.to.join("metrics"),
                 Some(self.to.join("metrics-fallback")),
