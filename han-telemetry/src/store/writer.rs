@@ -89,6 +89,8 @@ pub(crate) struct Writer {
     creates: bool,
     retention_days: u32,
     id_prefix: String,
+    /// What every line starts with: `{"v":1,"id":"<id_prefix>-`.
+    line_head: String,
     seq: AtomicU64,
     pending_seq: AtomicU64,
     state: Mutex<State>,
@@ -175,13 +177,15 @@ impl Writer {
         retention_days: u32,
         creates: bool,
     ) -> Arc<Self> {
+        let id_prefix = format!("{:016x}", process_nonce());
         Arc::new(Writer {
             fallback: fallback.filter(|f| *f != dir),
             dir,
             han_move,
             creates,
             retention_days: retention_days.max(1),
-            id_prefix: format!("{:016x}", process_nonce()),
+            line_head: line_head(&id_prefix),
+            id_prefix,
             seq: AtomicU64::new(0),
             pending_seq: AtomicU64::new(0),
             state: Mutex::new(State::default()),
@@ -258,7 +262,7 @@ impl Writer {
         }
         let State { bytes, clock, .. } = &mut *state;
         let line = Line {
-            id_prefix: &self.id_prefix,
+            head: &self.line_head,
             seq,
             since,
             session_id,
@@ -762,7 +766,8 @@ fn private_mode(options: &mut OpenOptions) {
 /// (a test holds them equal for every kind), written field by field: serde's `flatten`, its
 /// per-key escaping and its per-field calls cost more than all the rest.
 struct Line<'a> {
-    id_prefix: &'a str,
+    /// [`line_head`] of the writer's id prefix.
+    head: &'a str,
     seq: u64,
     /// When it was recorded, since the epoch, within what the format can write
     /// ([`day::clamp_time`]).
@@ -783,15 +788,9 @@ impl Line<'_> {
     }
 
     fn encode_into(&self, out: &mut Vec<u8>, clock: &mut SecondClock) -> Result<(), ()> {
-        out.extend_from_slice(b"{\"v\":");
-        push_u64(out, u64::from(FORMAT_VERSION));
-        out.extend_from_slice(b",\"id\":\"");
-        out.extend_from_slice(self.id_prefix.as_bytes());
-        out.push(b'-');
+        out.extend_from_slice(self.head.as_bytes());
         push_u64(out, self.seq);
-        out.extend_from_slice(b"\",\"ts\":\"");
-        clock.push_rfc3339_millis(out, self.since);
-        out.extend_from_slice(b"\",");
+        clock.push_ts_field(out, self.since);
         if let Some(session_id) = self.session_id {
             out.extend_from_slice(b"\"session_id\":");
             push_str(out, session_id)?;
@@ -801,6 +800,11 @@ impl Line<'_> {
         out.extend_from_slice(b"}\n");
         Ok(())
     }
+}
+
+/// `{"v":1,"id":"<id_prefix>-`: the start of every line a writer of `id_prefix` writes.
+fn line_head(id_prefix: &str) -> String {
+    format!("{{\"v\":{FORMAT_VERSION},\"id\":\"{id_prefix}-")
 }
 
 /// `"kind":...` and the fields of `entry`, in the order (and with the omissions) of its
@@ -968,32 +972,35 @@ fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&digits[at..]);
 }
 
-/// RFC 3339 timestamps, the date and time formatted once per second.
+/// The `ts` field (RFC 3339 in UTC with milliseconds), its date and time formatted once per
+/// second.
 #[derive(Debug, Default)]
 struct SecondClock {
     second: Option<u64>,
-    /// `YYYY-MM-DDTHH:MM:SS`.
+    /// `","ts":"YYYY-MM-DDTHH:MM:SS.`
     text: String,
 }
 
 impl SecondClock {
-    /// `since` (since the epoch, already within [`day::clamp_time`]) with milliseconds.
-    fn push_rfc3339_millis(&mut self, out: &mut Vec<u8>, since: Duration) {
+    /// `","ts":"<since>",` for `since` (since the epoch, already within
+    /// [`day::clamp_time`]).
+    fn push_ts_field(&mut self, out: &mut Vec<u8>, since: Duration) {
         let second = since.as_secs();
         if self.second != Some(second) {
             let ts = day::clamp_time(SystemTime::UNIX_EPOCH + Duration::from_secs(second));
             let full = humantime::format_rfc3339_seconds(ts).to_string();
-            self.text = full.trim_end_matches('Z').to_owned();
+            self.text = format!("\",\"ts\":\"{}.", full.trim_end_matches('Z'));
             self.second = Some(second);
         }
         out.extend_from_slice(self.text.as_bytes());
         let millis = since.subsec_millis();
         out.extend_from_slice(&[
-            b'.',
             b'0' + (millis / 100) as u8,
             b'0' + (millis / 10 % 10) as u8,
             b'0' + (millis % 10) as u8,
             b'Z',
+            b'"',
+            b',',
         ]);
     }
 }
@@ -1198,8 +1205,9 @@ mod tests {
                 let ts = UNIX_EPOCH + Duration::from_millis(ms);
                 let seq = if i == 0 { u64::MAX } else { i as u64 };
                 let mut out = Vec::new();
+                let head = line_head("0123456789abcdef");
                 let line = Line {
-                    id_prefix: "0123456789abcdef",
+                    head: &head,
                     seq,
                     since: ts.duration_since(UNIX_EPOCH).unwrap(),
                     session_id,
