@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-const SECONDS_PER_DAY: u64 = 86_400;
+pub(crate) const SECONDS_PER_DAY: u64 = 86_400;
 
 /// The latest time RFC 3339 can write (four-digit years): 9999-12-31T23:59:59.999Z.
 const LATEST: Duration = Duration::from_millis(253_402_300_799_999);

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::day;
-use super::record::{Entry, FORMAT_VERSION};
+use super::record::{Entry, ExportOutcome, FORMAT_VERSION};
 use crate::file::{self, Refused};
 use crate::warn;
 
@@ -89,6 +89,8 @@ pub(crate) struct Writer {
     creates: bool,
     retention_days: u32,
     id_prefix: String,
+    /// What every line starts with: `{"v":1,"id":"<id_prefix>-`.
+    line_head: String,
     seq: AtomicU64,
     pending_seq: AtomicU64,
     state: Mutex<State>,
@@ -104,7 +106,8 @@ struct State {
     day: u64,
     bytes: Vec<u8>,
     clock: SecondClock,
-    oldest: Option<SystemTime>,
+    /// When the oldest buffered record was made, since the epoch.
+    oldest: Option<Duration>,
     paused_until: Option<Instant>,
 }
 
@@ -174,13 +177,15 @@ impl Writer {
         retention_days: u32,
         creates: bool,
     ) -> Arc<Self> {
+        let id_prefix = format!("{:016x}", process_nonce());
         Arc::new(Writer {
             fallback: fallback.filter(|f| *f != dir),
             dir,
             han_move,
             creates,
             retention_days: retention_days.max(1),
-            id_prefix: format!("{:016x}", process_nonce()),
+            line_head: line_head(&id_prefix),
+            id_prefix,
             seq: AtomicU64::new(0),
             pending_seq: AtomicU64::new(0),
             state: Mutex::new(State::default()),
@@ -235,9 +240,11 @@ impl Writer {
         at: SystemTime,
         entry: Entry<'_>,
     ) {
-        let ts = day::clamp_time(at);
+        let since = day::clamp_time(at)
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
-        let today = day::epoch_day(ts);
+        let today = since.as_secs() / day::SECONDS_PER_DAY;
         let mut state = self.state();
         if state
             .paused_until
@@ -255,9 +262,9 @@ impl Writer {
         }
         let State { bytes, clock, .. } = &mut *state;
         let line = Line {
-            id_prefix: &self.id_prefix,
+            head: &self.line_head,
             seq,
-            ts,
+            since,
             session_id,
             entry: &entry,
         };
@@ -278,8 +285,8 @@ impl Writer {
             );
             return;
         }
-        let oldest = *state.oldest.get_or_insert(ts);
-        let age = ts.duration_since(oldest).unwrap_or(FLUSH_AGE);
+        let oldest = *state.oldest.get_or_insert(since);
+        let age = since.checked_sub(oldest).unwrap_or(FLUSH_AGE);
         if (state.bytes.len() >= FLUSH_BYTES || age >= FLUSH_AGE)
             && let Some(batch) = take_batch(&mut state)
         {
@@ -756,11 +763,15 @@ fn private_mode(options: &mut OpenOptions) {
 }
 
 /// One record as it is encoded on the hot path: the same JSON as `Record`'s `Serialize`
-/// (a test holds them equal), without serde's `flatten`, which costs more than all the rest.
+/// (a test holds them equal for every kind), written field by field: serde's `flatten`, its
+/// per-key escaping and its per-field calls cost more than all the rest.
 struct Line<'a> {
-    id_prefix: &'a str,
+    /// [`line_head`] of the writer's id prefix.
+    head: &'a str,
     seq: u64,
-    ts: SystemTime,
+    /// When it was recorded, since the epoch, within what the format can write
+    /// ([`day::clamp_time`]).
+    since: Duration,
     session_id: Option<&'a str>,
     entry: &'a Entry<'a>,
 }
@@ -769,31 +780,180 @@ impl Line<'_> {
     /// Appends the line and its newline to `out`, or leaves `out` as it was.
     fn encode(&self, out: &mut Vec<u8>, clock: &mut SecondClock) -> Result<(), ()> {
         let start = out.len();
-        out.extend_from_slice(b"{\"v\":");
-        push_u64(out, u64::from(FORMAT_VERSION));
-        out.extend_from_slice(b",\"id\":\"");
-        out.extend_from_slice(self.id_prefix.as_bytes());
-        out.push(b'-');
+        let result = self.encode_into(out, clock);
+        if result.is_err() {
+            out.truncate(start);
+        }
+        result
+    }
+
+    fn encode_into(&self, out: &mut Vec<u8>, clock: &mut SecondClock) -> Result<(), ()> {
+        out.extend_from_slice(self.head.as_bytes());
         push_u64(out, self.seq);
-        out.extend_from_slice(b"\",\"ts\":\"");
-        clock.push_rfc3339_millis(out, self.ts);
-        out.extend_from_slice(b"\",");
+        clock.push_ts_field(out, self.since);
         if let Some(session_id) = self.session_id {
             out.extend_from_slice(b"\"session_id\":");
-            if serde_json::to_writer(&mut *out, session_id).is_err() {
-                out.truncate(start);
-                return Err(());
-            }
+            push_str(out, session_id)?;
             out.push(b',');
         }
-        // The entry serialises as `{"kind":...}`: drop its brace to continue this object.
-        let entry_start = out.len();
-        if serde_json::to_writer(&mut *out, self.entry).is_err() {
-            out.truncate(start);
-            return Err(());
+        push_entry(out, self.entry)?;
+        out.extend_from_slice(b"}\n");
+        Ok(())
+    }
+}
+
+/// `{"v":1,"id":"<id_prefix>-`: the start of every line a writer of `id_prefix` writes.
+fn line_head(id_prefix: &str) -> String {
+    format!("{{\"v\":{FORMAT_VERSION},\"id\":\"{id_prefix}-")
+}
+
+/// `"kind":...` and the fields of `entry`, in the order (and with the omissions) of its
+/// `Serialize`.
+fn push_entry(out: &mut Vec<u8>, entry: &Entry<'_>) -> Result<(), ()> {
+    fn kind(out: &mut Vec<u8>, kind: &[u8]) {
+        out.extend_from_slice(b"\"kind\":\"");
+        out.extend_from_slice(kind);
+        out.push(b'"');
+    }
+    fn key(out: &mut Vec<u8>, key: &[u8]) {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(key);
+        out.extend_from_slice(b"\":");
+    }
+    fn boolean(out: &mut Vec<u8>, name: &[u8], value: bool) {
+        key(out, name);
+        out.extend_from_slice(if value { b"true" } else { b"false" });
+    }
+    fn string(out: &mut Vec<u8>, name: &[u8], value: &str) -> Result<(), ()> {
+        key(out, name);
+        push_str(out, value)
+    }
+    fn number(out: &mut Vec<u8>, name: &[u8], value: f64) -> Result<(), ()> {
+        key(out, name);
+        push_f64(out, value)
+    }
+    fn outcome(out: &mut Vec<u8>, name: &[u8], value: Option<ExportOutcome>) {
+        if let Some(value) = value {
+            key(out, name);
+            out.push(b'"');
+            out.extend_from_slice(value.as_str().as_bytes());
+            out.push(b'"');
         }
-        out.remove(entry_start);
-        out.push(b'\n');
+    }
+    match entry {
+        Entry::Hook {
+            hook_name,
+            hook_type,
+            success,
+            duration_ms,
+        } => {
+            kind(out, b"hook");
+            string(out, b"hook_name", hook_name)?;
+            string(out, b"hook_type", hook_type)?;
+            boolean(out, b"success", *success);
+            number(out, b"duration_ms", *duration_ms)?;
+        }
+        Entry::PluginInstall {
+            plugin_name,
+            scope,
+            success,
+        } => {
+            kind(out, b"plugin_install");
+            string(out, b"plugin_name", plugin_name)?;
+            string(out, b"scope", scope)?;
+            boolean(out, b"success", *success);
+        }
+        Entry::PluginUninstall {
+            plugin_name,
+            scope,
+            success,
+        } => {
+            kind(out, b"plugin_uninstall");
+            string(out, b"plugin_name", plugin_name)?;
+            string(out, b"scope", scope)?;
+            boolean(out, b"success", *success);
+        }
+        Entry::Task {
+            task_type,
+            outcome,
+            confidence,
+        } => {
+            kind(out, b"task");
+            string(out, b"task_type", task_type)?;
+            string(out, b"outcome", outcome)?;
+            if let Some(confidence) = confidence {
+                number(out, b"confidence", *confidence)?;
+            }
+        }
+        Entry::Validation {
+            validation_type,
+            passed,
+            error_count,
+        } => {
+            kind(out, b"validation");
+            string(out, b"validation_type", validation_type)?;
+            boolean(out, b"passed", *passed);
+            key(out, b"error_count");
+            push_u64(out, *error_count);
+        }
+        Entry::McpToolCall { tool_name, success } => {
+            kind(out, b"mcp_tool_call");
+            string(out, b"tool_name", tool_name)?;
+            boolean(out, b"success", *success);
+        }
+        Entry::SessionStart {} => kind(out, b"session_start"),
+        Entry::Frustration { level, score } => {
+            kind(out, b"frustration");
+            string(out, b"level", level)?;
+            if let Some(score) = score {
+                number(out, b"score", *score)?;
+            }
+        }
+        Entry::Export {
+            of,
+            replay,
+            metrics,
+            logs,
+            traces,
+            logs_dropped,
+        } => {
+            kind(out, b"export");
+            string(out, b"of", of)?;
+            if *replay {
+                boolean(out, b"replay", true);
+            }
+            outcome(out, b"metrics", *metrics);
+            outcome(out, b"logs", *logs);
+            outcome(out, b"traces", *traces);
+            if *logs_dropped > 0 {
+                key(out, b"logs_dropped");
+                push_u64(out, *logs_dropped);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `value` as a JSON string, as serde_json writes it: copied as it is unless it holds a
+/// character JSON must escape (`"`, `\\`, a control character), which serde_json escapes.
+fn push_str(out: &mut Vec<u8>, value: &str) -> Result<(), ()> {
+    if value.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(value.as_bytes());
+        out.push(b'"');
+        Ok(())
+    } else {
+        serde_json::to_writer(&mut *out, value).map_err(|_| ())
+    }
+}
+
+/// `value` as serde_json writes an `f64`: its shortest form, `null` when not finite.
+fn push_f64(out: &mut Vec<u8>, value: f64) -> Result<(), ()> {
+    use serde_json::ser::{CompactFormatter, Formatter as _};
+    if value.is_finite() {
+        CompactFormatter.write_f64(out, value).map_err(|_| ())
+    } else {
+        out.extend_from_slice(b"null");
         Ok(())
     }
 }
@@ -812,34 +972,35 @@ fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&digits[at..]);
 }
 
-/// RFC 3339 timestamps, the date and time formatted once per second.
+/// The `ts` field (RFC 3339 in UTC with milliseconds), its date and time formatted once per
+/// second.
 #[derive(Debug, Default)]
 struct SecondClock {
     second: Option<u64>,
-    /// `YYYY-MM-DDTHH:MM:SS`.
+    /// `","ts":"YYYY-MM-DDTHH:MM:SS.`
     text: String,
 }
 
 impl SecondClock {
-    fn push_rfc3339_millis(&mut self, out: &mut Vec<u8>, ts: SystemTime) {
-        let ts = day::clamp_time(ts);
-        let since = ts
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default();
+    /// `","ts":"<since>",` for `since` (since the epoch, already within
+    /// [`day::clamp_time`]).
+    fn push_ts_field(&mut self, out: &mut Vec<u8>, since: Duration) {
         let second = since.as_secs();
         if self.second != Some(second) {
+            let ts = day::clamp_time(SystemTime::UNIX_EPOCH + Duration::from_secs(second));
             let full = humantime::format_rfc3339_seconds(ts).to_string();
-            self.text = full.trim_end_matches('Z').to_owned();
+            self.text = format!("\",\"ts\":\"{}.", full.trim_end_matches('Z'));
             self.second = Some(second);
         }
         out.extend_from_slice(self.text.as_bytes());
         let millis = since.subsec_millis();
         out.extend_from_slice(&[
-            b'.',
             b'0' + (millis / 100) as u8,
             b'0' + (millis / 10 % 10) as u8,
             b'0' + (millis % 10) as u8,
             b'Z',
+            b'"',
+            b',',
         ]);
     }
 }
@@ -951,17 +1112,104 @@ mod tests {
                 passed: false,
                 error_count: u64::MAX,
             },
+            Entry::Validation {
+                validation_type: "".into(),
+                passed: true,
+                error_count: 0,
+            },
+            Entry::Hook {
+                hook_name: "tab\tback\\slash \u{1} \u{7f} \u{e9}\u{1f600}".into(),
+                hook_type: "Stop".into(),
+                success: false,
+                duration_ms: 0.0,
+            },
+            Entry::Hook {
+                hook_name: "big".into(),
+                hook_type: "Stop".into(),
+                success: true,
+                duration_ms: 1.0e300,
+            },
+            Entry::Hook {
+                hook_name: "nan".into(),
+                hook_type: "Stop".into(),
+                success: true,
+                duration_ms: f64::NAN,
+            },
+            Entry::Hook {
+                hook_name: "tiny".into(),
+                hook_type: "Stop".into(),
+                success: true,
+                duration_ms: 1.234_567_890_123e-7,
+            },
+            Entry::PluginInstall {
+                plugin_name: "p\"q".into(),
+                scope: "user".into(),
+                success: true,
+            },
+            Entry::PluginUninstall {
+                plugin_name: "p".into(),
+                scope: "project".into(),
+                success: false,
+            },
+            Entry::McpToolCall {
+                tool_name: "search".into(),
+                success: true,
+            },
+            Entry::Frustration {
+                level: "high".into(),
+                score: Some(0.9),
+            },
+            Entry::Frustration {
+                level: "low".into(),
+                score: None,
+            },
+            Entry::Task {
+                task_type: "fix".into(),
+                outcome: "success".into(),
+                confidence: Some(f64::INFINITY),
+            },
+            Entry::Export {
+                of: "3f9a0c2e7b1d4e85".into(),
+                replay: false,
+                metrics: Some(ExportOutcome::Failed),
+                logs: None,
+                traces: None,
+                logs_dropped: 0,
+            },
+            Entry::Export {
+                of: "3f9a0c2e7b1d4e85".into(),
+                replay: true,
+                metrics: Some(ExportOutcome::Delivered),
+                logs: Some(ExportOutcome::Rejected),
+                traces: Some(ExportOutcome::Mixed),
+                logs_dropped: 12,
+            },
+            Entry::Export {
+                of: "x".into(),
+                replay: false,
+                metrics: None,
+                logs: Some(ExportOutcome::Abandoned),
+                traces: Some(ExportOutcome::Deferred),
+                logs_dropped: u64::MAX,
+            },
         ];
         let mut clock = SecondClock::default();
         for (i, entry) in entries.into_iter().enumerate() {
-            for (ms, session_id) in [(0, None), (1_795_451_010_007, Some("s\u{e9}-\"1\""))] {
+            for (ms, session_id) in [
+                (0, None),
+                (1_795_451_010_007, Some("s\u{e9}-\"1\"")),
+                (1_795_451_010_999, Some("")),
+                (1_795_451_011_000, Some("\n")),
+                (253_402_300_799_999, None),
+            ] {
                 let ts = UNIX_EPOCH + Duration::from_millis(ms);
                 let seq = if i == 0 { u64::MAX } else { i as u64 };
                 let mut out = Vec::new();
+                let head = line_head("0123456789abcdef");
                 let line = Line {
-                    id_prefix: "0123456789abcdef",
+                    head: &head,
                     seq,
-                    ts,
+                    since: ts.duration_since(UNIX_EPOCH).unwrap(),
                     session_id,
                     entry: &entry,
                 };
