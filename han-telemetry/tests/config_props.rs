@@ -54,6 +54,9 @@ enum Kind {
     Text,
     /// An absolute path (`HAN_METRICS_DIR`: a relative one is refused).
     Dir,
+    /// A program to run (`otelHeadersHelper`): an absolute path, or `~/` and a path in the
+    /// home directory.
+    Program,
     TraceParent,
     TraceState,
     ClientCertificate,
@@ -84,6 +87,7 @@ fn kind_of(var: &vars::Var) -> Kind {
         vars::Kind::Text { .. } => Kind::Text,
         // A CA file may be any path; the store directory must be absolute.
         vars::Kind::Path if is(vars::CERTIFICATE) => Kind::Text,
+        vars::Kind::Path if var.name == vars::HEADERS_HELPER.name => Kind::Program,
         vars::Kind::Path => Kind::Dir,
         vars::Kind::TraceParent => Kind::TraceParent,
         vars::Kind::TraceState => Kind::TraceState,
@@ -204,6 +208,7 @@ fn valid_value(kind: Kind) -> BoxedStrategy<Value> {
             valid("[A-Za-z0-9/._ =-]{1,30}|\\PC{1,20}")
         }
         Kind::Dir => valid("/[A-Za-z0-9/._ =-]{0,30}|/\\PC{1,20}"),
+        Kind::Program => valid("/[A-Za-z0-9/._ =-]{0,30}|/\\PC{1,20}|~/[A-Za-z0-9/._-]{1,20}"),
         Kind::TraceParent => valid(
             (
                 "[0-9a-e][0-9a-f]",
@@ -394,6 +399,10 @@ impl Env<'_> {
             Kind::Text => Expect::Valid,
             Kind::Dir if Path::new(raw).is_absolute() => Expect::Valid,
             Kind::Dir => Expect::Invalid,
+            Kind::Program if Path::new(raw).is_absolute() => Expect::Valid,
+            // Used when the home directory is known, else named.
+            Kind::Program if raw.starts_with("~/") => Expect::UsedOrNamed,
+            Kind::Program => Expect::Invalid,
             Kind::TraceParent => {
                 if traceparent_ok(raw) {
                     Expect::Valid

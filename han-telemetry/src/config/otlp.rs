@@ -175,7 +175,8 @@ fn generic<'a>(r: &mut Resolver<'a>) -> Generic<'a> {
 fn headers_helper<'a>(r: &mut Resolver<'a>) -> Option<(HeadersHelper, Found<'a>)> {
     let debounce = r.amount(vars::HEADERS_HELPER_DEBOUNCE, None);
     let found = r.lookup(vars::HEADERS_HELPER.name)?;
-    let value = found.value.trim();
+    // Not trimmed, like every path: a name may begin or end with a blank.
+    let value = found.value;
     let program = match value.strip_prefix("~/") {
         Some(rest) => match r.sources().home() {
             Some(home) => home.join(rest),
