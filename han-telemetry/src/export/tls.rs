@@ -125,17 +125,23 @@ impl TlsMaterial {
             .with_safe_default_protocol_versions()
             .map_err(|e| format!("TLS setup failed: {e}"))?
             .with_root_certificates(roots);
-        match &self.identity_pem {
+        let mut config = match &self.identity_pem {
             Some((cert, key)) => {
                 let chain = CertificateDer::pem_slice_iter(cert).flatten().collect();
                 let key = PrivateKeyDer::from_pem_slice(key)
                     .map_err(|e| format!("the client key is not usable: {e}"))?;
                 builder.with_client_auth_cert(chain, key).map_err(|e| {
                     format!("the client certificate and key do not form a usable identity: {e}")
-                })
+                })?
             }
-            None => Ok(builder.with_no_client_auth()),
-        }
+            None => builder.with_no_client_auth(),
+        };
+        // Signals share one client, so a second connection would resume the first one's TLS
+        // session; servers that verify client certificates without a session id context
+        // (OpenSSL's default, socat) refuse that resumption and the export fails. A hook makes
+        // a few connections: each gets a full handshake, as with a client per signal.
+        config.resumption = rustls::client::Resumption::disabled();
+        Ok(config)
     }
 
     /// The tonic TLS configuration for a gRPC `https://` endpoint.
