@@ -3,9 +3,9 @@
 //! Every path records the same telemetry (a counter, a histogram and one event with the
 //! same attributes) into the same providers: a periodic metric reader whose interval never
 //! elapses during the measurement, and simple log and span processors with a no-op exporter
-//! (as the baselines in the design notes were measured; the batch processors `init` uses add a
-//! channel and a second thread, the same for every path, and make the numbers much noisier
-//! on two cores).
+//! (as the baselines in the design notes were measured; the export queue `init` uses adds a
+//! second thread, the same for every path, and makes the numbers much noisier on two cores:
+//! the `production` group measures it).
 //! `scripts/bench-report` turns criterion's estimates into the ratios `BENCHMARKS.md` quotes.
 //!
 //! Run: `cargo bench -p han-telemetry --bench hot_path` (add `-- hook_call` for one group).
@@ -436,8 +436,8 @@ fn threads(c: &mut Criterion) {
     g.finish();
 }
 
-/// The production pipeline (`TelemetryBuilder::exporters`: a periodic reader, the batch log
-/// processor behind its counted queue), store off, on 1 and 2 threads. Afterwards every call
+/// The production pipeline (`TelemetryBuilder::exporters`: a periodic reader, the events'
+/// export queue), store off, on 1 and 2 threads. Afterwards every call
 /// must be counted and every event either exported or counted as dropped; the drops are
 /// printed (a queue sized for these rates drops none).
 fn production(c: &mut Criterion) {

@@ -6,9 +6,7 @@ use std::time::Duration;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::logs::{
-    BatchConfigBuilder, BatchLogProcessor, LogBatch, LogExporter, SdkLoggerProvider,
-};
+use opentelemetry_sdk::logs::{LogBatch, LogExporter, SdkLoggerProvider};
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
@@ -24,7 +22,9 @@ use crate::config::{Config, Diagnostic};
 use crate::export::{self, Io};
 use crate::pipeline::guard::{CatchUp, Providers, TelemetryGuard};
 use crate::pipeline::layer::{Activation, HanLayer, StandardAttributes};
-use crate::pipeline::queue::{self, DEFAULT_EVENT_QUEUE, Overload};
+use crate::pipeline::queue::{
+    Batching, DEFAULT_EVENT_QUEUE, DEFAULT_EXPORT_BATCH, EventQueue, Overload,
+};
 use crate::pipeline::{context, resource};
 use crate::store::LocalStore;
 use crate::warn;
@@ -85,7 +85,7 @@ impl std::fmt::Debug for OwnExporters {
 }
 
 /// How the production pipeline puts exporters to work: a periodic reader per metric exporter,
-/// a batch processor with a counted queue per log exporter.
+/// an [`EventQueue`] per log exporter.
 struct Production<'a> {
     resource: &'a opentelemetry_sdk::Resource,
     config: &'a Config,
@@ -111,17 +111,17 @@ impl Production<'_> {
     fn logger<E: LogExporter + 'static>(&self, sinks: Vec<E>) -> Option<SdkLoggerProvider> {
         (!sinks.is_empty()).then(|| {
             let mut builder = SdkLoggerProvider::builder().with_resource(self.resource.clone());
+            let batching = Batching {
+                capacity: self.capacity,
+                batch: whole_number_from_env(
+                    "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE",
+                    DEFAULT_EXPORT_BATCH,
+                ),
+                delay: self.config.logs_export_interval,
+            };
             for sink in sinks {
-                let (sink, admitting) = queue::queue(sink, self.capacity, self.overload);
-                let batch = BatchConfigBuilder::default()
-                    .with_scheduled_delay(self.config.logs_export_interval)
-                    .with_max_queue_size(self.capacity)
-                    .build();
-                builder = builder.with_log_processor(admitting(
-                    BatchLogProcessor::builder(sink)
-                        .with_batch_config(batch)
-                        .build(),
-                ));
+                builder =
+                    builder.with_log_processor(EventQueue::new(sink, batching, self.overload));
             }
             builder.build()
         })
@@ -172,8 +172,8 @@ impl TelemetryBuilder {
     }
 
     /// The production pipeline over your own exporters instead of the configured ones:
-    /// everything else is as [`init`] builds it (a periodic reader for metrics, a batch
-    /// processor with its counted queue for events, the local store, the exit budget), and it
+    /// everything else is as [`init`] builds it (a periodic reader for metrics, the
+    /// events' export queue, the local store, the exit budget), and it
     /// is on whatever `CLAUDE_CODE_ENABLE_TELEMETRY` says. Spans are off. For a plugin author
     /// who benchmarks or tests their own instrumented code; [`Discard`] exports nothing.
     ///
@@ -234,11 +234,13 @@ impl TelemetryBuilder {
             exporters,
         } = self;
         report_config(&config);
+        crate::__phase("config read");
         let store = LocalStore::open(&config.store);
         if !config.enabled && exporters.is_none() {
             return Self::store_only(store, config.include, standard);
         }
         let resource = resource::build(&config, &service_version);
+        crate::__phase("resource");
         let mut io = Io::default();
         // Your own exporters (a benchmark, a test) pass no gate and run no headers helper.
         if exporters.is_none() {
@@ -249,6 +251,7 @@ impl TelemetryBuilder {
             io.headers_helper = crate::headers_helper::apply(&mut config, gate_dir.as_deref());
         }
         let config = &config;
+        crate::__phase("gates+helper");
 
         let capacity = event_queue.unwrap_or_else(event_queue_from_env);
         let overload = Overload::new(store.is_some());
@@ -272,10 +275,19 @@ impl TelemetryBuilder {
                     &mut io,
                 );
                 let log_sinks = export::log_sinks(&config.logs, &mut io);
-                (production.meter(metric_sinks), production.logger(log_sinks))
+                crate::__phase("sinks");
+                {
+                    let m = production.meter(metric_sinks);
+                    crate::__phase("meter");
+                    let l = production.logger(log_sinks);
+                    crate::__phase("logger");
+                    (m, l)
+                }
+                //                (production.meter(metric_sinks), production.logger(log_sinks))
             }
         };
 
+        crate::__phase("meter+logger built");
         let span_sinks = if exporters.is_some() {
             Vec::new()
         } else {
@@ -305,6 +317,7 @@ impl TelemetryBuilder {
         if let Some(s) = &store {
             han = han.local_store(s.clone());
         }
+        crate::__phase("layer built");
         let parts = Parts {
             han: han.build(),
             logger: logger.clone(),
@@ -377,23 +390,29 @@ impl TelemetryBuilder {
 }
 
 /// `OTEL_BLRP_MAX_QUEUE_SIZE` (the SDK's variable, read from the process environment as the
-/// SDK reads it) when it is a whole number above 0, else [`DEFAULT_EVENT_QUEUE`] with one
-/// warning.
+/// SDK reads it), else [`DEFAULT_EVENT_QUEUE`].
 fn event_queue_from_env() -> usize {
-    const VAR: &str = "OTEL_BLRP_MAX_QUEUE_SIZE";
-    let Ok(value) = std::env::var(VAR) else {
-        return DEFAULT_EVENT_QUEUE;
+    whole_number_from_env("OTEL_BLRP_MAX_QUEUE_SIZE", DEFAULT_EVENT_QUEUE)
+}
+
+/// One of the SDK's batch variables, read from the process environment as the SDK reads
+/// them: a whole number above 0, else `default` with one warning.
+fn whole_number_from_env(var: &str, default: usize) -> usize {
+    whole_number(var, std::env::var(var).ok(), default)
+}
+
+fn whole_number(var: &str, value: Option<String>, default: usize) -> usize {
+    let Some(value) = value else {
+        return default;
     };
     match value.trim().parse::<usize>() {
         Ok(n) if n > 0 => n,
         _ => {
             warn::warn_once(
-                "config:blrp-queue",
-                &format!(
-                    "{VAR}={value:?} is not a whole number above 0; using {DEFAULT_EVENT_QUEUE}"
-                ),
+                &format!("config:{var}"),
+                &format!("{var}={value:?} is not a whole number above 0; using {default}"),
             );
-            DEFAULT_EVENT_QUEUE
+            default
         }
     }
 }
@@ -532,3 +551,18 @@ impl PushMetricExporter for Discard {
 
 /// The default exit budget, for documentation and tests.
 pub const DEFAULT_EXIT_BUDGET: Duration = Duration::from_millis(1000);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_variable_is_a_whole_number_above_zero_or_the_default() {
+        let var = "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE";
+        assert_eq!(whole_number(var, None, 512), 512);
+        assert_eq!(whole_number(var, Some(" 64 ".into()), 512), 64);
+        for bad in ["0", "-1", "1.5", "lots", ""] {
+            assert_eq!(whole_number(var, Some(bad.into()), 512), 512, "{bad:?}");
+        }
+    }
+}

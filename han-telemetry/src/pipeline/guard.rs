@@ -120,6 +120,7 @@ impl TelemetryGuard {
             return ShutdownReport::default();
         };
         let start = Instant::now();
+        crate::__phase("shutdown start");
         // Close the gate first: recording after this point would be lost anyway.
         drop(providers.activation);
         // The local store is a local write, done before any network wait can use the budget.
@@ -127,6 +128,7 @@ impl TelemetryGuard {
             store.flush();
         }
         let health = Arc::clone(&providers.io.health);
+        crate::__phase("store flushed");
         // From here on, failures wait for the one line below instead of a line each.
         health.defer();
         let (tx, rx) = mpsc::channel::<(&'static str, OTelSdkResult)>();
@@ -138,6 +140,7 @@ impl TelemetryGuard {
                 .name(format!("han-telemetry-flush-{name}"))
                 .spawn(move || {
                     let _ = tx.send((name, job()));
+                    crate::__phase(name);
                 });
             match spawned {
                 Ok(_) => pending.push(name),
@@ -201,6 +204,7 @@ impl TelemetryGuard {
         // abandoning them (stopping the I/O runtime fails in-flight gRPC calls), not an
         // answer from the collector.
         health.seal();
+        crate::__phase("all flushed");
         let gates = std::mem::take(&mut providers.io.gates);
         let headers_helper = providers.io.headers_helper.take();
         providers.io.shutdown();
@@ -218,6 +222,7 @@ impl TelemetryGuard {
             .filter(|s| unfinished(*s) && !health.failed(*s))
             .map(Signal::name)
             .collect();
+        crate::__phase("io shut down");
         let outcomes = Signal::ALL.map(|s| (s, health.outcome(s, unfinished(s))));
         // The export gate learns whether the collector could be reached.
         let budget_ms = self.budget.as_millis();
@@ -264,6 +269,7 @@ impl TelemetryGuard {
                 store::mark_pending(&store.written_to());
             }
         }
+        crate::__phase("receipt written");
         let gate = GateNews {
             paused: &paused,
             closed: &closed,
@@ -282,10 +288,11 @@ impl TelemetryGuard {
         {
             let deadline = start + self.budget;
             let reserve = (self.budget / 4).max(start.elapsed() * 4);
+            let dir = store.written_to();
             if let Some(last_start) = deadline.checked_sub(reserve)
                 && Instant::now() < last_start
+                && store::has_pending_mark(&dir)
             {
-                let dir = store.written_to();
                 let (done, finished) = mpsc::channel::<()>();
                 let spawned = std::thread::Builder::new()
                     .name("han-telemetry-catch-up".into())
@@ -299,6 +306,7 @@ impl TelemetryGuard {
                 }
             }
         }
+        crate::__phase("catch-up done");
         // Fixed signal order, whatever order the threads finished in.
         let in_order = |keep: &dyn Fn(Signal) -> bool| -> Vec<&'static str> {
             Signal::ALL

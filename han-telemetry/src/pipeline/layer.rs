@@ -329,8 +329,8 @@ fn value_to_any(value: opentelemetry::Value) -> AnyValue {
 /// });
 /// ```
 ///
-/// To benchmark instrumented code with the production pipeline (batch processor, periodic
-/// reader, store) rather than providers of your own, use
+/// To benchmark instrumented code with the production pipeline (events' export queue,
+/// periodic reader, store) rather than providers of your own, use
 /// [`crate::TelemetryBuilder::exporters`].
 #[derive(Debug, Clone)]
 pub struct HanLayer {

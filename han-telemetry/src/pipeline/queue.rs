@@ -1,25 +1,25 @@
-//! The events' export queue: the SDK's batch log processor, entered through a count of our
-//! own, so that no event is dropped without being counted and said.
+//! The events' export queue: a batch log processor of our own, so that no event is dropped
+//! without being counted and said, and a short-lived process pays nothing up front.
 //!
-//! The SDK's `BatchLogProcessor` puts each record into a bounded channel and, when the channel
-//! is full, drops it; it counts the drop where nobody can read it and says so only through its
-//! internal logs (off here). A long-running process that records faster than its collector
-//! takes (or than the export thread gets the CPU, on a loaded machine) would lose events
-//! silently. So every record passes [`Admitting`] first: a record enters only while fewer than
-//! the queue's capacity are waiting, counted from entry until the exporter ([`Leaving`]) is
-//! handed the batch that holds it. Records the worker has taken out of the channel but not yet
-//! handed over still count, so our count is never below the channel's: the channel is never
-//! full when a record enters, and the SDK never drops one. A record that cannot enter is
-//! counted in [`Overload`], said once on stderr when it first happens, and its total goes into
-//! the shutdown report and the store's export receipt.
+//! The SDK's `BatchLogProcessor` drops a record when its channel is full and tells nobody (it
+//! counts the drop where nobody can read it), and it allocates every slot of that channel when
+//! it is built: 16 bytes a slot, 1 MiB for the 65 536 a long-running process needs, about
+//! 0.4 ms of page faults in every hook process (BENCHMARKS.md). [`EventQueue`] keeps waiting
+//! records in a vector that grows as they come, exports them on a worker thread started by
+//! the first record (in batches of `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`, at the latest
+//! `OTEL_LOGS_EXPORT_INTERVAL` after a record arrived in an empty queue), and at flush or
+//! shutdown exports what is left on the calling thread, so a hook's events need no handoff.
+//! A record that finds the queue full (records waiting plus those being exported) is counted
+//! in [`Overload`], said once on stderr when it first happens, and its total goes into the
+//! shutdown report and the store's export receipt.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::logs::{LogBatch, LogExporter, LogProcessor, SdkLogRecord};
 
 use crate::warn;
@@ -27,9 +27,11 @@ use crate::warn;
 /// The default capacity of the events' export queue, sized by the `production` benchmark
 /// (BENCHMARKS.md): an annotated hook in a loop on one thread, ~1.3 M events/s sustained on
 /// the loaded 2-core VM, drops none with 65 536; 32 768 dropped 184 of 4.8 M, the SDK's
-/// 2 048 two in five. A slot is 16 bytes, allocated up front (1 MiB); a waiting event about
-/// half a KiB.
+/// 2 048 two in five. Nothing is allocated up front: a waiting event takes about half a KiB.
 pub const DEFAULT_EVENT_QUEUE: usize = 65_536;
+
+/// The SDK's default export batch (`OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`).
+pub(crate) const DEFAULT_EXPORT_BATCH: usize = 512;
 
 /// Events that could not be queued for export, for the whole pipeline.
 #[derive(Debug, Default)]
@@ -75,87 +77,258 @@ pub(crate) fn first_drop_line(capacity: usize, stored: bool) -> String {
     )
 }
 
-/// One processor's count of waiting records.
+/// How the queue exports: its capacity, its batch and its delay.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Batching {
+    /// At most this many records wait or are being exported.
+    pub(crate) capacity: usize,
+    /// At most this many records per export.
+    pub(crate) batch: usize,
+    /// A record waits at most this long for its batch to fill.
+    pub(crate) delay: Duration,
+}
+
+/// A log processor exporting in batches from a queue that grows as records come. See the
+/// module docs.
 #[derive(Debug)]
-struct Queue {
-    waiting: AtomicUsize,
-    capacity: usize,
+pub(crate) struct EventQueue<E> {
+    shared: Arc<Shared<E>>,
+}
+
+struct Shared<E> {
+    state: Mutex<State>,
+    /// The worker waits on it for records, a full batch, or the stop.
+    wake: Condvar,
+    /// Signalled when an export ends, for a flush waiting for the worker's batch.
+    exported: Condvar,
+    /// One export at a time, in the order batches were taken.
+    exporter: Mutex<E>,
+    batching: Batching,
     overload: Arc<Overload>,
 }
 
-/// A log processor that admits a record into `inner` only while its queue has room.
-#[derive(Debug)]
-pub(crate) struct Admitting<P> {
-    inner: P,
-    queue: Arc<Queue>,
+/// Never the exporter: its client holds the configured headers (credentials).
+impl<E> std::fmt::Debug for Shared<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut out = f.debug_struct("EventQueue");
+        // `try_lock`: formatting never waits for (or deadlocks on) the queue's lock.
+        match self.state.try_lock() {
+            Ok(state) => out
+                .field("waiting", &state.waiting.len())
+                .field("exporting", &state.exporting)
+                .field("worker", &state.worker)
+                .field("stopped", &state.stopped),
+            Err(_) => out.field("state", &"busy"),
+        };
+        out.field("batching", &self.batching)
+            .field("dropped", &self.overload.dropped())
+            .finish_non_exhaustive()
+    }
 }
 
-/// The exporter side of [`Admitting`]: a batch handed over leaves the queue.
-#[derive(Debug)]
-pub(crate) struct Leaving<E> {
-    inner: E,
-    queue: Arc<Queue>,
+#[derive(Default)]
+struct State {
+    waiting: Vec<(SdkLogRecord, InstrumentationScope)>,
+    /// Taken out of `waiting` by the worker and not yet exported: they still take room.
+    exporting: usize,
+    worker: Worker,
+    stopped: bool,
 }
 
-/// The two halves of one queue of `capacity`: wrap the exporter in the [`Leaving`], build the
-/// SDK's processor (with a channel of at least `capacity`) over it, and give the processor to
-/// the returned closure.
-pub(crate) fn queue<E: LogExporter, P: LogProcessor>(
-    exporter: E,
-    capacity: usize,
-    overload: &Arc<Overload>,
-) -> (Leaving<E>, impl FnOnce(P) -> Admitting<P>) {
-    let queue = Arc::new(Queue {
-        waiting: AtomicUsize::new(0),
-        capacity: capacity.max(1),
-        overload: Arc::clone(overload),
-    });
-    let leaving = Leaving {
-        inner: exporter,
-        queue: Arc::clone(&queue),
-    };
-    (leaving, move |inner| Admitting { inner, queue })
+#[derive(Debug, Default, PartialEq, Eq)]
+enum Worker {
+    #[default]
+    NotStarted,
+    Running,
+    /// It could not be started: records wait for a flush.
+    Failed,
 }
 
-impl<P: LogProcessor> LogProcessor for Admitting<P> {
-    #[inline]
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<E: LogExporter + 'static> EventQueue<E> {
+    pub(crate) fn new(exporter: E, batching: Batching, overload: &Arc<Overload>) -> Self {
+        let capacity = batching.capacity.max(1);
+        EventQueue {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State::default()),
+                wake: Condvar::new(),
+                exported: Condvar::new(),
+                exporter: Mutex::new(exporter),
+                batching: Batching {
+                    capacity,
+                    batch: batching.batch.clamp(1, capacity),
+                    delay: batching.delay,
+                },
+                overload: Arc::clone(overload),
+            }),
+        }
+    }
+
+    #[cold]
+    fn start_worker(&self, state: &mut State) {
+        let shared = Arc::clone(&self.shared);
+        let spawned = std::thread::Builder::new()
+            .name("han-telemetry-events".into())
+            .spawn(move || shared.work());
+        state.worker = match spawned {
+            Ok(_) => Worker::Running,
+            Err(e) => {
+                warn::warn_once(
+                    "event-queue:worker",
+                    &format!(
+                        "cannot start the thread that exports events ({e}); they are exported at exit"
+                    ),
+                );
+                Worker::Failed
+            }
+        };
+    }
+}
+
+impl<E: LogExporter> Shared<E> {
+    /// The worker: waits for records, lets a batch fill for at most the delay, exports it.
+    fn work(&self) {
+        let mut state = lock(&self.state);
+        loop {
+            while state.waiting.is_empty() && !state.stopped {
+                state = self
+                    .wake
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            if state.stopped {
+                // Whoever stopped the queue exports what is left.
+                return;
+            }
+            let deadline = Instant::now() + self.batching.delay;
+            while state.waiting.len() < self.batching.batch && !state.stopped {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                state = self
+                    .wake
+                    .wait_timeout(state, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+            if state.stopped {
+                return;
+            }
+            let batch = self.take(&mut state);
+            drop(state);
+            // A panicking exporter loses its batch, not the queue.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                // Failures are reported by the exporter (`export::Reporter`).
+                let _ = self.export(&batch);
+            }));
+            state = lock(&self.state);
+            state.exporting -= batch.len();
+            self.exported.notify_all();
+        }
+    }
+
+    /// Takes the oldest batch out of the queue; it keeps its room until exported.
+    fn take(&self, state: &mut State) -> Vec<(SdkLogRecord, InstrumentationScope)> {
+        let n = state.waiting.len().min(self.batching.batch);
+        let rest = state.waiting.split_off(n);
+        let batch = std::mem::replace(&mut state.waiting, rest);
+        state.exporting += batch.len();
+        batch
+    }
+
+    fn export(&self, records: &[(SdkLogRecord, InstrumentationScope)]) -> OTelSdkResult {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let refs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
+            records.iter().map(|(r, s)| (r, s)).collect();
+        let exporter = lock(&self.exporter);
+        futures_executor::block_on(exporter.export(LogBatch::new(&refs)))
+    }
+
+    /// Exports everything waiting on the calling thread, then waits for the worker's batch.
+    fn drain(&self, stop: bool, deadline: Option<Instant>) -> OTelSdkResult {
+        let mut result = Ok(());
+        let mut state = lock(&self.state);
+        if stop {
+            state.stopped = true;
+            self.wake.notify_all();
+        }
+        while !state.waiting.is_empty() {
+            let batch = self.take(&mut state);
+            drop(state);
+            let exported = self.export(&batch);
+            state = lock(&self.state);
+            state.exporting -= batch.len();
+            self.exported.notify_all();
+            result = result.and(exported);
+        }
+        while state.exporting > 0 {
+            state = match deadline {
+                None => self
+                    .exported
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(OTelSdkError::Timeout(d.elapsed()));
+                    }
+                    self.exported
+                        .wait_timeout(state, left)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+        }
+        result
+    }
+}
+
+impl<E: LogExporter + 'static> LogProcessor for EventQueue<E> {
     fn emit(&self, record: &mut SdkLogRecord, scope: &InstrumentationScope) {
-        let q = &*self.queue;
-        // Optimistic: most calls find room. A record that finds none gives its place back.
-        if q.waiting.fetch_add(1, Ordering::AcqRel) >= q.capacity {
-            q.waiting.fetch_sub(1, Ordering::AcqRel);
-            q.overload.drop_one(q.capacity);
+        let shared = &*self.shared;
+        let mut state = lock(&shared.state);
+        if state.stopped {
             return;
         }
-        self.inner.emit(record, scope);
+        if state.waiting.len() + state.exporting >= shared.batching.capacity {
+            drop(state);
+            shared.overload.drop_one(shared.batching.capacity);
+            return;
+        }
+        state.waiting.push((record.clone(), scope.clone()));
+        match state.worker {
+            Worker::NotStarted => self.start_worker(&mut state),
+            // Wake the worker only when it may be waiting without a deadline, or for a full
+            // batch: a notify costs a system call.
+            Worker::Running => {
+                let n = state.waiting.len();
+                if n == 1 || n == shared.batching.batch {
+                    shared.wake.notify_one();
+                }
+            }
+            Worker::Failed => {}
+        }
     }
 
     fn force_flush(&self) -> OTelSdkResult {
-        self.inner.force_flush()
+        self.shared.drain(false, None)
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.inner.shutdown_with_timeout(timeout)
+        let deadline = Instant::now().checked_add(timeout);
+        let drained = self.shared.drain(true, deadline);
+        let left = deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
+        drained.and(lock(&self.shared.exporter).shutdown_with_timeout(left))
     }
 
     fn set_resource(&mut self, resource: &Resource) {
-        self.inner.set_resource(resource);
-    }
-}
-
-impl<E: LogExporter> LogExporter for Leaving<E> {
-    async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
-        let n = batch.iter().count();
-        self.queue.waiting.fetch_sub(n, Ordering::AcqRel);
-        self.inner.export(batch).await
-    }
-
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.inner.shutdown_with_timeout(timeout)
-    }
-
-    fn set_resource(&mut self, resource: &Resource) {
-        self.inner.set_resource(resource);
+        lock(&self.shared.exporter).set_resource(resource);
     }
 }
 
@@ -163,76 +336,260 @@ impl<E: LogExporter> LogExporter for Leaving<E> {
 mod tests {
     use super::*;
     use opentelemetry::logs::{Logger as _, LoggerProvider as _};
-    use opentelemetry_sdk::logs::{BatchConfigBuilder, BatchLogProcessor, SdkLoggerProvider};
-    use std::sync::{Condvar, Mutex};
+    use opentelemetry_sdk::logs::{SdkLogger, SdkLoggerProvider};
 
-    /// Counts the records it is given; blocks every export until opened.
-    #[derive(Debug, Clone, Default)]
+    /// Counts the records it is given and the threads it was called on; blocks every export
+    /// while closed; panics on the first export when told to.
+    #[derive(Debug, Clone)]
     struct Gate {
         exported: Arc<AtomicU64>,
         open: Arc<(Mutex<bool>, Condvar)>,
+        threads: Arc<Mutex<Vec<std::thread::ThreadId>>>,
+        resource: Arc<Mutex<Option<Resource>>>,
+        shut_down: Arc<AtomicU64>,
+        panic_once: Arc<std::sync::atomic::AtomicBool>,
     }
 
     impl Gate {
+        fn new(open: bool) -> Self {
+            Gate {
+                exported: Arc::default(),
+                open: Arc::new((Mutex::new(open), Condvar::new())),
+                threads: Arc::default(),
+                resource: Arc::default(),
+                shut_down: Arc::default(),
+                panic_once: Arc::default(),
+            }
+        }
+
         fn open(&self) {
             let (lock, cv) = &*self.open;
             *lock.lock().unwrap_or_else(|p| p.into_inner()) = true;
             cv.notify_all();
         }
+
+        fn exported(&self) -> u64 {
+            self.exported.load(Ordering::Relaxed)
+        }
+
+        /// Waits (at most a minute, so a broken queue fails instead of hanging) until `n`
+        /// records were exported.
+        fn wait_for(&self, n: u64) -> u64 {
+            let end = Instant::now() + Duration::from_secs(60);
+            while self.exported() < n && Instant::now() < end {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            self.exported()
+        }
     }
 
     impl LogExporter for Gate {
         async fn export(&self, batch: LogBatch<'_>) -> OTelSdkResult {
+            if self.panic_once.swap(false, Ordering::Relaxed) {
+                panic!("an exporter panics");
+            }
             let (lock, cv) = &*self.open;
             let mut open = lock.lock().unwrap_or_else(|p| p.into_inner());
             while !*open {
                 open = cv.wait(open).unwrap_or_else(|p| p.into_inner());
             }
+            lock_threads(&self.threads).push(std::thread::current().id());
             self.exported
                 .fetch_add(batch.iter().count() as u64, Ordering::Relaxed);
             Ok(())
         }
+
+        fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+            self.shut_down.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+
+        fn set_resource(&mut self, resource: &Resource) {
+            *lock_threads(&self.resource) = Some(resource.clone());
+        }
     }
 
+    fn lock_threads<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+        m.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn provider(gate: &Gate, batching: Batching, overload: &Arc<Overload>) -> SdkLoggerProvider {
+        SdkLoggerProvider::builder()
+            .with_resource(
+                Resource::builder_empty()
+                    .with_service_name("queue-test")
+                    .build(),
+            )
+            .with_log_processor(EventQueue::new(gate.clone(), batching, overload))
+            .build()
+    }
+
+    fn emit(logger: &SdkLogger, n: u64) {
+        for _ in 0..n {
+            logger.emit(logger.create_log_record());
+        }
+    }
+
+    const HOUR: Duration = Duration::from_secs(3_600);
+
     /// A stalled exporter and a burst far past the queue: every record is either exported or
-    /// counted as dropped, and the SDK itself drops none (its channel is as big as ours).
+    /// counted as dropped, and records being exported keep their room.
     #[test]
     fn every_record_is_exported_or_counted() {
         const CAPACITY: usize = 8;
         const EMITTED: u64 = 500;
-        let gate = Gate::default();
+        let gate = Gate::new(false);
         let overload = Overload::new(false);
-        let (leaving, admitting) = queue(gate.clone(), CAPACITY, &overload);
-        let config = BatchConfigBuilder::default()
-            .with_max_queue_size(CAPACITY)
-            .with_max_export_batch_size(2)
-            .with_scheduled_delay(Duration::from_millis(1))
-            .build();
-        let processor = BatchLogProcessor::builder(leaving)
-            .with_batch_config(config)
-            .build();
-        let provider = SdkLoggerProvider::builder()
-            .with_log_processor(admitting(processor))
-            .build();
+        let batching = Batching {
+            capacity: CAPACITY,
+            batch: 2,
+            delay: Duration::from_millis(1),
+        };
+        let provider = provider(&gate, batching, &overload);
         let logger = provider.logger("queue-test");
-        for _ in 0..EMITTED {
-            let record = logger.create_log_record();
-            logger.emit(record);
-        }
+        emit(&logger, EMITTED);
         let dropped = overload.dropped();
         gate.open();
         provider.shutdown().expect("shut down");
-        let exported = gate.exported.load(Ordering::Relaxed);
-        assert!(dropped > 0, "a stalled exporter must overflow a queue of 8");
-        assert!(
-            exported >= CAPACITY as u64,
-            "the queue's records are exported"
+        let exported = gate.exported();
+        assert_eq!(
+            dropped,
+            EMITTED - CAPACITY as u64,
+            "exactly the room is kept"
         );
         assert_eq!(
-            exported + dropped,
-            EMITTED,
-            "exported {exported}, dropped {dropped}"
+            exported, CAPACITY as u64,
+            "the queue's records are exported"
         );
+        assert_eq!(gate.shut_down.load(Ordering::Relaxed), 1);
+    }
+
+    /// A hook: one event, then shutdown at once. It is exported by the thread that shuts
+    /// down, not left to the worker's delay.
+    #[test]
+    fn shutdown_exports_what_waits_on_the_calling_thread() {
+        let gate = Gate::new(true);
+        let overload = Overload::new(false);
+        let batching = Batching {
+            capacity: 64,
+            batch: 16,
+            delay: HOUR,
+        };
+        let provider = provider(&gate, batching, &overload);
+        let logger = provider.logger("queue-test");
+        emit(&logger, 3);
+        provider.shutdown().expect("shut down");
+        assert_eq!(gate.exported(), 3);
+        assert_eq!(
+            *lock_threads(&gate.threads),
+            vec![std::thread::current().id()]
+        );
+        // After shutdown nothing is queued, and nothing is counted as an overload.
+        emit(&logger, 2);
+        assert_eq!(gate.exported(), 3);
+        assert_eq!(overload.dropped(), 0);
+        let resource = lock_threads(&gate.resource).clone().expect("resource set");
+        assert!(
+            resource
+                .iter()
+                .any(|(k, v)| k.as_str() == "service.name" && v.as_str() == "queue-test")
+        );
+    }
+
+    /// A long-running process: a lone record is exported after the delay, a full batch at
+    /// once, both by the worker; a flush waits for the worker's batch in flight.
+    #[test]
+    fn the_worker_exports_after_the_delay_or_a_full_batch() {
+        let gate = Gate::new(true);
+        let overload = Overload::new(false);
+        let lone = provider(
+            &gate,
+            Batching {
+                capacity: 64,
+                batch: 16,
+                delay: Duration::from_millis(20),
+            },
+            &overload,
+        );
+        emit(&lone.logger("queue-test"), 1);
+        assert_eq!(
+            gate.wait_for(1),
+            1,
+            "the delay passed, the record is exported"
+        );
+
+        let full = Gate::new(true);
+        let batched = provider(
+            &full,
+            Batching {
+                capacity: 64,
+                batch: 4,
+                delay: HOUR,
+            },
+            &overload,
+        );
+        emit(&batched.logger("queue-test"), 4);
+        assert_eq!(
+            full.wait_for(4),
+            4,
+            "a full batch does not wait for the delay"
+        );
+        let main = std::thread::current().id();
+        assert!(lock_threads(&full.threads).iter().all(|t| *t != main));
+        lone.shutdown().expect("shut down");
+        batched.shutdown().expect("shut down");
+    }
+
+    #[test]
+    fn a_flush_returns_after_every_earlier_record_is_exported() {
+        let gate = Gate::new(false);
+        let overload = Overload::new(false);
+        let provider = provider(
+            &gate,
+            Batching {
+                capacity: 64,
+                batch: 4,
+                delay: HOUR,
+            },
+            &overload,
+        );
+        let logger = provider.logger("queue-test");
+        // A full batch goes to the (stalled) worker, two more wait in the queue.
+        emit(&logger, 6);
+        let flushing = {
+            let provider = provider.clone();
+            std::thread::spawn(move || provider.force_flush())
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        gate.open();
+        flushing.join().expect("flush thread").expect("flushed");
+        assert_eq!(gate.exported(), 6, "the worker's batch and the rest");
+        provider.shutdown().expect("shut down");
+    }
+
+    #[test]
+    fn a_panicking_exporter_loses_its_batch_not_the_queue() {
+        let gate = Gate::new(true);
+        gate.panic_once.store(true, Ordering::Relaxed);
+        let overload = Overload::new(false);
+        let provider = provider(
+            &gate,
+            Batching {
+                capacity: 64,
+                batch: 1,
+                delay: HOUR,
+            },
+            &overload,
+        );
+        let logger = provider.logger("queue-test");
+        emit(&logger, 1);
+        let end = Instant::now() + Duration::from_secs(60);
+        while gate.panic_once.load(Ordering::Relaxed) && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        emit(&logger, 2);
+        provider.shutdown().expect("shut down");
+        assert_eq!(gate.exported(), 2);
     }
 
     #[test]

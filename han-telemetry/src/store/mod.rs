@@ -34,6 +34,12 @@ pub(crate) fn mark_pending(dir: &Path) {
     let _ = crate::file::open_store_file(&dir.join(PENDING_MARK), &mut options, true);
 }
 
+/// Whether `dir` has a [`PENDING_MARK`]: a look, so that a process with nothing to catch up
+/// starts no thread for it.
+pub(crate) fn has_pending_mark(dir: &Path) -> bool {
+    dir.join(PENDING_MARK).symlink_metadata().is_ok()
+}
+
 /// Takes the [`PENDING_MARK`] of `dir`: whether it was there. Taken before the store is
 /// read, so a mark left meanwhile by another process survives for the next run.
 pub(crate) fn take_pending_mark(dir: &Path) -> bool {
