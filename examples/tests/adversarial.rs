@@ -23,7 +23,7 @@ use han_telemetry::store::{self, Entry, ExportOutcome, LocalStore};
 use han_telemetry_test_support::faults::{Fault, FaultyCollector, Wire};
 use han_telemetry_test_support::process::{self, Run};
 use han_telemetry_test_support::scratch::Scratch;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const HOOK: &str = env!("CARGO_BIN_EXE_han-check-hook");
 const SESSION: &str = "adversarial-session";
@@ -40,17 +40,7 @@ fn cli() -> String {
 
 /// A Write of a file with a problem: the answer is a block decision on stdout.
 fn input(scratch: &Scratch) -> Vec<u8> {
-    let file = scratch.write("faulty.txt", "no final newline");
-    json!({
-        "session_id": SESSION,
-        "cwd": scratch.path(),
-        "hook_event_name": "PostToolUse",
-        "tool_name": "Write",
-        "tool_input": {"file_path": file, "content": "x"},
-        "tool_use_id": "toolu_adversarial",
-    })
-    .to_string()
-    .into_bytes()
+    process::write_input(scratch, "faulty.txt", "no final newline", SESSION)
 }
 
 fn in_dir(text: &str, scratch: &Scratch) -> String {
@@ -456,13 +446,11 @@ fn a_relative_store_directory_is_refused_with_one_warning_and_the_default_used()
     let cwd = scratch.path().join("somewhere");
     fs::create_dir_all(&cwd).expect("cwd");
     let started = Instant::now();
-    let run = process::run_in(
-        HOOK,
+    let run = process::Program::new(HOOK).cwd(&cwd).run(
         &[],
         &scratch,
         &[("HAN_METRICS_DIR", "relative/metrics")],
         &input(&scratch),
-        Some(&cwd),
     );
     let run = (run, started.elapsed());
     assert_unaffected("relative", &scratch, &run);
@@ -480,8 +468,7 @@ fn a_relative_store_directory_is_refused_with_one_warning_and_the_default_used()
     let scratch = Scratch::new("adv-relative-data");
     let project = scratch.path().join("project");
     let started = Instant::now();
-    let run = process::run_at_default_store(
-        HOOK,
+    let run = process::Program::new(HOOK).default_store().run(
         &[],
         &scratch,
         &[("HAN_DATA_DIR", "relative/han")],

@@ -20,7 +20,6 @@ use han_telemetry_test_support::faults::{Fault, FaultyCollector, Wire};
 use han_telemetry_test_support::process::{self, Run};
 use han_telemetry_test_support::scratch::Scratch;
 use han_telemetry_test_support::tls_proxy::{ClientAuth, Pki, TlsProxy};
-use serde_json::json;
 
 const HOOK: &str = env!("CARGO_BIN_EXE_han-check-hook");
 const SESSION: &str = "faults-test-session";
@@ -67,19 +66,7 @@ impl Protocol {
 /// The hook's input: a Write of a file with a problem, so the answer is a block decision
 /// on stdout that a broken telemetry must not change.
 fn input(scratch: &Scratch) -> Vec<u8> {
-    let file = scratch.write("faulty.txt", "no final newline");
-    json!({
-        "session_id": SESSION,
-        "transcript_path": scratch.path().join("t.jsonl"),
-        "cwd": scratch.path(),
-        "hook_event_name": "PostToolUse",
-        "tool_name": "Write",
-        "tool_input": {"file_path": file, "content": "x"},
-        "tool_response": {"filePath": file, "success": true},
-        "tool_use_id": "toolu_faults",
-    })
-    .to_string()
-    .into_bytes()
+    process::write_input(scratch, "faulty.txt", "no final newline", SESSION)
 }
 
 /// What the hook answers with telemetry off, with its scratch directory written `<dir>`;

@@ -26,22 +26,6 @@ const HOOK: &str = env!("CARGO_BIN_EXE_han-check-hook");
 const SESSION: &str = "gate-test-session";
 const CONCURRENT: usize = 40;
 
-fn input(scratch: &Scratch) -> Vec<u8> {
-    let file = scratch.write("clean.txt", "clean\n");
-    json!({
-        "session_id": SESSION,
-        "transcript_path": scratch.path().join("t.jsonl"),
-        "cwd": scratch.path(),
-        "hook_event_name": "PostToolUse",
-        "tool_name": "Write",
-        "tool_input": {"file_path": file, "content": "clean\n"},
-        "tool_response": {"filePath": file, "success": true},
-        "tool_use_id": "toolu_gate",
-    })
-    .to_string()
-    .into_bytes()
-}
-
 fn run_hook(scratch: &Scratch, protocol: &str, endpoint: &str, budget_ms: u64) -> Run {
     let budget = budget_ms.to_string();
     let vars = [
@@ -51,7 +35,8 @@ fn run_hook(scratch: &Scratch, protocol: &str, endpoint: &str, budget_ms: u64) -
         ("OTEL_TRACES_EXPORTER", "otlp"),
         ("HAN_TELEMETRY_EXIT_BUDGET_MS", budget.as_str()),
     ];
-    process::run(HOOK, &[], scratch, &vars, &input(scratch))
+    let input = process::write_input(scratch, "clean.txt", "clean\n", SESSION);
+    process::run(HOOK, &[], scratch, &vars, &input)
 }
 
 /// `n` runs at once.

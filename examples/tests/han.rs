@@ -31,16 +31,10 @@ fn cli() -> String {
 /// One run of the hook, as Claude Code runs it, with the store where it finds it itself;
 /// its session id names the run. The hook answers as it would with telemetry off.
 fn hook_run(scratch: &Scratch, session: &str, vars: &[(&str, &str)]) {
-    let file = scratch.write("project/notes.txt", "no final newline");
-    let input = json!({
-        "session_id": session,
-        "cwd": scratch.path().join("project"),
-        "hook_event_name": "PostToolUse",
-        "tool_name": "Write",
-        "tool_input": {"file_path": file, "content": "no final newline"},
-        "tool_use_id": format!("toolu_{session}"),
-    });
-    let run = process::run_at_default_store(HOOK, &[], scratch, vars, input.to_string().as_bytes());
+    let input = process::write_input(scratch, "project/notes.txt", "no final newline", session);
+    let run = process::Program::new(HOOK)
+        .default_store()
+        .run(&[], scratch, vars, &input);
     assert_eq!(run.code, Some(0), "{session}: {}", run.show());
     assert!(
         run.stdout.contains(r#""decision":"block""#),
@@ -92,7 +86,9 @@ fn sessions(names: &[&str]) -> BTreeSet<String> {
 
 /// `han-telemetry report --json` as the user runs it: no `--dir`.
 fn report(scratch: &Scratch, vars: &[(&str, &str)]) -> Value {
-    let run = process::run_at_default_store(&cli(), &["report", "--json"], scratch, vars, b"");
+    let cli = cli();
+    let program = process::Program::new(&cli).default_store();
+    let run = program.run(&["report", "--json"], scratch, vars, b"");
     assert_eq!(run.code, Some(0), "{}", run.show());
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.show()))
 }

@@ -14,6 +14,7 @@ use han_telemetry_test_support::secrets::{assert_no_secret, secret};
 use serde_json::json;
 
 const HOOK: &str = env!("CARGO_BIN_EXE_han-check-hook");
+const SESSION: &str = "helper-test-session";
 const PROTOCOLS: [&str; 3] = ["grpc", "http/protobuf", "http/json"];
 const SIGNALS: [&str; 3] = ["metrics", "logs", "traces"];
 const STATIC: &str = "Bearer static-token";
@@ -95,18 +96,8 @@ fn user_settings(
 
 /// A PostToolUse Write of a clean file: the hook answers nothing and exits 0.
 fn run_hook(scratch: &Scratch) -> Run {
-    let file = scratch.write("project/clean.txt", "clean\n");
-    let input = json!({
-        "session_id": "helper-test-session",
-        "transcript_path": scratch.path().join("t.jsonl"),
-        "cwd": scratch.path().join("project"),
-        "hook_event_name": "PostToolUse",
-        "tool_name": "Write",
-        "tool_input": {"file_path": file, "content": "clean\n"},
-        "tool_response": {"filePath": file, "success": true},
-        "tool_use_id": "toolu_helper",
-    });
-    let run = process::run(HOOK, &[], scratch, &[], input.to_string().as_bytes());
+    let input = process::write_input(scratch, "project/clean.txt", "clean\n", SESSION);
+    let run = process::run(HOOK, &[], scratch, &[], &input);
     assert_eq!(run.code, Some(0), "{}", run.show());
     assert_eq!(run.stdout, "", "{}", run.show());
     run

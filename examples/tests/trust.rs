@@ -12,6 +12,7 @@ use han_telemetry_test_support::scratch::Scratch;
 use serde_json::json;
 
 const HOOK: &str = env!("CARGO_BIN_EXE_han-check-hook");
+const SESSION: &str = "trust-test-session";
 const SECRET: &str = "Bearer trust-test-SECRET-5f1c";
 const PROTOCOLS: [&str; 3] = ["grpc", "http/protobuf", "http/json"];
 const SIGNALS: [&str; 3] = ["metrics", "logs", "traces"];
@@ -61,18 +62,8 @@ fn project_settings(scratch: &Scratch, file: &str, env: serde_json::Value) {
 
 /// A PostToolUse Write of a clean file: the hook answers nothing and exits 0.
 fn run_hook(scratch: &Scratch, vars: &[(&str, &str)]) -> Run {
-    let file = scratch.write("project/clean.txt", "clean\n");
-    let input = json!({
-        "session_id": "trust-test-session",
-        "transcript_path": scratch.path().join("t.jsonl"),
-        "cwd": scratch.path().join("project"),
-        "hook_event_name": "PostToolUse",
-        "tool_name": "Write",
-        "tool_input": {"file_path": file, "content": "clean\n"},
-        "tool_response": {"filePath": file, "success": true},
-        "tool_use_id": "toolu_trust",
-    });
-    let run = process::run(HOOK, &[], scratch, vars, input.to_string().as_bytes());
+    let input = process::write_input(scratch, "project/clean.txt", "clean\n", SESSION);
+    let run = process::run(HOOK, &[], scratch, vars, &input);
     assert_eq!(run.code, Some(0), "{}", run.show());
     assert_eq!(run.stdout, "", "{}", run.show());
     run

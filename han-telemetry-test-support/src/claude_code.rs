@@ -118,22 +118,22 @@ pub fn run(scratch: &Scratch, prompt: &str, vars: &[(String, String)]) -> Sessio
         std::fs::create_dir_all(dir).expect("create the session's directories");
     }
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let run = process::run_for(
-        &claude.display().to_string(),
-        &[
-            "-p",
-            prompt,
-            "--permission-mode",
-            "bypassPermissions",
-            "--output-format",
-            "json",
-        ],
-        scratch,
-        &vars,
-        b"",
-        Some(&project),
-        SESSION_TIMEOUT,
-    );
+    let run = process::Program::new(&claude.display().to_string())
+        .cwd(&project)
+        .timeout(SESSION_TIMEOUT)
+        .run(
+            &[
+                "-p",
+                prompt,
+                "--permission-mode",
+                "bypassPermissions",
+                "--output-format",
+                "json",
+            ],
+            scratch,
+            &vars,
+            b"",
+        );
     let result = serde_json::from_str(run.stdout.trim()).ok();
     Session { run, result }
 }

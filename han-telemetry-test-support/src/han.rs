@@ -63,5 +63,7 @@ pub fn run(scratch: &Scratch, args: &[&str], vars: &[(&str, &str)]) -> Run {
     let han = find_han();
     let mut all = vec![("PATH", "/usr/local/bin:/usr/bin:/bin")];
     all.extend_from_slice(vars);
-    process::run_at_default_store(&han.display().to_string(), args, scratch, &all, b"")
+    process::Program::new(&han.display().to_string())
+        .default_store()
+        .run(args, scratch, &all, b"")
 }

@@ -7,7 +7,7 @@
 //!   recorded through [`recording`]), which [`faults`] (a collector failing on purpose over
 //!   OTLP/HTTP and, through `h2`, gRPC) and the tests' own stubs are made of;
 //! * [`process`]: running an example binary as Claude Code runs a hook, in a [`scratch`]
-//!   directory;
+//!   directory, and the input it gives a hook after a `Write`;
 //! * [`claude_code`]: Claude Code itself (`claude -p`, pinned), offline against
 //!   [`messages_api`], a fake Anthropic Messages API made of the HTTP server;
 //! * [`han`]: Han itself (pinned), sharing a scratch `HOME` with the hooks;

@@ -2,7 +2,7 @@
 //!
 //! [`run`] starts it with a clean environment (only `HOME`, `CLAUDE_PROJECT_DIR` and
 //! `HAN_METRICS_DIR`, all inside a [`Scratch`] directory, plus the variables a test names;
-//! [`run_at_default_store`] leaves `HAN_METRICS_DIR` out), so
+//! [`Program::default_store`] leaves `HAN_METRICS_DIR` out), so
 //! no settings file, `OTEL_*` variable or metrics directory of the machine leaks in; writes
 //! the given stdin from a thread (a program may exit without reading it all); and collects
 //! exit code, stdout and stderr, killing the program if it runs for longer than
@@ -39,7 +39,7 @@ impl Run {
 }
 
 /// Runs `bin` with `args`, `stdin`, and a clean environment: `HOME`, `CLAUDE_PROJECT_DIR` and
-/// `HAN_METRICS_DIR` inside `scratch`, then `vars`.
+/// `HAN_METRICS_DIR` inside `scratch`, then `vars` ([`Program`]'s defaults).
 pub fn run(
     bin: &str,
     args: &[&str],
@@ -47,164 +47,126 @@ pub fn run(
     vars: &[(&str, &str)],
     stdin: &[u8],
 ) -> Run {
-    run_in(bin, args, scratch, vars, stdin, None)
+    Program::new(bin).run(args, scratch, vars, stdin)
 }
 
-/// [`run`] in the working directory `cwd` (else this test's own).
-pub fn run_in(
-    bin: &str,
-    args: &[&str],
-    scratch: &Scratch,
-    vars: &[(&str, &str)],
-    stdin: &[u8],
-    cwd: Option<&Path>,
-) -> Run {
-    run_with(
-        bin,
-        args,
-        scratch,
-        vars,
-        stdin,
-        How {
-            cwd,
-            timeout: RUN_TIMEOUT,
-            store_in_scratch: true,
-        },
-    )
-}
-
-/// [`run_in`], killed after `timeout` instead of [`RUN_TIMEOUT`] (a program that runs hooks
-/// of its own, such as Claude Code, takes longer than one hook).
-pub fn run_for(
-    bin: &str,
-    args: &[&str],
-    scratch: &Scratch,
-    vars: &[(&str, &str)],
-    stdin: &[u8],
-    cwd: Option<&Path>,
-    timeout: Duration,
-) -> Run {
-    run_with(
-        bin,
-        args,
-        scratch,
-        vars,
-        stdin,
-        How {
-            cwd,
-            timeout,
-            store_in_scratch: true,
-        },
-    )
-}
-
-/// [`run`] without `HAN_METRICS_DIR`: the store is where the program finds it by itself
-/// (in Han's data directory under the scratch `HOME`), as on a user's machine; in the
-/// scratch directory as the project's working directory.
-pub fn run_at_default_store(
-    bin: &str,
-    args: &[&str],
-    scratch: &Scratch,
-    vars: &[(&str, &str)],
-    stdin: &[u8],
-) -> Run {
-    let project = scratch.path().join("project");
-    run_with(
-        bin,
-        args,
-        scratch,
-        vars,
-        stdin,
-        How {
-            cwd: Some(&project),
-            timeout: RUN_TIMEOUT,
-            store_in_scratch: false,
-        },
-    )
-}
-
-/// How a program is run: where, for how long at most, and whether its store is set to the
-/// scratch directory's `metrics`.
-struct How<'a> {
+/// A program to run, and how: where, for how long at most, and whether its store is set to
+/// the scratch directory's `metrics`.
+#[derive(Debug, Clone, Copy)]
+pub struct Program<'a> {
+    bin: &'a str,
     cwd: Option<&'a Path>,
     timeout: Duration,
-    store_in_scratch: bool,
+    default_store: bool,
 }
 
-fn run_with(
-    bin: &str,
-    args: &[&str],
-    scratch: &Scratch,
-    vars: &[(&str, &str)],
-    stdin: &[u8],
-    how: How<'_>,
-) -> Run {
-    let How {
-        cwd,
-        timeout,
-        store_in_scratch,
-    } = how;
-    let home = scratch.path().join("home");
-    let project = scratch.path().join("project");
-    for dir in [&home, &project] {
-        std::fs::create_dir_all(dir).expect("create scratch home and project");
-    }
-    let mut command = Command::new(bin);
-    if let Some(cwd) = cwd {
-        command.current_dir(cwd);
-    }
-    command
-        .args(args)
-        .env_clear()
-        .env("HOME", &home)
-        .env("CLAUDE_PROJECT_DIR", &project);
-    if store_in_scratch {
-        command.env("HAN_METRICS_DIR", scratch.path().join("metrics"));
-    }
-    let mut child = command
-        .envs(vars.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {bin}: {e}"));
-
-    let mut input = child.stdin.take().expect("stdin is piped");
-    let stdin = stdin.to_vec();
-    // A program that rejects its input early closes the pipe: a write error is expected then.
-    let writer = thread::spawn(move || {
-        let _ = input.write_all(&stdin);
-    });
-    let read_all = |mut pipe: Box<dyn Read + Send>| {
-        thread::spawn(move || {
-            let mut text = Vec::new();
-            let _ = pipe.read_to_end(&mut text);
-            String::from_utf8_lossy(&text).into_owned()
-        })
-    };
-    let stdout = read_all(Box::new(child.stdout.take().expect("stdout is piped")));
-    let stderr = read_all(Box::new(child.stderr.take().expect("stderr is piped")));
-
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the program") {
-            break status;
+impl<'a> Program<'a> {
+    /// `bin` in this test's working directory, killed after [`RUN_TIMEOUT`], with
+    /// `HAN_METRICS_DIR` in the scratch directory.
+    pub fn new(bin: &'a str) -> Program<'a> {
+        Program {
+            bin,
+            cwd: None,
+            timeout: RUN_TIMEOUT,
+            default_store: false,
         }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "{bin} ran for more than {timeout:?}; stderr:\n{}",
-                stderr.join().unwrap_or_default()
-            );
+    }
+
+    /// In the working directory `cwd`.
+    pub fn cwd(mut self, cwd: &'a Path) -> Program<'a> {
+        self.cwd = Some(cwd);
+        self
+    }
+
+    /// Killed after `timeout` instead of [`RUN_TIMEOUT`] (a program that runs hooks of its
+    /// own, such as Claude Code, takes longer than one hook).
+    pub fn timeout(self, timeout: Duration) -> Program<'a> {
+        Program { timeout, ..self }
+    }
+
+    /// Without `HAN_METRICS_DIR`: the store is where the program finds it by itself (in
+    /// Han's data directory under the scratch `HOME`), as on a user's machine; in the
+    /// scratch directory's `project` as the working directory unless [`Program::cwd`] says
+    /// otherwise.
+    pub fn default_store(mut self) -> Program<'a> {
+        self.default_store = true;
+        self
+    }
+
+    /// Runs it with `args`, `stdin`, and a clean environment: `HOME` and
+    /// `CLAUDE_PROJECT_DIR` inside `scratch` (and `HAN_METRICS_DIR`, see
+    /// [`Program::default_store`]), then `vars`.
+    pub fn run(
+        &self,
+        args: &[&str],
+        scratch: &Scratch,
+        vars: &[(&str, &str)],
+        stdin: &[u8],
+    ) -> Run {
+        let home = scratch.path().join("home");
+        let project = scratch.path().join("project");
+        for dir in [&home, &project] {
+            std::fs::create_dir_all(dir).expect("create scratch home and project");
         }
-        thread::sleep(Duration::from_millis(10));
-    };
-    let _ = writer.join();
-    Run {
-        code: status.code(),
-        stdout: stdout.join().expect("stdout reader"),
-        stderr: stderr.join().expect("stderr reader"),
+        let mut command = Command::new(self.bin);
+        if let Some(cwd) = self.cwd.or(self.default_store.then_some(project.as_path())) {
+            command.current_dir(cwd);
+        }
+        command
+            .args(args)
+            .env_clear()
+            .env("HOME", &home)
+            .env("CLAUDE_PROJECT_DIR", &project);
+        if !self.default_store {
+            command.env("HAN_METRICS_DIR", scratch.path().join("metrics"));
+        }
+        let mut child = command
+            .envs(vars.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", self.bin));
+
+        let mut input = child.stdin.take().expect("stdin is piped");
+        let stdin = stdin.to_vec();
+        // A program that rejects its input early closes the pipe: a write error is expected then.
+        let writer = thread::spawn(move || {
+            let _ = input.write_all(&stdin);
+        });
+        let read_all = |mut pipe: Box<dyn Read + Send>| {
+            thread::spawn(move || {
+                let mut text = Vec::new();
+                let _ = pipe.read_to_end(&mut text);
+                String::from_utf8_lossy(&text).into_owned()
+            })
+        };
+        let stdout = read_all(Box::new(child.stdout.take().expect("stdout is piped")));
+        let stderr = read_all(Box::new(child.stderr.take().expect("stderr is piped")));
+
+        let deadline = Instant::now() + self.timeout;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for the program") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "{} ran for more than {:?}; stderr:\n{}",
+                    self.bin,
+                    self.timeout,
+                    stderr.join().unwrap_or_default()
+                );
+            }
+            thread::sleep(Duration::from_millis(10));
+        };
+        let _ = writer.join();
+        Run {
+            code: status.code(),
+            stdout: stdout.join().expect("stdout reader"),
+            stderr: stderr.join().expect("stderr reader"),
+        }
     }
 }
 
@@ -217,4 +179,24 @@ pub fn cli_beside(bin: &str) -> String {
         "han-telemetry is not built next to {bin}: run the workspace's tests (scripts/test)"
     );
     path.display().to_string()
+}
+
+/// What Claude Code writes to a PostToolUse hook after its `Write` tool wrote `content` to
+/// `file` (relative to `scratch`, written here) in session `session`: every field it
+/// documents, the project being `file`'s directory, the tool call's id `toolu_<session>`.
+pub fn write_input(scratch: &Scratch, file: &str, content: &str, session: &str) -> Vec<u8> {
+    let file = scratch.write(file, content);
+    serde_json::json!({
+        "session_id": session,
+        "transcript_path": scratch.join("t.jsonl"),
+        "cwd": file.parent(),
+        "permission_mode": "default",
+        "hook_event_name": "PostToolUse",
+        "tool_name": "Write",
+        "tool_input": {"file_path": file, "content": content},
+        "tool_response": {"filePath": file, "success": true},
+        "tool_use_id": format!("toolu_{session}"),
+    })
+    .to_string()
+    .into_bytes()
 }

@@ -98,8 +98,14 @@ pub(crate) fn open_regular(path: &Path) -> Result<(File, Metadata), Refused> {
 /// Reads all of `path` (a regular file, see [`open_regular`]), at most `limit` bytes; more
 /// is an error that says so.
 pub(crate) fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, Refused> {
-    use std::io::Read as _;
     let (file, meta) = open_regular(path)?;
+    read_bounded(file, &meta, limit)
+}
+
+/// Reads all of `file`, opened as `meta`, at most `limit` bytes; more is an error that says
+/// so.
+pub(crate) fn read_bounded(file: File, meta: &Metadata, limit: u64) -> Result<Vec<u8>, Refused> {
+    use std::io::Read as _;
     if meta.len() > limit {
         return Err(Refused::Io(too_large(limit)));
     }
@@ -112,8 +118,13 @@ pub(crate) fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, Refused> 
     Ok(bytes)
 }
 
+/// Larger than `limit`, in words: bytes below 10 KiB, else KiB.
 fn too_large(limit: u64) -> io::Error {
-    io::Error::other(format!("it is larger than {} KiB", limit / 1024))
+    io::Error::other(if limit < 10 * 1024 {
+        format!("it is larger than {limit} bytes")
+    } else {
+        format!("it is larger than {} KiB", limit / 1024)
+    })
 }
 
 /// Opens a store file: never through a symbolic link, never blocking, only a regular file.
@@ -277,13 +288,10 @@ mod tests {
     #[test]
     fn reads_are_bounded() {
         let dir = TempDir::new("file-bounded");
-        let path = dir.write("big", &"x".repeat(2048));
-        assert!(
-            read_regular(&path, 1024)
-                .unwrap_err()
-                .to_string()
-                .contains("larger")
-        );
+        let path = dir.write("big", &"x".repeat(20_000));
+        let larger = |limit| read_regular(&path, limit).unwrap_err().to_string();
+        assert_eq!(larger(1024), "it is larger than 1024 bytes");
+        assert_eq!(larger(10 * 1024), "it is larger than 10 KiB");
         assert!(
             read_regular(&dir.path().join("none"), 1024)
                 .unwrap_err()

@@ -33,16 +33,16 @@
 //! every process runs the helper.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Exporter, HeadersHelper, Signal};
+use crate::state_file::{Lock, StateFile, at_millis, clean, millis};
 use crate::warn;
 
 /// The longest a hook waits for the helper: a share of the default exit budget (1 s) would
@@ -55,26 +55,16 @@ pub const MAX_OUTPUT: usize = 64 * 1024;
 pub const RETRY_AFTER: Duration = Duration::from_secs(30);
 /// A cache file larger than this is not read (the output's limit, plus room).
 const MAX_FILE_BYTES: u64 = 2 * MAX_OUTPUT as u64;
-const MAX_WHY_CHARS: usize = 200;
 
 /// The cache and lock files of `program` in `dir`.
-fn files(dir: &Path, program: &Path) -> (PathBuf, PathBuf) {
-    // FNV-1a: a stable name, not a secret.
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in program.to_string_lossy().bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    (
-        dir.join(format!(".headers-helper-{hash:016x}.json")),
-        dir.join(format!(".headers-helper-{hash:016x}.lock")),
-    )
+fn files(dir: &Path, program: &Path) -> StateFile {
+    StateFile::new(dir, "headers-helper", &program.to_string_lossy())
 }
 
 /// The path of the cache file of `program` in the store directory `dir` (for `doctor` and
 /// tests).
 pub fn cache_file(dir: &Path, program: &Path) -> PathBuf {
-    files(dir, program).0
+    files(dir, program).path
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -91,24 +81,6 @@ struct OnDisk {
     failed_ms: u64,
     #[serde(default)]
     why: String,
-}
-
-fn millis(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-fn at_millis(ms: u64) -> SystemTime {
-    UNIX_EPOCH
-        .checked_add(Duration::from_millis(ms))
-        .unwrap_or(UNIX_EPOCH)
-}
-
-fn clean(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_WHY_CHARS)
-        .collect()
 }
 
 /// Whether `since_ms` is less than `within` ago (a clock that went back is not "within").
@@ -137,8 +109,8 @@ pub struct CacheState {
 
 /// The cache of `helper` in the store directory `dir`: `Ok(None)` when there is none.
 pub fn cache_state(dir: &Path, helper: &HeadersHelper) -> Result<Option<CacheState>, String> {
-    let (path, _) = files(dir, &helper.program);
-    let Some(disk) = read(&path, helper)? else {
+    let file = files(dir, &helper.program);
+    let Some(disk) = read(&file, helper)? else {
         return Ok(None);
     };
     let now = millis(SystemTime::now());
@@ -149,7 +121,7 @@ pub fn cache_state(dir: &Path, helper: &HeadersHelper) -> Result<Option<CacheSta
         refused: disk.refused,
         failed: (disk.failed_ms > disk.fetched_ms)
             .then(|| (at_millis(disk.failed_ms), clean(&disk.why))),
-        path,
+        path: file.path,
     }))
 }
 
@@ -158,19 +130,10 @@ fn is_fresh(disk: &OnDisk, helper: &HeadersHelper, now_ms: u64) -> bool {
 }
 
 /// Reads a cache file: `Ok(None)` when there is none (or it is another helper's).
-fn read(path: &Path, helper: &HeadersHelper) -> Result<Option<OnDisk>, String> {
-    let mut options = OpenOptions::new();
-    options.read(true);
-    let file = match crate::file::open_store_file(path, &mut options, true) {
-        Ok((file, meta)) if meta.len() <= MAX_FILE_BYTES => file,
-        Ok(_) => return Err(format!("it is larger than {} KiB", MAX_FILE_BYTES / 1024)),
-        Err(e) if e.is_missing() => return Ok(None),
-        Err(e) => return Err(e.to_string()),
+fn read(file: &StateFile, helper: &HeadersHelper) -> Result<Option<OnDisk>, String> {
+    let Some(bytes) = file.read(MAX_FILE_BYTES)? else {
+        return Ok(None);
     };
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
     // The error names no value: the file holds credentials.
     let disk: OnDisk = serde_json::from_slice(&bytes).map_err(|e| {
         format!(
@@ -189,30 +152,6 @@ fn read(path: &Path, helper: &HeadersHelper) -> Result<Option<OnDisk>, String> {
         return Err("it holds a header that is not valid".to_owned());
     }
     Ok(Some(disk))
-}
-
-/// Writes the cache, whole, 0600, by renaming a private temporary file over it; only into
-/// a store directory that exists.
-fn write(dir: &Path, path: &Path, disk: &OnDisk) -> std::io::Result<()> {
-    crate::store::usable_dir(dir, crate::store::Create::Nothing).map_err(std::io::Error::other)?;
-    let mut bytes = serde_json::to_vec(disk).map_err(std::io::Error::other)?;
-    bytes.push(b'\n');
-    let nonce = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let tmp = path.with_extension(format!("{}-{nonce}.tmp", std::process::id()));
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = crate::file::open_store_file(&tmp, &mut options, true)
-        .map_err(|e| std::io::Error::other(e.to_string()))
-        .and_then(|(mut file, _)| file.write_all(&bytes))
-        .and_then(|()| fs::rename(&tmp, path));
-    if written.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    written
 }
 
 /// Header names lowercased; every name and value valid for HTTP and gRPC alike.
@@ -363,20 +302,20 @@ impl Used {
     /// A collector answered 401/403: the next process runs the helper again, unless one
     /// already did since these headers were printed.
     pub(crate) fn refused(&self) {
-        let (path, _) = files(&self.dir, &self.helper.program);
-        let Ok(Some(mut disk)) = read(&path, &self.helper) else {
+        let file = files(&self.dir, &self.helper.program);
+        let Ok(Some(mut disk)) = read(&file, &self.helper) else {
             return;
         };
         if disk.fetched_ms != self.fetched_ms || disk.refused {
             return;
         }
         disk.refused = true;
-        if let Err(e) = write(&self.dir, &path, &disk) {
+        if let Err(e) = file.write(&disk) {
             warn::warn_once(
                 "headers-helper-write",
                 &format!(
                     "cannot write the headers helper's cache {} ({e})",
-                    path.display()
+                    file.path.display()
                 ),
             );
         }
@@ -421,15 +360,15 @@ pub(crate) fn obtain(helper: &HeadersHelper, dir: Option<&Path>) -> Option<Obtai
             }
         };
     };
-    let (path, lock_path) = files(dir, &helper.program);
-    let cached = match read(&path, helper) {
+    let file = files(dir, &helper.program);
+    let cached = match read(&file, helper) {
         Ok(disk) => disk,
         Err(why) => {
             warn::warn_once(
                 "headers-helper-file",
                 &format!(
                     "the headers helper's cache {} is ignored ({why}); the helper is run again",
-                    path.display()
+                    file.path.display()
                 ),
             );
             None
@@ -469,23 +408,15 @@ pub(crate) fn obtain(helper: &HeadersHelper, dir: Option<&Path>) -> Option<Obtai
             .filter(|d| !d.refused && d.fetched_ms > 0)
             .map(|d| (headers_of(d), Got::Stale, Some(used(d))))
     };
-    let mut options = OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let lock: Option<File> = match crate::file::open_store_file(&lock_path, &mut options, true) {
-        Ok((lock, _)) => {
-            if lock.try_lock().is_err() {
-                return stale(&cached);
-            }
-            Some(lock)
-        }
+    let lock = match file.try_lock() {
+        Lock::Held(lock) => Some(lock),
+        Lock::Busy => return stale(&cached),
         // No lock to be had (no store directory yet): run it anyway.
-        Err(_) => None,
+        Lock::Unavailable => None,
     };
     // The runner before us may have finished between our read and our lock.
     let cached = if lock.is_some() {
-        match read(&path, helper) {
+        match read(&file, helper) {
             Ok(Some(disk)) if is_fresh(&disk, helper, millis(SystemTime::now())) => {
                 return Some((headers_of(&disk), Got::Cached, Some(used(&disk))));
             }
@@ -520,13 +451,13 @@ pub(crate) fn obtain(helper: &HeadersHelper, dir: Option<&Path>) -> Option<Obtai
     };
     // A store directory not made yet (the first hook ever) keeps no cache, quietly.
     if dir.is_dir()
-        && let Err(e) = write(dir, &path, &disk)
+        && let Err(e) = file.write(&disk)
     {
         warn::warn_once(
             "headers-helper-write",
             &format!(
                 "cannot write the headers helper's cache {} ({e}); every process will run it",
-                path.display()
+                file.path.display()
             ),
         );
     }

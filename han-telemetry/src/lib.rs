@@ -23,6 +23,7 @@ pub mod mask;
 mod pipeline;
 mod resend;
 mod start;
+mod state_file;
 pub mod store;
 #[cfg(test)]
 mod test_support;
