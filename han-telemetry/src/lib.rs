@@ -20,6 +20,7 @@ pub mod gate;
 pub mod headers_helper;
 mod instrument;
 pub mod mask;
+mod phase;
 mod pipeline;
 mod resend;
 mod start;
@@ -49,12 +50,3 @@ pub use pipeline::queue::DEFAULT_EVENT_QUEUE;
 pub use start::{DEFAULT_EXIT_BUDGET, Discard, Telemetry, TelemetryBuilder, init};
 #[cfg(feature = "tools")]
 pub use tools::{probe, replay};
-
-#[doc(hidden)]
-pub fn __phase(name: &str) {
-    static T0: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    if std::env::var_os("HAN_PHASES").is_some() {
-        let t0 = *T0.get_or_init(std::time::Instant::now);
-        eprintln!("PHASE {:8.3} {name}", t0.elapsed().as_secs_f64() * 1000.0);
-    }
-}

@@ -131,6 +131,7 @@ impl Production<'_> {
 impl TelemetryBuilder {
     /// Starts from the process environment and Claude Code's settings files.
     pub fn from_env() -> Self {
+        crate::phase::mark("start");
         Self::new(Config::from_env())
     }
 
@@ -233,14 +234,13 @@ impl TelemetryBuilder {
             event_queue,
             exporters,
         } = self;
+        crate::phase::mark("configuration read");
         report_config(&config);
-        crate::__phase("config read");
         let store = LocalStore::open(&config.store);
         if !config.enabled && exporters.is_none() {
             return Self::store_only(store, config.include, standard);
         }
         let resource = resource::build(&config, &service_version);
-        crate::__phase("resource");
         let mut io = Io::default();
         // Your own exporters (a benchmark, a test) pass no gate and run no headers helper.
         if exporters.is_none() {
@@ -251,7 +251,7 @@ impl TelemetryBuilder {
             io.headers_helper = crate::headers_helper::apply(&mut config, gate_dir.as_deref());
         }
         let config = &config;
-        crate::__phase("gates+helper");
+        crate::phase::mark("resource, gates, headers helper");
 
         let capacity = event_queue.unwrap_or_else(event_queue_from_env);
         let overload = Overload::new(store.is_some());
@@ -275,19 +275,14 @@ impl TelemetryBuilder {
                     &mut io,
                 );
                 let log_sinks = export::log_sinks(&config.logs, &mut io);
-                crate::__phase("sinks");
-                {
-                    let m = production.meter(metric_sinks);
-                    crate::__phase("meter");
-                    let l = production.logger(log_sinks);
-                    crate::__phase("logger");
-                    (m, l)
-                }
-                //                (production.meter(metric_sinks), production.logger(log_sinks))
+                crate::phase::mark("exporters built");
+                let meter = production.meter(metric_sinks);
+                crate::phase::mark("meter provider built (periodic reader)");
+                (meter, production.logger(log_sinks))
             }
         };
 
-        crate::__phase("meter+logger built");
+        crate::phase::mark("logger provider built (event queue)");
         let span_sinks = if exporters.is_some() {
             Vec::new()
         } else {
@@ -317,7 +312,6 @@ impl TelemetryBuilder {
         if let Some(s) = &store {
             han = han.local_store(s.clone());
         }
-        crate::__phase("layer built");
         let parts = Parts {
             han: han.build(),
             logger: logger.clone(),
@@ -342,6 +336,7 @@ impl TelemetryBuilder {
             catch_up,
             overload: Some(overload),
         };
+        crate::phase::mark("layer built");
         Telemetry {
             parts: Some(parts),
             exporting: true,
@@ -514,6 +509,7 @@ impl Telemetry {
                 "a global tracing subscriber is already installed, so han-telemetry records nothing; add the layer from Telemetry::into_layer to that subscriber instead",
             );
         }
+        crate::phase::mark("subscriber installed");
         guard
     }
 }

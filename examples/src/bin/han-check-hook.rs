@@ -100,7 +100,6 @@ const MAX_LISTED: usize = 20;
 const EDIT_TOOLS: [&str; 3] = ["Write", "Edit", "MultiEdit"];
 
 fn main() -> ExitCode {
-    han_telemetry::__phase("main");
     if io::stdin().is_terminal() {
         say_err(format_args!(
             "reads a Claude Code hook's JSON input on stdin, e.g.\n  echo '{{\"session_id\":\"s\",\"cwd\":\".\",\"hook_event_name\":\"PostToolUse\",\"tool_name\":\"Write\",\"tool_input\":{{\"file_path\":\"Cargo.toml\"}}}}' | {NAME}"
@@ -118,7 +117,6 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
 
-    han_telemetry::__phase("input read");
     let telemetry = TelemetryBuilder::from_env()
         .service_version(VERSION)
         .standard_attributes(StandardAttributes {
@@ -129,10 +127,8 @@ fn main() -> ExitCode {
         .install();
     let span = tracing::info_span!("han-check-hook", tool_use_id = input.tool_use_id.as_deref());
     han_telemetry::adopt_remote_parent(&span);
-    han_telemetry::__phase("installed");
     let outcome = span.in_scope(|| check_edit(&input.hook_event_name, &input));
     drop(span);
-    han_telemetry::__phase("hook done");
 
     let code = match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -49,12 +49,10 @@ impl HttpClient for ObservedClient {
         for (name, value) in self.headers.iter() {
             request.headers_mut().insert(name.clone(), value.clone());
         }
-        crate::__phase("send_bytes start");
         let result = match self.inner.get() {
             Ok(client) => client.send_bytes(request).await,
             Err(e) => Err(e.into()),
         };
-        crate::__phase("send_bytes done");
         match &result {
             Err(error) => {
                 if let Ok(mut slot) = self.last_error.lock() {
@@ -184,7 +182,6 @@ impl Lazy {
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .take();
-                crate::__phase("lazy join start");
                 match handle.map(std::thread::JoinHandle::join) {
                     Some(Ok(built)) => built,
                     Some(Err(_)) => Err("the HTTP client could not be built".to_owned()),
@@ -277,15 +274,12 @@ fn build_client(https: bool, cfg: &OtlpConfig) -> Result<Lazy, String> {
     let handle = std::thread::Builder::new()
         .name("han-telemetry-http-init".into())
         .spawn(move || {
-            crate::__phase("client build start");
-            let c = reqwest::blocking::Client::builder()
+            reqwest::blocking::Client::builder()
                 .timeout(timeout)
                 .connect_timeout(timeout.min(Duration::from_secs(5)))
                 .tls_backend_preconfigured(tls)
                 .build()
-                .map_err(|e| format!("the HTTP client could not be built: {}", chain(&e)));
-            crate::__phase("client built");
-            c
+                .map_err(|e| format!("the HTTP client could not be built: {}", chain(&e)))
         })
         .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
     Ok(Lazy {

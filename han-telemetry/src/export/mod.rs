@@ -310,6 +310,11 @@ impl Reporter {
 
     /// An export is about to start.
     fn begin(&self) {
+        crate::phase::mark(match self.signal {
+            Signal::Metrics => "metrics export starts",
+            Signal::Logs => "logs export starts",
+            Signal::Traces => "traces export starts",
+        });
         if self.otlp {
             self.health.started[ExportHealth::index(self.signal)].fetch_add(1, Ordering::AcqRel);
         }
@@ -317,6 +322,11 @@ impl Reporter {
 
     /// An export's result came back.
     fn observe(&self, result: &OTelSdkResult) {
+        crate::phase::mark(match self.signal {
+            Signal::Metrics => "metrics export answered",
+            Signal::Logs => "logs export answered",
+            Signal::Traces => "traces export answered",
+        });
         // Held to the end, so that a result is either wholly taken before the seal or
         // wholly ignored after it.
         let Ok(mut results) = self.health.failures.lock() else {

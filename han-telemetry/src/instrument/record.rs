@@ -99,8 +99,8 @@ pub(crate) fn hook_run_in(
             KeyValue::new(attr::SUCCESS, success),
         ];
         with_standard(&standard, own, |attrs| {
-            m.hook_execution.add(1, attrs);
-            m.hook_duration.record(ms, attrs);
+            m.hook_execution().add(1, attrs);
+            m.hook_duration().record(ms, attrs);
         });
     }
     hook_result(
@@ -203,7 +203,7 @@ pub(crate) fn plugin_install_in(
             KeyValue::new(attr::SCOPE, scope.clone()),
             KeyValue::new(attr::SUCCESS, success),
         ];
-        with_standard(&standard, own, |attrs| m.plugin_install.add(1, attrs));
+        with_standard(&standard, own, |attrs| m.plugin_install().add(1, attrs));
     }
     plugin_event(p, &standard, "install", name, scope, success);
 }
@@ -236,7 +236,7 @@ pub(crate) fn plugin_uninstall_in(
             KeyValue::new(attr::PLUGIN_NAME, name.clone()),
             KeyValue::new(attr::SUCCESS, success),
         ];
-        with_standard(&standard, own, |attrs| m.plugin_uninstall.add(1, attrs));
+        with_standard(&standard, own, |attrs| m.plugin_uninstall().add(1, attrs));
     }
     plugin_event(p, &standard, "uninstall", name, scope, success);
 }
@@ -288,8 +288,8 @@ pub(crate) fn task_in(
             KeyValue::new(attr::CONFIDENCE_BUCKET, tenth_bucket(confidence)),
         ];
         let counter = match outcome {
-            TaskOutcome::Failure => &m.task_failed,
-            TaskOutcome::Success | TaskOutcome::Partial => &m.task_completed,
+            TaskOutcome::Failure => &m.task_failed(),
+            TaskOutcome::Success | TaskOutcome::Partial => &m.task_completed(),
         };
         with_standard(&standard, own, |attrs| counter.add(1, attrs));
     }
@@ -334,7 +334,7 @@ pub(crate) fn validation_in(
             KeyValue::new(attr::PASSED, passed),
             KeyValue::new(attr::ERROR_COUNT, errors),
         ];
-        with_standard(&standard, own, |attrs| m.validation_run.add(1, attrs));
+        with_standard(&standard, own, |attrs| m.validation_run().add(1, attrs));
     }
     if !passed {
         p.emit_event(
@@ -365,7 +365,7 @@ pub(crate) fn mcp_tool_call_in(p: &Pipeline, tool_name: impl Into<StringValue>, 
             KeyValue::new(attr::TOOL_NAME, tool_name),
             KeyValue::new(attr::SUCCESS, success),
         ];
-        with_standard(&standard, own, |attrs| m.mcp_tool_call.add(1, attrs));
+        with_standard(&standard, own, |attrs| m.mcp_tool_call().add(1, attrs));
     }
 }
 
@@ -378,7 +378,7 @@ pub(crate) fn session_start_in(p: &Pipeline) {
     let standard = p.standard();
     p.store(|| Entry::SessionStart {});
     if let Some(m) = &p.instruments {
-        with_standard(&standard, [], |attrs| m.session_start.add(1, attrs));
+        with_standard(&standard, [], |attrs| m.session_start().add(1, attrs));
     }
 }
 
@@ -400,6 +400,6 @@ pub(crate) fn frustration_in(p: &Pipeline, level: impl Into<StringValue>, score:
             KeyValue::new(attr::LEVEL, level),
             KeyValue::new(attr::SCORE_BUCKET, tenth_bucket(score)),
         ];
-        with_standard(&standard, own, |attrs| m.frustration_detected.add(1, attrs));
+        with_standard(&standard, own, |attrs| m.frustration_detected().add(1, attrs));
     }
 }

@@ -254,11 +254,11 @@ impl Bound {
             // The ordinary calls create the data point with this run in it; binding then
             // finds that point. Binding first would create an empty point that a collection
             // racing with the first `add` could export.
-            m.hook_execution.add(1, &attributes);
-            m.hook_duration.record(ms, &attributes);
+            m.hook_execution().add(1, &attributes);
+            m.hook_duration().record(ms, &attributes);
             HookInstruments {
-                execution: m.hook_execution.bind(&attributes),
-                duration: m.hook_duration.bind(&attributes),
+                execution: m.hook_execution().bind(&attributes),
+                duration: m.hook_duration().bind(&attributes),
             }
         });
         Bound {

@@ -120,15 +120,15 @@ impl TelemetryGuard {
             return ShutdownReport::default();
         };
         let start = Instant::now();
-        crate::__phase("shutdown start");
+        crate::phase::mark("shutdown starts");
         // Close the gate first: recording after this point would be lost anyway.
         drop(providers.activation);
         // The local store is a local write, done before any network wait can use the budget.
         if let Some(store) = &providers.store {
             store.flush();
         }
+        crate::phase::mark("store written");
         let health = Arc::clone(&providers.io.health);
-        crate::__phase("store flushed");
         // From here on, failures wait for the one line below instead of a line each.
         health.defer();
         let (tx, rx) = mpsc::channel::<(&'static str, OTelSdkResult)>();
@@ -139,8 +139,13 @@ impl TelemetryGuard {
             let spawned = std::thread::Builder::new()
                 .name(format!("han-telemetry-flush-{name}"))
                 .spawn(move || {
-                    let _ = tx.send((name, job()));
-                    crate::__phase(name);
+                    let result = job();
+                    crate::phase::mark(match signal {
+                        Signal::Metrics => "metrics flushed",
+                        Signal::Logs => "logs flushed",
+                        Signal::Traces => "traces flushed",
+                    });
+                    let _ = tx.send((name, result));
                 });
             match spawned {
                 Ok(_) => pending.push(name),
@@ -181,6 +186,7 @@ impl TelemetryGuard {
             );
         }
         drop(tx);
+        crate::phase::mark("flush threads started");
         let deadline = start + self.budget;
         let mut finished: Vec<&'static str> = Vec::new();
         // Signals whose shutdown gave up waiting for an export (the SDK's own timeouts):
@@ -203,8 +209,8 @@ impl TelemetryGuard {
         // The verdict is taken now: what the exporters report from here on is our own
         // abandoning them (stopping the I/O runtime fails in-flight gRPC calls), not an
         // answer from the collector.
+        crate::phase::mark("every flush answered");
         health.seal();
-        crate::__phase("all flushed");
         let gates = std::mem::take(&mut providers.io.gates);
         let headers_helper = providers.io.headers_helper.take();
         providers.io.shutdown();
@@ -222,7 +228,6 @@ impl TelemetryGuard {
             .filter(|s| unfinished(*s) && !health.failed(*s))
             .map(Signal::name)
             .collect();
-        crate::__phase("io shut down");
         let outcomes = Signal::ALL.map(|s| (s, health.outcome(s, unfinished(s))));
         // The export gate learns whether the collector could be reached.
         let budget_ms = self.budget.as_millis();
@@ -269,7 +274,7 @@ impl TelemetryGuard {
                 store::mark_pending(&store.written_to());
             }
         }
-        crate::__phase("receipt written");
+        crate::phase::mark("receipt written");
         let gate = GateNews {
             paused: &paused,
             closed: &closed,
@@ -306,7 +311,8 @@ impl TelemetryGuard {
                 }
             }
         }
-        crate::__phase("catch-up done");
+        crate::phase::mark("catch-up done");
+        crate::phase::print();
         // Fixed signal order, whatever order the threads finished in.
         let in_order = |keep: &dyn Fn(Signal) -> bool| -> Vec<&'static str> {
             Signal::ALL
