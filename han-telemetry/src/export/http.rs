@@ -193,27 +193,32 @@ impl Lazy {
     }
 }
 
-impl Drop for Lazy {
-    /// Dropping a blocking client joins its runtime thread, which closes its connections
-    /// first (about 0.2 ms here, paid by whichever exit step drops the last handle): at exit
-    /// nobody needs to wait for that, so a thread of its own does it.
-    fn drop(&mut self) {
-        if let Some(Ok(client)) = self.built.take() {
-            let closing = std::thread::Builder::new()
-                .name("han-telemetry-http-close".into())
-                .spawn(move || drop(client));
-            // No thread: the client was moved into the closure that failed to start and is
-            // dropped with it, here.
-            drop(closing);
-        }
-    }
-}
-
 /// Blocking clients already built in this process, by what they were built from: signals
 /// that share an endpoint's TLS settings and timeout share one client (its runtime thread
 /// and its connections), instead of one of each per signal.
 #[derive(Debug, Default)]
 pub(crate) struct Clients(Vec<((bool, config::TlsFiles, Duration), Arc<Lazy>)>);
+
+/// The clients of the pipeline that shut down last. Dropping a blocking client joins its
+/// runtime thread once it has closed its connections (about 0.2 ms here), which an exiting
+/// hook would wait for at exit for nothing: a pipeline's clients are kept here when it shuts
+/// down, and dropped when the next one does (in a process that builds telemetry again).
+static RETIRED: Mutex<Vec<Arc<Lazy>>> = Mutex::new(Vec::new());
+
+impl Clients {
+    /// Keeps these clients alive until the next pipeline shuts down (see [`RETIRED`]).
+    pub(crate) fn retire(self) {
+        let mine = self.0.into_iter().map(|(_, client)| client).collect();
+        let previous = std::mem::replace(
+            &mut *RETIRED
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            mine,
+        );
+        // Outside the lock: this may join the previous clients' threads.
+        drop(previous);
+    }
+}
 
 pub(super) fn transport(
     signal: Signal,

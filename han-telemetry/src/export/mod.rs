@@ -263,6 +263,7 @@ impl Io {
         if let Some(rt) = self.runtime {
             rt.shutdown_background();
         }
+        self.http_clients.retire();
     }
 }
 
