@@ -400,6 +400,8 @@ pub(crate) fn frustration_in(p: &Pipeline, level: impl Into<StringValue>, score:
             KeyValue::new(attr::LEVEL, level),
             KeyValue::new(attr::SCORE_BUCKET, tenth_bucket(score)),
         ];
-        with_standard(&standard, own, |attrs| m.frustration_detected().add(1, attrs));
+        with_standard(&standard, own, |attrs| {
+            m.frustration_detected().add(1, attrs)
+        });
     }
 }
