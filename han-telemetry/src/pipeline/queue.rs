@@ -567,6 +567,38 @@ mod tests {
         provider.shutdown().expect("shut down");
     }
 
+    /// Threads emitting at once while the worker exports full batches: every record is
+    /// exported exactly once, or counted as dropped when the queue is small.
+    #[test]
+    fn threads_emitting_at_once_lose_nothing_uncounted() {
+        const THREADS: u64 = 4;
+        const EACH: u64 = 5_000;
+        for capacity in [1_usize << 20, 64] {
+            let gate = Gate::new(true);
+            let overload = Overload::new(false);
+            let provider = provider(
+                &gate,
+                Batching {
+                    capacity,
+                    batch: 32,
+                    delay: Duration::from_millis(2),
+                },
+                &overload,
+            );
+            std::thread::scope(|s| {
+                for _ in 0..THREADS {
+                    s.spawn(|| emit(&provider.logger("queue-test"), EACH));
+                }
+            });
+            provider.shutdown().expect("shut down");
+            let (exported, dropped) = (gate.exported(), overload.dropped());
+            assert_eq!(exported + dropped, THREADS * EACH, "capacity {capacity}");
+            if capacity > (THREADS * EACH) as usize {
+                assert_eq!(dropped, 0, "a queue with room drops nothing");
+            }
+        }
+    }
+
     #[test]
     fn a_panicking_exporter_loses_its_batch_not_the_queue() {
         let gate = Gate::new(true);
