@@ -314,7 +314,8 @@ impl Call {
 fn enter_live(live: &Live) -> Entered<'_> {
     let pushed = push(live.reports.as_ref());
     Entered {
-        _span: Some(live.span.enter()),
+        // Spans off: nothing to enter.
+        _span: (!live.span.is_none()).then(|| live.span.enter()),
         pushed,
     }
 }
@@ -395,8 +396,15 @@ const RENEW: Duration = Duration::from_secs(1);
 /// from it.
 fn wall_time(at: Instant) -> SystemTime {
     BASE.try_with(|base| match base.get() {
-        Some((i, s)) if at >= i && at - i < RENEW => s + (at - i),
-        _ => {
+        Some((i, s)) => match at.checked_duration_since(i) {
+            Some(since) if since < RENEW => s + since,
+            _ => {
+                let now = SystemTime::now();
+                base.set(Some((at, now)));
+                now
+            }
+        },
+        None => {
             let now = SystemTime::now();
             base.set(Some((at, now)));
             now
@@ -410,10 +418,11 @@ fn record_call(live: Live, success: bool) {
     let p = &*live.pipeline;
     let end = Instant::now();
     let duration = end.saturating_duration_since(live.start);
-    if !success {
+    let spanned = !live.span.is_none();
+    if spanned && !success {
         live.span.record("otel.status_code", "ERROR");
     }
-    let _entered = live.span.enter();
+    let _entered = spanned.then(|| live.span.enter());
     match live.kind {
         Kind::Hook {
             hook_name,
