@@ -13,6 +13,7 @@
 //! in [`Overload`], said once on stderr when it first happens, and its total goes into the
 //! shutdown report and the store's export receipt.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -128,7 +129,8 @@ impl<E> std::fmt::Debug for Shared<E> {
 
 #[derive(Default)]
 struct State {
-    waiting: Vec<(SdkLogRecord, InstrumentationScope)>,
+    /// Oldest first; a ring, so taking a batch from the front moves nothing else.
+    waiting: VecDeque<(SdkLogRecord, InstrumentationScope)>,
     /// Taken out of `waiting` by the worker and not yet exported: they still take room.
     exporting: usize,
     worker: Worker,
@@ -234,8 +236,7 @@ impl<E: LogExporter> Shared<E> {
     /// Takes the oldest batch out of the queue; it keeps its room until exported.
     fn take(&self, state: &mut State) -> Vec<(SdkLogRecord, InstrumentationScope)> {
         let n = state.waiting.len().min(self.batching.batch);
-        let rest = state.waiting.split_off(n);
-        let batch = std::mem::replace(&mut state.waiting, rest);
+        let batch: Vec<_> = state.waiting.drain(..n).collect();
         state.exporting += batch.len();
         batch
     }
@@ -301,7 +302,7 @@ impl<E: LogExporter + 'static> LogProcessor for EventQueue<E> {
             shared.overload.drop_one(shared.batching.capacity);
             return;
         }
-        state.waiting.push((record.clone(), scope.clone()));
+        state.waiting.push_back((record.clone(), scope.clone()));
         match state.worker {
             Worker::NotStarted => self.start_worker(&mut state),
             // Wake the worker only when it may be waiting without a deadline, or for a full
