@@ -13,8 +13,9 @@
 //! in [`Overload`], said once on stderr when it first happens, and its total goes into the
 //! shutdown report and the store's export receipt.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -96,45 +97,57 @@ pub(crate) struct EventQueue<E> {
     shared: Arc<Shared<E>>,
 }
 
+/// How many shards the waiting records are spread over: a thread pushes into the one it was
+/// given at its first event, so threads recording at once rarely meet on a lock.
+const SHARDS: usize = 8;
+
+type Item = (SdkLogRecord, InstrumentationScope);
+
+/// One shard's waiting records, oldest first, on cache lines of its own.
+#[derive(Default)]
+#[repr(align(128))]
+struct Shard(Mutex<VecDeque<Item>>);
+
 struct Shared<E> {
-    state: Mutex<State>,
-    /// The worker waits on it for records, a full batch, or the stop.
+    shards: [Shard; SHARDS],
+    /// Records in the shards or being exported: what the capacity bounds. An event counts
+    /// itself in before it is pushed, so this is never below what the shards hold.
+    held: AtomicUsize,
+    /// Shut down: no record is taken any more.
+    stopped: AtomicBool,
+    control: Mutex<Control>,
+    /// The worker waits on it (with `control`) for records, a full batch, or the stop.
     wake: Condvar,
     /// Signalled when an export ends, for a flush waiting for the worker's batch.
     exported: Condvar,
-    /// One export at a time, in the order batches were taken.
+    /// One export at a time.
     exporter: Mutex<E>,
     batching: Batching,
     overload: Arc<Overload>,
+}
+
+#[derive(Debug, Default)]
+struct Control {
+    worker: Worker,
+    /// Taken out of the shards and not yet exported: they still take room.
+    exporting: usize,
 }
 
 /// Never the exporter: its client holds the configured headers (credentials).
 impl<E> std::fmt::Debug for Shared<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut out = f.debug_struct("EventQueue");
+        out.field("held", &self.held.load(Ordering::Relaxed))
+            .field("stopped", &self.stopped.load(Ordering::Relaxed));
         // `try_lock`: formatting never waits for (or deadlocks on) the queue's lock.
-        match self.state.try_lock() {
-            Ok(state) => out
-                .field("waiting", &state.waiting.len())
-                .field("exporting", &state.exporting)
-                .field("worker", &state.worker)
-                .field("stopped", &state.stopped),
-            Err(_) => out.field("state", &"busy"),
-        };
+        if let Ok(control) = self.control.try_lock() {
+            out.field("worker", &control.worker)
+                .field("exporting", &control.exporting);
+        }
         out.field("batching", &self.batching)
             .field("dropped", &self.overload.dropped())
             .finish_non_exhaustive()
     }
-}
-
-#[derive(Default)]
-struct State {
-    /// Oldest first; a ring, so taking a batch from the front moves nothing else.
-    waiting: VecDeque<(SdkLogRecord, InstrumentationScope)>,
-    /// Taken out of `waiting` by the worker and not yet exported: they still take room.
-    exporting: usize,
-    worker: Worker,
-    stopped: bool,
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -150,12 +163,33 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+thread_local! {
+    /// This thread's shard, given at its first event.
+    static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
+
+fn my_shard() -> usize {
+    SHARD
+        .try_with(|shard| {
+            if shard.get() == usize::MAX {
+                shard.set(NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % SHARDS);
+            }
+            shard.get()
+        })
+        .unwrap_or(0)
+}
+
 impl<E: LogExporter + 'static> EventQueue<E> {
     pub(crate) fn new(exporter: E, batching: Batching, overload: &Arc<Overload>) -> Self {
         let capacity = batching.capacity.max(1);
         EventQueue {
             shared: Arc::new(Shared {
-                state: Mutex::new(State::default()),
+                shards: Default::default(),
+                held: AtomicUsize::new(0),
+                stopped: AtomicBool::new(false),
+                control: Mutex::new(Control::default()),
                 wake: Condvar::new(),
                 exported: Condvar::new(),
                 exporter: Mutex::new(exporter),
@@ -169,79 +203,116 @@ impl<E: LogExporter + 'static> EventQueue<E> {
         }
     }
 
-    #[cold]
-    fn start_worker(&self, state: &mut State) {
-        let shared = Arc::clone(&self.shared);
-        let spawned = std::thread::Builder::new()
-            .name("han-telemetry-events".into())
-            .spawn(move || shared.work());
-        state.worker = match spawned {
-            Ok(_) => Worker::Running,
-            Err(e) => {
-                warn::warn_once(
-                    "event-queue:worker",
-                    &format!(
-                        "cannot start the thread that exports events ({e}); they are exported at exit"
-                    ),
-                );
-                Worker::Failed
+    /// Starts the worker at the first event; wakes it when it may be waiting for one, or for
+    /// a full batch.
+    fn wake_worker(&self) {
+        let mut control = lock(&self.shared.control);
+        match control.worker {
+            Worker::Running => self.shared.wake.notify_one(),
+            Worker::NotStarted => {
+                let shared = Arc::clone(&self.shared);
+                let spawned = std::thread::Builder::new()
+                    .name("han-telemetry-events".into())
+                    .spawn(move || shared.work());
+                control.worker = match spawned {
+                    Ok(_) => Worker::Running,
+                    Err(e) => {
+                        warn::warn_once(
+                            "event-queue:worker",
+                            &format!(
+                                "cannot start the thread that exports events ({e}); they are exported at exit"
+                            ),
+                        );
+                        Worker::Failed
+                    }
+                };
             }
-        };
+            Worker::Failed => {}
+        }
     }
 }
 
 impl<E: LogExporter> Shared<E> {
-    /// The worker: waits for records, lets a batch fill for at most the delay, exports it.
+    /// Records in the shards, not being exported.
+    fn pending(&self, control: &Control) -> usize {
+        self.held
+            .load(Ordering::SeqCst)
+            .saturating_sub(control.exporting)
+    }
+
+    fn stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
+
+    /// The worker: waits for records, lets a batch fill for at most the delay, exports what
+    /// waits. Its waits are bounded by the delay, so a wake-up it missed costs one delay.
     fn work(&self) {
-        let mut state = lock(&self.state);
+        let mut control = lock(&self.control);
         loop {
-            while state.waiting.is_empty() && !state.stopped {
-                state = self
+            while self.pending(&control) == 0 && !self.stopped() {
+                control = self
                     .wake
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner);
-            }
-            if state.stopped {
-                // Whoever stopped the queue exports what is left.
-                return;
+                    .wait_timeout(control, self.batching.delay)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
             }
             let deadline = Instant::now() + self.batching.delay;
-            while state.waiting.len() < self.batching.batch && !state.stopped {
+            while self.pending(&control) < self.batching.batch && !self.stopped() {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
                     break;
                 }
-                state = self
+                control = self
                     .wake
-                    .wait_timeout(state, left)
+                    .wait_timeout(control, left)
                     .unwrap_or_else(PoisonError::into_inner)
                     .0;
             }
-            if state.stopped {
+            if self.stopped() {
+                // Whoever stopped the queue exports what is left.
                 return;
             }
-            let batch = self.take(&mut state);
-            drop(state);
-            // A panicking exporter loses its batch, not the queue.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                // Failures are reported by the exporter (`export::Reporter`).
-                let _ = self.export(&batch);
-            }));
-            state = lock(&self.state);
-            state.exporting -= batch.len();
-            self.exported.notify_all();
+            let taken = self.take(&mut control);
+            drop(control);
+            // Failures are reported by the exporter (`export::Reporter`).
+            let _ = self.export_all(taken);
+            control = lock(&self.control);
         }
     }
 
-    /// Takes the oldest batch out of the queue; it keeps its room until exported.
-    fn take(&self, state: &mut State) -> Vec<(SdkLogRecord, InstrumentationScope)> {
-        let n = state.waiting.len().min(self.batching.batch);
-        let batch: Vec<_> = state.waiting.drain(..n).collect();
-        state.exporting += batch.len();
-        batch
+    /// Takes every waiting record out of the shards, oldest shard order aside; they keep
+    /// their room until exported.
+    fn take(&self, control: &mut Control) -> Vec<Item> {
+        let mut taken = Vec::new();
+        for shard in &self.shards {
+            taken.extend(lock(&shard.0).drain(..));
+        }
+        control.exporting += taken.len();
+        taken
     }
 
-    fn export(&self, records: &[(SdkLogRecord, InstrumentationScope)]) -> OTelSdkResult {
+    /// Exports `taken` in batches, each freeing its room once exported; a panicking exporter
+    /// loses its batch, not the queue.
+    fn export_all(&self, taken: Vec<Item>) -> OTelSdkResult {
+        let mut result = Ok(());
+        for batch in taken.chunks(self.batching.batch) {
+            let exported =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.export(batch)))
+                    .unwrap_or_else(|_| {
+                        Err(OTelSdkError::InternalFailure(
+                            "the log exporter panicked".into(),
+                        ))
+                    });
+            result = result.and(exported);
+            let mut control = lock(&self.control);
+            control.exporting -= batch.len();
+            self.held.fetch_sub(batch.len(), Ordering::SeqCst);
+            self.exported.notify_all();
+        }
+        result
+    }
+
+    fn export(&self, records: &[Item]) -> OTelSdkResult {
         if records.is_empty() {
             return Ok(());
         }
@@ -251,69 +322,66 @@ impl<E: LogExporter> Shared<E> {
         futures_executor::block_on(exporter.export(LogBatch::new(&refs)))
     }
 
-    /// Exports everything waiting on the calling thread, then waits for the worker's batch.
+    /// Exports everything waiting on the calling thread, then waits for the worker's batch
+    /// (and, stopping, for an event counted in but not yet pushed).
     fn drain(&self, stop: bool, deadline: Option<Instant>) -> OTelSdkResult {
-        let mut result = Ok(());
-        let mut state = lock(&self.state);
         if stop {
-            state.stopped = true;
+            self.stopped.store(true, Ordering::SeqCst);
+            let _control = lock(&self.control);
             self.wake.notify_all();
         }
-        while !state.waiting.is_empty() {
-            let batch = self.take(&mut state);
-            drop(state);
-            let exported = self.export(&batch);
-            state = lock(&self.state);
-            state.exporting -= batch.len();
-            self.exported.notify_all();
-            result = result.and(exported);
-        }
-        while state.exporting > 0 {
-            state = match deadline {
-                None => self
-                    .exported
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner),
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Err(OTelSdkError::Timeout(d.elapsed()));
-                    }
-                    self.exported
-                        .wait_timeout(state, left)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
-                }
+        let mut result = Ok(());
+        loop {
+            let mut control = lock(&self.control);
+            let taken = self.take(&mut control);
+            if !taken.is_empty() {
+                drop(control);
+                result = result.and(self.export_all(taken));
+                continue;
+            }
+            let pending = self.pending(&control);
+            if control.exporting == 0 && (pending == 0 || !stop) {
+                return result;
+            }
+            let left = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()),
+                None => Duration::from_millis(10),
             };
+            if left.is_zero() {
+                return Err(OTelSdkError::Timeout(Duration::ZERO));
+            }
+            // The worker's batch in flight, or an event between its count and its push.
+            drop(
+                self.exported
+                    .wait_timeout(control, left.min(Duration::from_millis(1)))
+                    .unwrap_or_else(PoisonError::into_inner),
+            );
         }
-        result
     }
 }
 
 impl<E: LogExporter + 'static> LogProcessor for EventQueue<E> {
     fn emit(&self, record: &mut SdkLogRecord, scope: &InstrumentationScope) {
         let shared = &*self.shared;
-        let mut state = lock(&shared.state);
-        if state.stopped {
+        if shared.stopped() {
             return;
         }
-        if state.waiting.len() + state.exporting >= shared.batching.capacity {
-            drop(state);
+        let before = shared.held.fetch_add(1, Ordering::SeqCst);
+        // Stopped meanwhile: the drain may have looked already (it or this sees the other).
+        if shared.stopped() {
+            shared.held.fetch_sub(1, Ordering::SeqCst);
+            return;
+        }
+        if before >= shared.batching.capacity {
+            shared.held.fetch_sub(1, Ordering::SeqCst);
             shared.overload.drop_one(shared.batching.capacity);
             return;
         }
-        state.waiting.push_back((record.clone(), scope.clone()));
-        match state.worker {
-            Worker::NotStarted => self.start_worker(&mut state),
-            // Wake the worker only when it may be waiting without a deadline, or for a full
-            // batch: a notify costs a system call.
-            Worker::Running => {
-                let n = state.waiting.len();
-                if n == 1 || n == shared.batching.batch {
-                    shared.wake.notify_one();
-                }
-            }
-            Worker::Failed => {}
+        lock(&shared.shards[my_shard()].0).push_back((record.clone(), scope.clone()));
+        // A notify costs a system call: only for the first record of an empty queue (the
+        // worker may be waiting without one) and for each batch's worth.
+        if before == 0 || (before + 1).is_multiple_of(shared.batching.batch) {
+            self.wake_worker();
         }
     }
 
