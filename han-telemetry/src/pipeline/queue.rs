@@ -5,7 +5,8 @@
 //! counts the drop where nobody can read it), and it allocates every slot of that channel when
 //! it is built: 16 bytes a slot, 1 MiB for the 65 536 a long-running process needs, about
 //! 0.4 ms of page faults in every hook process (BENCHMARKS.md). [`EventQueue`] keeps waiting
-//! records in a vector that grows as they come, exports them on a worker thread started by
+//! records in shards that grow as they come (a thread pushes into its own, so threads
+//! recording at once rarely meet on a lock), exports them on a worker thread started by
 //! the first record (in batches of `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`, at the latest
 //! `OTEL_LOGS_EXPORT_INTERVAL` after a record arrived in an empty queue), and at flush or
 //! shutdown exports what is left on the calling thread, so a hook's events need no handoff.
