@@ -231,6 +231,25 @@ pub(crate) fn expand(instrument: &Instrument, mut item: ItemFn) -> TokenStream {
         .filter(|t| !has_impl_trait(t))
         .map(|t| quote_spanned!(t.span()=> -> #t));
     let success = success_of_ref(&instrument.success, krate);
+    // A hook named by literals keeps its call's state on the stack of the out-of-line
+    // function: nothing is allocated per call.
+    if let Annotation::Hook {
+        hook_name: NameSource::Function(_) | NameSource::Given(Str::Literal(_)),
+        hook_type: Str::Literal(_),
+    } = &instrument.annotation
+    {
+        let body = quote! {
+            static __HAN_SITE: #krate::__private::Site = #krate::__private::Site::new();
+            #[allow(unused_mut)]
+            let mut __han_body = move || #annotation #block;
+            if #krate::__private::off() {
+                return __han_body();
+            }
+            #krate::__private::instrumented_at(&__HAN_SITE, || #kind, __han_body, #success)
+        };
+        *item.block = syn::parse_quote!({ #body });
+        return quote!(#item);
+    }
     // Off, the function is its body behind one atomic load; the instrumented call is out of
     // line (cold), so the off path keeps the frame of the body alone.
     let body = quote! {

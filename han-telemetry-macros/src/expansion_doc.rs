@@ -123,13 +123,17 @@ fn the_annotations_page_shows_the_real_expansion() {
 
 #[test]
 fn a_changed_expansion_is_noticed() {
-    let page = PAGE.replacen("instrumented(__han_call,", "instrumented(__han_other,", 1);
+    let page = PAGE.replacen(
+        "instrumented_at(&__HAN_SITE,",
+        "instrumented_at(&__HAN_OTHER,",
+        1,
+    );
     let (input, shown) = examples(&page)[0];
     let (family, args, item) = split_input(input);
     let shown = TokenStream::from_str(shown).expect("tokens");
     let difference = first_difference(&flat(shown), &flat(crate::instrument2(family, args, item)));
     assert!(
-        difference.is_some_and(|d| d.contains("__han_other")),
+        difference.is_some_and(|d| d.contains("__HAN_OTHER")),
         "the change went unnoticed"
     );
 }

@@ -234,37 +234,8 @@ impl Call {
     /// Starts a live call; `kind` gives the attribute values and the call site, once the
     /// current dispatcher is known to have a pipeline.
     fn start_live_at(kind: impl FnOnce() -> (Kind, Option<SiteRef>)) -> Call {
-        // Another thread's pipeline may hold the gate open: look for ours before building
-        // any attribute value.
-        let mut found = None;
-        with_current(|p| found = Some(Arc::clone(p)));
-        let Some(pipeline) = found else {
-            return Call { live: None };
-        };
-        let spans = pipeline.spans;
-        let (kind, site) = kind();
-        let span = if spans {
-            let span = tracing::info_span!(
-                target: "han_telemetry::call",
-                "han_telemetry::call",
-                otel.name = kind.span_name(),
-                otel.status_code = tracing::field::Empty,
-            );
-            crate::instrument::trace::adopt_remote_parent_in(&pipeline, &span);
-            span
-        } else {
-            tracing::Span::none()
-        };
-        let reports = kind.takes_reports().then(Arc::default);
         Call {
-            live: Some(Box::new(Live {
-                pipeline,
-                site,
-                kind,
-                start: Instant::now(),
-                span,
-                reports,
-            })),
+            live: live_at(kind).map(Box::new),
         }
     }
 
@@ -306,6 +277,77 @@ impl Call {
     pub fn finish(mut self, success: bool) {
         if let Some(live) = self.live.take() {
             record_call(*live, success);
+        }
+    }
+}
+
+/// The state of a live call, once the current dispatcher is known to have a pipeline; `kind`
+/// gives the attribute values and the call site.
+fn live_at(kind: impl FnOnce() -> (Kind, Option<SiteRef>)) -> Option<Live> {
+    // Another thread's pipeline may hold the gate open: look for ours before building any
+    // attribute value.
+    let mut found = None;
+    with_current(|p| found = Some(Arc::clone(p)));
+    let pipeline = found?;
+    let spans = pipeline.spans;
+    let (kind, site) = kind();
+    let span = if spans {
+        let span = tracing::info_span!(
+            target: "han_telemetry::call",
+            "han_telemetry::call",
+            otel.name = kind.span_name(),
+            otel.status_code = tracing::field::Empty,
+        );
+        crate::instrument::trace::adopt_remote_parent_in(&pipeline, &span);
+        span
+    } else {
+        tracing::Span::none()
+    };
+    let reports = kind.takes_reports().then(Arc::default);
+    Some(Live {
+        pipeline,
+        site,
+        kind,
+        start: Instant::now(),
+        span,
+        reports,
+    })
+}
+
+/// A synchronous call of a hook named by literals, run by the out-of-line function the
+/// annotation calls when telemetry is on: its state stays on that function's stack (no
+/// allocation, unlike a [`Call`], which an `async` body carries across `.await`s).
+pub(crate) fn run_at<R>(
+    site: &'static Site,
+    kind: impl FnOnce() -> Kind,
+    body: impl FnOnce() -> R,
+    success: impl FnOnce(&R) -> bool,
+) -> R {
+    let Some(live) = live_at(|| (kind(), Some(SiteRef::Literal(site)))) else {
+        return body();
+    };
+    let mut unfinished = Unfinished(Some(live));
+    let ret = match &unfinished.0 {
+        Some(live) => {
+            let _entered = enter_live(live);
+            body()
+        }
+        None => body(),
+    };
+    let ok = success(&ret);
+    if let Some(live) = unfinished.0.take() {
+        record_call(live, ok);
+    }
+    ret
+}
+
+/// A call of [`run_at`] whose body has not returned: dropped by a panic, it records failure.
+struct Unfinished(Option<Live>);
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        if let Some(live) = self.0.take() {
+            record_call(live, false);
         }
     }
 }

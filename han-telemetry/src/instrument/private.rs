@@ -22,6 +22,26 @@ pub fn instrumented<R>(
     ret
 }
 
+/// Whether telemetry is off: one atomic load.
+#[inline(always)]
+pub fn off() -> bool {
+    !crate::pipeline::is_open()
+}
+
+/// [`instrumented`] for a synchronous hook named by literals, the call's state on this
+/// function's stack instead of in a [`Call`]'s box: `kind` is its attribute values, `site`
+/// its cache of bound instruments.
+#[cold]
+#[inline(never)]
+pub fn instrumented_at<R>(
+    site: &'static Site,
+    kind: impl FnOnce() -> Kind,
+    body: impl FnOnce() -> R,
+    success: impl FnOnce(&R) -> bool,
+) -> R {
+    crate::instrument::call::run_at(site, kind, body, success)
+}
+
 /// Outcome of a `Result` return: success on `Ok`. Chosen by autoref specialisation, so it
 /// follows the type, not its spelling (`anyhow::Result<T>` and other aliases work).
 pub trait ResultOutcome {
