@@ -502,6 +502,14 @@ mod tests {
 
     const HOUR: Duration = Duration::from_secs(3_600);
 
+    const fn batching(capacity: usize, batch: usize, delay: Duration) -> Batching {
+        Batching {
+            capacity,
+            batch,
+            delay,
+        }
+    }
+
     /// A stalled exporter and a burst far past the queue: every record is either exported or
     /// counted as dropped, and records being exported keep their room.
     #[test]
@@ -510,11 +518,7 @@ mod tests {
         const EMITTED: u64 = 500;
         let gate = Gate::new(false);
         let overload = Overload::new(false);
-        let batching = Batching {
-            capacity: CAPACITY,
-            batch: 2,
-            delay: Duration::from_millis(1),
-        };
+        let batching = batching(CAPACITY, 2, Duration::from_millis(1));
         let provider = provider(&gate, batching, &overload);
         let logger = provider.logger("queue-test");
         emit(&logger, EMITTED);
@@ -540,11 +544,7 @@ mod tests {
     fn shutdown_exports_what_waits_on_the_calling_thread() {
         let gate = Gate::new(true);
         let overload = Overload::new(false);
-        let batching = Batching {
-            capacity: 64,
-            batch: 16,
-            delay: HOUR,
-        };
+        let batching = batching(64, 16, HOUR);
         let provider = provider(&gate, batching, &overload);
         let logger = provider.logger("queue-test");
         emit(&logger, 3);
@@ -574,11 +574,7 @@ mod tests {
         let overload = Overload::new(false);
         let lone = provider(
             &gate,
-            Batching {
-                capacity: 64,
-                batch: 16,
-                delay: Duration::from_millis(20),
-            },
+            batching(64, 16, Duration::from_millis(20)),
             &overload,
         );
         emit(&lone.logger("queue-test"), 1);
@@ -589,15 +585,7 @@ mod tests {
         );
 
         let full = Gate::new(true);
-        let batched = provider(
-            &full,
-            Batching {
-                capacity: 64,
-                batch: 4,
-                delay: HOUR,
-            },
-            &overload,
-        );
+        let batched = provider(&full, batching(64, 4, HOUR), &overload);
         emit(&batched.logger("queue-test"), 4);
         assert_eq!(
             full.wait_for(4),
@@ -614,15 +602,7 @@ mod tests {
     fn a_flush_returns_after_every_earlier_record_is_exported() {
         let gate = Gate::new(false);
         let overload = Overload::new(false);
-        let provider = provider(
-            &gate,
-            Batching {
-                capacity: 64,
-                batch: 4,
-                delay: HOUR,
-            },
-            &overload,
-        );
+        let provider = provider(&gate, batching(64, 4, HOUR), &overload);
         let logger = provider.logger("queue-test");
         // A full batch goes to the (stalled) worker, two more wait in the queue.
         emit(&logger, 6);
@@ -648,11 +628,7 @@ mod tests {
             let overload = Overload::new(false);
             let provider = provider(
                 &gate,
-                Batching {
-                    capacity,
-                    batch: 32,
-                    delay: Duration::from_millis(2),
-                },
+                batching(capacity, 32, Duration::from_millis(2)),
                 &overload,
             );
             std::thread::scope(|s| {
@@ -674,15 +650,7 @@ mod tests {
         let gate = Gate::new(true);
         gate.panic_once.store(true, Ordering::Relaxed);
         let overload = Overload::new(false);
-        let provider = provider(
-            &gate,
-            Batching {
-                capacity: 64,
-                batch: 1,
-                delay: HOUR,
-            },
-            &overload,
-        );
+        let provider = provider(&gate, batching(64, 1, HOUR), &overload);
         let logger = provider.logger("queue-test");
         emit(&logger, 1);
         let end = Instant::now() + Duration::from_secs(60);
