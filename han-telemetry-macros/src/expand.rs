@@ -68,17 +68,37 @@ fn kind(annotation: &Annotation, krate: &Path) -> TokenStream {
     }
 }
 
+/// The `static` cache of a hook named and typed by literals, which holds the names; `None`
+/// when the name is a parameter.
+fn literal_site(
+    hook_name: &NameSource,
+    hook_type: &syn::LitStr,
+    krate: &Path,
+) -> Option<TokenStream> {
+    let name = match hook_name {
+        NameSource::Function(function) => {
+            let function = function.to_string();
+            quote!(#function)
+        }
+        NameSource::Given(Str::Literal(lit)) => quote!(#lit),
+        NameSource::Given(Str::Parameter(_)) => return None,
+    };
+    Some(quote! {
+        static __HAN_SITE: #krate::__private::Site = #krate::__private::Site::hook(#name, #hook_type);
+    })
+}
+
 /// How the call starts: a hook gets a `static` cache of bound instruments at its call site
 /// (one binding when its name and type are literals, one per name, up to a few, when either
 /// is a parameter); everything else starts plainly.
 fn start(annotation: &Annotation, kind: &TokenStream, krate: &Path) -> TokenStream {
     match annotation {
         Annotation::Hook {
-            hook_name: NameSource::Function(_) | NameSource::Given(Str::Literal(_)),
-            hook_type: Str::Literal(_),
-        } => quote! {
-            static __HAN_SITE: #krate::__private::Site = #krate::__private::Site::new();
-            let __han_call = #krate::__private::Call::start_at(&__HAN_SITE, || #kind);
+            hook_name,
+            hook_type: Str::Literal(hook_type),
+        } if let Some(site) = literal_site(hook_name, hook_type, krate) => quote! {
+            #site
+            let __han_call = #krate::__private::Call::start_at(&__HAN_SITE);
         },
         Annotation::Hook {
             hook_name,
@@ -234,18 +254,19 @@ pub(crate) fn expand(instrument: &Instrument, mut item: ItemFn) -> TokenStream {
     // A hook named by literals keeps its call's state on the stack of the out-of-line
     // function: nothing is allocated per call.
     if let Annotation::Hook {
-        hook_name: NameSource::Function(_) | NameSource::Given(Str::Literal(_)),
-        hook_type: Str::Literal(_),
+        hook_name,
+        hook_type: Str::Literal(hook_type),
     } = &instrument.annotation
+        && let Some(site) = literal_site(hook_name, hook_type, krate)
     {
         let body = quote! {
-            static __HAN_SITE: #krate::__private::Site = #krate::__private::Site::new();
+            #site
             #[allow(unused_mut)]
             let mut __han_body = move || #annotation #block;
             if #krate::__private::off() {
                 return __han_body();
             }
-            #krate::__private::instrumented_at(&__HAN_SITE, || #kind, __han_body, #success)
+            #krate::__private::instrumented_at(&__HAN_SITE, __han_body, #success)
         };
         *item.block = syn::parse_quote!({ #body });
         return quote!(#item);

@@ -168,14 +168,17 @@ impl Call {
         Call::start_live(None, kind)
     }
 
-    /// [`Call::start`] for a hook whose attribute values are literals, with its call site's
-    /// cache of bound instruments.
+    /// [`Call::start`] for a hook whose attribute values are literals, which its call site's
+    /// cache of bound instruments holds.
     #[inline]
-    pub fn start_at(site: &'static Site, kind: impl FnOnce() -> Kind) -> Call {
+    pub fn start_at(site: &'static Site) -> Call {
         if !is_open() {
             return Call { live: None };
         }
-        Call::start_live(Some(SiteRef::Literal(site)), kind)
+        Call::start_live(Some(SiteRef::Literal(site)), || Kind::Hook {
+            hook_name: StringValue::from(site.hook_name()),
+            hook_type: StringValue::from(site.hook_type()),
+        })
     }
 
     /// [`Call::start`] for a hook named or typed by a parameter, with its call site's cache
@@ -206,12 +209,12 @@ impl Call {
             let (mut a, mut b) = ([0u8; 128], [0u8; 128]);
             match (formatted(hook_name, &mut a), formatted(hook_type, &mut b)) {
                 (Some(name), Some(kind_value)) => match site.known(name, kind_value) {
-                    Some((name, kind_value, bound)) => (
+                    Some(known) => (
                         Kind::Hook {
-                            hook_name: StringValue::from(name),
-                            hook_type: StringValue::from(kind_value),
+                            hook_name: StringValue::from(known.hook_name()),
+                            hook_type: StringValue::from(known.hook_type()),
                         },
-                        Some(SiteRef::Literal(bound)),
+                        Some(SiteRef::Literal(known)),
                     ),
                     None => (
                         Kind::Hook {
@@ -316,38 +319,81 @@ fn live_at(kind: impl FnOnce() -> (Kind, Option<SiteRef>)) -> Option<Live> {
 
 /// A synchronous call of a hook named by literals, run by the out-of-line function the
 /// annotation calls when telemetry is on: its state stays on that function's stack (no
-/// allocation, unlike a [`Call`], which an `async` body carries across `.await`s).
+/// allocation, unlike a [`Call`], which an `async` body carries across `.await`s) and is
+/// never moved; the names are the site's.
 pub(crate) fn run_at<R>(
     site: &'static Site,
-    kind: impl FnOnce() -> Kind,
     body: impl FnOnce() -> R,
     success: impl FnOnce(&R) -> bool,
 ) -> R {
-    let Some(live) = live_at(|| (kind(), Some(SiteRef::Literal(site)))) else {
+    let mut found = None;
+    with_current(|p| found = Some(Arc::clone(p)));
+    let Some(pipeline) = found else {
         return body();
     };
-    let mut unfinished = Unfinished(Some(live));
-    let ret = match &unfinished.0 {
-        Some(live) => {
-            let _entered = enter_live(live);
-            body()
-        }
-        None => body(),
+    let span = if pipeline.spans {
+        hook_span(&pipeline, site.hook_name())
+    } else {
+        tracing::Span::none()
+    };
+    let mut run = HookRun {
+        pipeline,
+        site,
+        start: Instant::now(),
+        span,
+        done: false,
+    };
+    let ret = {
+        let _entered = (!run.span.is_none()).then(|| run.span.enter());
+        body()
     };
     let ok = success(&ret);
-    if let Some(live) = unfinished.0.take() {
-        record_call(live, ok);
-    }
+    run.done = true;
+    run.record(ok);
     ret
 }
 
-/// A call of [`run_at`] whose body has not returned: dropped by a panic, it records failure.
-struct Unfinished(Option<Live>);
+/// The span of a hook call, a child of the current span or else of the pipeline's remote
+/// parent.
+#[cold]
+fn hook_span(pipeline: &Pipeline, hook_name: &str) -> tracing::Span {
+    let span = tracing::info_span!(
+        target: "han_telemetry::call",
+        "han_telemetry::call",
+        otel.name = format!("hook {hook_name}"),
+        otel.status_code = tracing::field::Empty,
+    );
+    crate::instrument::trace::adopt_remote_parent_in(pipeline, &span);
+    span
+}
 
-impl Drop for Unfinished {
+/// The state of a [`run_at`] call. Dropped before it is done (the body or its outcome
+/// panicked), it records a failure.
+struct HookRun {
+    pipeline: Arc<Pipeline>,
+    site: &'static Site,
+    start: Instant,
+    span: tracing::Span,
+    done: bool,
+}
+
+impl HookRun {
+    fn record(&self, success: bool) {
+        let end = Instant::now();
+        let duration = end.saturating_duration_since(self.start);
+        let spanned = !self.span.is_none();
+        if spanned && !success {
+            self.span.record("otel.status_code", "ERROR");
+        }
+        let _entered = spanned.then(|| self.span.enter());
+        record::hook_run_at(&self.pipeline, self.site, success, duration, wall_time(end));
+    }
+}
+
+impl Drop for HookRun {
     fn drop(&mut self) {
-        if let Some(live) = self.0.take() {
-            record_call(live, false);
+        if !self.done {
+            self.record(false);
         }
     }
 }
@@ -477,9 +523,7 @@ fn record_call(live: Live, success: bool) {
             };
             let at = wall_time(end);
             match site {
-                Some(site) => {
-                    record::hook_run_at(p, site, hook_name, hook_type, success, duration, at);
-                }
+                Some(site) => record::hook_run_at(p, site, success, duration, at),
                 None => record::hook_run_in(p, hook_name, hook_type, success, duration, at),
             }
         }

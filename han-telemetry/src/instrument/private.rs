@@ -29,17 +29,16 @@ pub fn off() -> bool {
 }
 
 /// [`instrumented`] for a synchronous hook named by literals, the call's state on this
-/// function's stack instead of in a [`Call`]'s box: `kind` is its attribute values, `site`
-/// its cache of bound instruments.
+/// function's stack instead of in a [`Call`]'s box: `site` holds its names and its cache of
+/// bound instruments.
 #[cold]
 #[inline(never)]
 pub fn instrumented_at<R>(
     site: &'static Site,
-    kind: impl FnOnce() -> Kind,
     body: impl FnOnce() -> R,
     success: impl FnOnce(&R) -> bool,
 ) -> R {
-    crate::instrument::call::run_at(site, kind, body, success)
+    crate::instrument::call::run_at(site, body, success)
 }
 
 /// Outcome of a `Result` return: success on `Ok`. Chosen by autoref specialisation, so it

@@ -8,8 +8,8 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use opentelemetry::logs::AnyValue;
-use opentelemetry::{KeyValue, StringValue};
+use opentelemetry::logs::{AnyValue, LogRecord as _};
+use opentelemetry::{Key, KeyValue, StringValue};
 
 use crate::catalogue::{attr, event, tenth_bucket};
 use crate::instrument::site::Site;
@@ -115,64 +115,60 @@ pub(crate) fn hook_run_in(
     );
 }
 
-/// [`hook_run_in`] for an annotated hook with a call-site cache: its metrics through the
-/// site's bound instruments when they are bound for `p`, else the ordinary path.
-/// `at` is when the run ended.
+/// [`hook_run_in`] for an annotated hook with a call-site cache, which holds its names: its
+/// metrics through the site's bound instruments when they are bound for `p`, else the
+/// ordinary path. `at` is when the run ended.
+#[inline]
 pub(crate) fn hook_run_at(
     p: &Pipeline,
     site: &Site,
-    hook_name: StringValue,
-    hook_type: StringValue,
     success: bool,
     duration: Duration,
     at: SystemTime,
 ) {
     let ms = millis(duration);
-    match site.record_hook(p, hook_name.as_str(), hook_type.as_str(), success, ms) {
+    match site.record_hook(p, success, ms) {
         Some(bound) => hook_result(
             p,
             &bound.standard,
             bound.session_id.as_deref(),
-            hook_name,
-            hook_type,
+            site.hook_name(),
+            site.hook_type(),
             success,
             ms,
             at,
         ),
-        None => hook_run_in(p, hook_name, hook_type, success, duration, at),
+        None => hook_run_in(p, site.hook_name(), site.hook_type(), success, duration, at),
     }
 }
 
 /// The parts of a hook run besides its metrics: the local store's record and the event, both
-/// made at `at`.
+/// made at `at`. The names are taken as given (a site's are `&'static str`), and turned into
+/// attribute values where they are recorded.
 #[allow(clippy::too_many_arguments)]
-fn hook_result(
+#[inline]
+fn hook_result<S: Into<StringValue> + AsRef<str>>(
     p: &Pipeline,
     standard: &[KeyValue],
     session_id: Option<&str>,
-    name: StringValue,
-    kind: StringValue,
+    name: S,
+    kind: S,
     success: bool,
     ms: f64,
     at: SystemTime,
 ) {
     p.store_in_session_at(session_id, at, || Entry::Hook {
-        hook_name: name.as_str().into(),
-        hook_type: kind.as_str().into(),
+        hook_name: name.as_ref().into(),
+        hook_type: kind.as_ref().into(),
         success,
         duration_ms: ms,
     });
-    p.emit_event_at(
-        &event::HOOK_RESULT,
-        [
-            (attr::HOOK_NAME, AnyValue::String(name)),
-            (attr::SUCCESS, AnyValue::Boolean(success)),
-            (attr::DURATION_MS, AnyValue::Double(ms)),
-            (attr::HOOK_TYPE, AnyValue::String(kind)),
-        ],
-        standard,
-        at,
-    );
+    p.emit_event_with(&event::HOOK_RESULT, standard, at, |record| {
+        record.add_attribute(Key::from_static_str(attr::HOOK_NAME), name.into());
+        record.add_attribute(Key::from_static_str(attr::SUCCESS), success);
+        record.add_attribute(Key::from_static_str(attr::DURATION_MS), ms);
+        record.add_attribute(Key::from_static_str(attr::HOOK_TYPE), kind.into());
+    });
 }
 
 /// A plugin installation: `han.plugin.install` and `han.plugin_event` (`action=install`).

@@ -45,9 +45,12 @@ pub fn unbound_calls() -> u64 {
     UNBOUND.load(Ordering::Relaxed)
 }
 
-/// The cache of one annotated hook. Created by the annotation as a `static`.
+/// The cache of one annotated hook, with the names it records. Created by the annotation as a
+/// `static`.
 #[derive(Debug)]
 pub struct Site {
+    hook_name: &'static str,
+    hook_type: &'static str,
     /// `[failed, succeeded]`, indexed by the outcome.
     by_outcome: [[OnceLock<Bound>; BINDINGS]; 2],
 }
@@ -59,14 +62,10 @@ pub struct NamedSite {
     names: [OnceLock<Named>; NAMES],
 }
 
-#[derive(Debug)]
-struct Named {
-    /// Leaked on purpose: a site keeps at most [`NAMES`] of them for the life of the process
-    /// (it is a `static`), and a `&'static str` attribute value costs no allocation per call.
-    hook_name: &'static str,
-    hook_type: &'static str,
-    site: Site,
-}
+/// A [`Site`] whose names are leaked on purpose: a named site keeps at most [`NAMES`] of
+/// them for the life of the process (it is a `static`), and a `&'static str` attribute value
+/// costs no allocation per call.
+type Named = Site;
 
 /// Formats a value into a stack buffer, for comparing it with known names without
 /// allocating; `None` when it does not fit.
@@ -114,10 +113,11 @@ struct HookInstruments {
 }
 
 impl Site {
-    /// An empty cache.
-    #[allow(clippy::new_without_default)]
-    pub const fn new() -> Self {
+    /// An empty cache for the hook `hook_name` of type `hook_type`.
+    pub const fn hook(hook_name: &'static str, hook_type: &'static str) -> Self {
         Site {
+            hook_name,
+            hook_type,
             by_outcome: [
                 [const { OnceLock::new() }; BINDINGS],
                 [const { OnceLock::new() }; BINDINGS],
@@ -125,19 +125,24 @@ impl Site {
         }
     }
 
+    /// `hook_name`.
+    #[inline]
+    pub(crate) fn hook_name(&self) -> &'static str {
+        self.hook_name
+    }
+
+    /// `hook_type`.
+    #[inline]
+    pub(crate) fn hook_type(&self) -> &'static str {
+        self.hook_type
+    }
+
     /// Records one run's `han.hook.execution` and `han.hook.duration_ms` (`ms`) into `p`, and
     /// returns the binding the run was recorded with (its standard attributes go on the
     /// event). `None` when every binding of this outcome is for another pipeline or set of
     /// standard attributes: nothing was recorded, the caller takes the ordinary path.
     #[inline]
-    pub(crate) fn record_hook(
-        &self,
-        p: &Pipeline,
-        hook_name: &str,
-        hook_type: &str,
-        success: bool,
-        ms: f64,
-    ) -> Option<&Bound> {
+    pub(crate) fn record_hook(&self, p: &Pipeline, success: bool, ms: f64) -> Option<&Bound> {
         let slots = &self.by_outcome[usize::from(success)];
         let generation = p.generation();
         for slot in slots {
@@ -147,7 +152,7 @@ impl Site {
                     return Some(bound);
                 }
                 Some(_) => {}
-                None => return bind_recording(slots, p, hook_name, hook_type, success, ms),
+                None => return bind_recording(self, slots, p, success, ms),
             }
         }
         UNBOUND.fetch_add(1, Ordering::Relaxed);
@@ -164,19 +169,14 @@ impl NamedSite {
         }
     }
 
-    /// The names and site of an already known (name, type): the call then records as a hook
-    /// named by literals, without allocating.
+    /// The site of an already known (name, type), with the names as `&'static str`: the
+    /// call then records as a hook named by literals, without allocating.
     #[inline]
-    pub(crate) fn known(
-        &self,
-        hook_name: &str,
-        hook_type: &str,
-    ) -> Option<(&'static str, &'static str, &Site)> {
+    pub(crate) fn known(&self, hook_name: &str, hook_type: &str) -> Option<&Site> {
         self.names
             .iter()
             .map_while(OnceLock::get)
             .find(|n| n.hook_name == hook_name && n.hook_type == hook_type)
-            .map(|n| (n.hook_name, n.hook_type, &n.site))
     }
 
     /// The site of `hook_name` and `hook_type`, taking a free one on their first call;
@@ -186,14 +186,12 @@ impl NamedSite {
         for slot in &self.names {
             let named = match slot.get() {
                 Some(named) => named,
-                None => slot.get_or_init(|| Named {
-                    hook_name: Box::leak(hook_name.into()),
-                    hook_type: Box::leak(hook_type.into()),
-                    site: Site::new(),
+                None => slot.get_or_init(|| {
+                    Site::hook(Box::leak(hook_name.into()), Box::leak(hook_type.into()))
                 }),
             };
             if named.hook_name == hook_name && named.hook_type == hook_type {
-                return Some(&named.site);
+                return Some(named);
             }
         }
         UNBOUND.fetch_add(1, Ordering::Relaxed);
@@ -206,10 +204,9 @@ impl NamedSite {
 /// the one binding; a thread that finds it was for another pipeline tries the next slot.
 #[cold]
 fn bind_recording<'s>(
+    site: &Site,
     slots: &'s [OnceLock<Bound>; BINDINGS],
     p: &Pipeline,
-    hook_name: &str,
-    hook_type: &str,
     success: bool,
     ms: f64,
 ) -> Option<&'s Bound> {
@@ -218,7 +215,7 @@ fn bind_recording<'s>(
         let mut recorded = false;
         let bound = slot.get_or_init(|| {
             recorded = true;
-            Bound::hook(p, hook_name, hook_type, success, ms)
+            Bound::hook(p, site.hook_name, site.hook_type, success, ms)
         });
         if recorded {
             // Recorded with the attributes it bound, whatever generation is current now.
@@ -236,7 +233,13 @@ fn bind_recording<'s>(
 impl Bound {
     /// Records one run of `success` with `ms` through `p`'s ordinary instruments, then binds
     /// that attribute set.
-    fn hook(p: &Pipeline, hook_name: &str, hook_type: &str, success: bool, ms: f64) -> Bound {
+    fn hook(
+        p: &Pipeline,
+        hook_name: &'static str,
+        hook_type: &'static str,
+        success: bool,
+        ms: f64,
+    ) -> Bound {
         let (standard, session_id, generation) = p.read_standard(|s| {
             (
                 Arc::clone(&s.key_values),
@@ -246,8 +249,8 @@ impl Bound {
         });
         let instruments = p.instruments.as_ref().map(|m| {
             let mut attributes = vec![
-                KeyValue::new(attr::HOOK_NAME, hook_name.to_owned()),
-                KeyValue::new(attr::HOOK_TYPE, hook_type.to_owned()),
+                KeyValue::new(attr::HOOK_NAME, hook_name),
+                KeyValue::new(attr::HOOK_TYPE, hook_type),
                 KeyValue::new(attr::SUCCESS, success),
             ];
             attributes.extend(standard.iter().cloned());

@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _};
 use opentelemetry::metrics::{Counter, Histogram, Meter, MeterProvider as _};
 use opentelemetry::{InstrumentationScope, Key, KeyValue};
-use opentelemetry_sdk::logs::{SdkLogger, SdkLoggerProvider};
+use opentelemetry_sdk::logs::{SdkLogRecord, SdkLogger, SdkLoggerProvider};
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use tracing::Subscriber;
 use tracing_subscriber::Layer;
@@ -282,6 +282,23 @@ impl Pipeline {
         standard: &[KeyValue],
         at: SystemTime,
     ) {
+        self.emit_event_with(def, standard, at, |record| {
+            for (k, v) in attributes {
+                record.add_attribute(Key::from_static_str(k), v);
+            }
+        });
+    }
+
+    /// [`Pipeline::emit_event_at`] with the event's own attributes added by `own`, in place:
+    /// the hot path builds no array of them to copy into the record.
+    #[inline]
+    pub(crate) fn emit_event_with(
+        &self,
+        def: &EventDef,
+        standard: &[KeyValue],
+        at: SystemTime,
+        own: impl FnOnce(&mut SdkLogRecord),
+    ) {
         let Some(logger) = &self.logger else { return };
         let mut record = logger.create_log_record();
         record.set_event_name(def.name);
@@ -291,11 +308,7 @@ impl Pipeline {
         record.set_observed_timestamp(at);
         record.set_body(AnyValue::from(def.name));
         record.add_attribute(Key::from_static_str(attr::EVENT_NAME), def.name);
-        record.add_attributes(
-            attributes
-                .into_iter()
-                .map(|(k, v)| (Key::from_static_str(k), v)),
-        );
+        own(&mut record);
         for kv in standard {
             record.add_attribute(kv.key.clone(), value_to_any(kv.value.clone()));
         }
