@@ -107,6 +107,30 @@ fn a_panic_is_recorded_as_a_failure_and_resumed_unchanged() {
         .assert_one();
 }
 
+#[instrument_hook(hook_type = "Stop")]
+fn outer_hook() -> han_telemetry_testing::Telemetry {
+    // A body with a capture of its own: what it records goes there, and the outer call still
+    // goes to the capture it was called under.
+    capture(|| {
+        let _ = aliased(true);
+    })
+}
+
+#[test]
+fn a_body_with_its_own_subscriber_records_there_and_the_call_records_outside() {
+    let mut inner = None;
+    let outer = capture(|| inner = Some(outer_hook()));
+    let inner = inner.expect("the body ran");
+    assert_eq!(success_of(&inner, "aliased", true), 1);
+    assert_eq!(success_of(&inner, "outer_hook", true), 0);
+    assert_eq!(success_of(&outer, "outer_hook", true), 1);
+    assert_eq!(success_of(&outer, "aliased", true), 0);
+    outer
+        .event(event::HOOK_RESULT)
+        .with("hook_name", "outer_hook")
+        .assert_one();
+}
+
 struct Verdict {
     clean: bool,
 }

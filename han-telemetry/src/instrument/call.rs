@@ -326,18 +326,18 @@ pub(crate) fn run_at<R>(
     body: impl FnOnce() -> R,
     success: impl FnOnce(&R) -> bool,
 ) -> R {
+    // The pipeline is looked up again to record, not held: a count on it would be one more
+    // cache line that every thread calling a hook writes twice per call.
     let mut found = None;
-    with_current(|p| found = Some(Arc::clone(p)));
-    let Some(pipeline) = found else {
+    with_current(|p| found = Some(p.spans.then(|| Arc::clone(p))));
+    let Some(spans) = found else {
         return body();
     };
-    let span = if pipeline.spans {
-        hook_span(&pipeline, site.hook_name())
-    } else {
-        tracing::Span::none()
+    let span = match spans {
+        Some(pipeline) => hook_span(&pipeline, site.hook_name()),
+        None => tracing::Span::none(),
     };
     let mut run = HookRun {
-        pipeline,
         site,
         start: Instant::now(),
         span,
@@ -370,7 +370,6 @@ fn hook_span(pipeline: &Pipeline, hook_name: &str) -> tracing::Span {
 /// The state of a [`run_at`] call. Dropped before it is done (the body or its outcome
 /// panicked), it records a failure.
 struct HookRun {
-    pipeline: Arc<Pipeline>,
     site: &'static Site,
     start: Instant,
     span: tracing::Span,
@@ -386,7 +385,10 @@ impl HookRun {
             self.span.record("otel.status_code", "ERROR");
         }
         let _entered = spanned.then(|| self.span.enter());
-        record::hook_run_at(&self.pipeline, self.site, success, duration, wall_time(end));
+        let at = wall_time(end);
+        // The current dispatcher's pipeline, as at the start: the body's own subscriber
+        // scopes have ended by now.
+        with_current(|p| record::hook_run_at(p, self.site, success, duration, at));
     }
 }
 
