@@ -509,5 +509,29 @@ fn cardinality(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, hook_call, threads, production, cardinality);
+/// The local store's part of a store-only call: one `LocalStore::append` of a hook record
+/// (its clock read included), a long-running process's buffers going to the background
+/// writer as they fill.
+fn store(c: &mut Criterion) {
+    let mut g = c.benchmark_group("store");
+    let (_dir, store) = scratch_store("append");
+    let session = "9f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b";
+    g.bench_function("append", |b| {
+        b.iter(|| {
+            store.append(
+                Some(black_box(session)),
+                han_telemetry::store::Entry::Hook {
+                    hook_name: black_box("lint").into(),
+                    hook_type: "PostToolUse".into(),
+                    success: true,
+                    duration_ms: black_box(1.25),
+                },
+            )
+        })
+    });
+    g.finish();
+    store.flush();
+}
+
+criterion_group!(benches, hook_call, threads, production, cardinality, store);
 criterion_main!(benches);

@@ -21,3 +21,10 @@ pub(crate) fn warn_once(key: &str, message: &str) {
         let _ = writeln!(std::io::stderr().lock(), "han-telemetry: {message}");
     }
 }
+
+/// Whether a message of `key` was printed in this process.
+#[cfg(test)]
+pub(crate) fn was_warned(key: &str) -> bool {
+    let seen = SEEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    seen.as_ref().is_some_and(|seen| seen.contains(key))
+}

@@ -1,6 +1,7 @@
 #![doc = include_str!("README.md")]
 #![doc = include_str!("format.md")]
 
+mod compact;
 mod day;
 mod reader;
 mod record;

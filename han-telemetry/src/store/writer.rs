@@ -2,8 +2,11 @@
 //!
 //! A hook records a handful of events and exits, so records are kept in memory and written
 //! once, when the guard flushes at exit. A long-running process flushes every
-//! [`FLUSH_BYTES`] or [`FLUSH_AGE`]. The write happens under an exclusive `flock` of the day
-//! file, so concurrent processes append whole batches one after the other.
+//! [`FLUSH_BYTES`] or [`FLUSH_AGE`]. Records are buffered in a compact form of their own
+//! (`store/compact.rs`: their fields copied as they are) and made into the format's JSON
+//! lines when their batch is written: off the recording thread in a long-running process.
+//! The write happens under an exclusive `flock` of the day file, so concurrent processes
+//! append whole batches one after the other.
 //!
 //! Nothing here may block without bound or write through someone else's file: the lock is
 //! waited for at most [`LOCK_WAIT`]; day files are opened without following links and
@@ -20,13 +23,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::day;
 use super::record::{Entry, ExportOutcome, FORMAT_VERSION};
+use super::{compact, day};
 use crate::file::{self, Refused};
 use crate::warn;
 
-/// Buffered bytes that trigger a write in a long-running process.
-pub(crate) const FLUSH_BYTES: usize = 64 * 1024;
+/// Buffered bytes (of the compact form) that trigger a write in a long-running process. A
+/// record buffered is about 0.4 of its line (a hook record with a session id: about 95 bytes
+/// buffered, 225 as a line), so a batch writes about 60 KiB of lines: the batches, the memory
+/// they take and what a killed process can lose stay what they were when records were
+/// buffered as lines, 64 KiB at a time. Larger batches would save little: one hand-off (a
+/// thread wake-up, a few microseconds) per 250 or so records.
+pub(crate) const FLUSH_BYTES: usize = 24 * 1024;
+/// A returned buffer larger than this is not kept for the next batch (one that held a record
+/// near the line limit): the buffer kept stays about [`FLUSH_BYTES`].
+const SPARE_MAX: usize = 2 * FLUSH_BYTES;
 /// Age of the oldest buffered record that triggers a write.
 pub(crate) const FLUSH_AGE: Duration = Duration::from_secs(5);
 /// After a failed write, records are dropped (not buffered without bound) for this long.
@@ -91,7 +102,6 @@ pub(crate) struct Writer {
     id_prefix: String,
     /// What every line starts with: `{"v":1,"id":"<id_prefix>-`.
     line_head: String,
-    seq: AtomicU64,
     pending_seq: AtomicU64,
     state: Mutex<State>,
     /// The file side, locked apart from `state`, so that appending never waits for a write.
@@ -102,10 +112,15 @@ pub(crate) struct Writer {
 
 #[derive(Debug, Default)]
 struct State {
+    /// The sequence number of the next record (its `id` after the process's digits).
+    seq: u64,
     /// The UTC day of the buffered records.
     day: u64,
-    bytes: Vec<u8>,
-    clock: SecondClock,
+    /// The buffered records, in their compact form.
+    bytes: compact::Buffer,
+    /// An empty buffer the background writer gave back, to take the place of the next batch
+    /// taken (no allocation, no fresh pages to fault in).
+    spare: compact::Buffer,
     /// When the oldest buffered record was made, since the epoch.
     oldest: Option<Duration>,
     paused_until: Option<Instant>,
@@ -138,7 +153,7 @@ enum Background {
 enum Job {
     Write {
         day: u64,
-        bytes: Vec<u8>,
+        bytes: compact::Buffer,
     },
     /// Answers once everything sent before it is written.
     Barrier(mpsc::SyncSender<()>),
@@ -186,7 +201,6 @@ impl Writer {
             retention_days: retention_days.max(1),
             line_head: line_head(&id_prefix),
             id_prefix,
-            seq: AtomicU64::new(0),
             pending_seq: AtomicU64::new(0),
             state: Mutex::new(State::default()),
             io: Mutex::new(IoState::default()),
@@ -240,12 +254,13 @@ impl Writer {
         at: SystemTime,
         entry: Entry<'_>,
     ) {
-        let since = day::clamp_time(at)
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default();
-        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        let since = day::since_epoch(at);
         let today = since.as_secs() / day::SECONDS_PER_DAY;
         let mut state = self.state();
+        // Taken under the lock the record is buffered under (no atomic of its own), so the
+        // buffer holds records in the order of their numbers.
+        let seq = state.seq;
+        state.seq = seq.wrapping_add(1);
         if state
             .paused_until
             .is_some_and(|until| Instant::now() < until)
@@ -260,29 +275,10 @@ impl Writer {
             }
             state.day = today;
         }
-        let State { bytes, clock, .. } = &mut *state;
-        let line = Line {
-            head: &self.line_head,
-            seq,
-            since,
-            session_id,
-            entry: &entry,
-        };
-        let before = bytes.len();
-        if line.encode(bytes, clock).is_err() {
-            return;
-        }
-        if bytes.len() - before > MAX_LINE_BYTES {
-            // No reader would take it back: say so instead of writing what is never read.
-            bytes.truncate(before);
-            warn::warn_once(
-                "store-line",
-                &format!(
-                    "a record longer than the local metrics store's {} KiB line limit was not \
-                     stored (a name of that size is a bug in the caller)",
-                    MAX_LINE_BYTES / 1024
-                ),
-            );
+        if state.bytes.push(seq, since, session_id, &entry).is_err() {
+            // Its line would be longer still (a line holds more than its strings).
+            drop(state);
+            line_too_long();
             return;
         }
         let oldest = *state.oldest.get_or_insert(since);
@@ -300,7 +296,7 @@ impl Writer {
     /// A full buffer: to the background writer (started on the first), which keeps batches in
     /// order; when it is [`BACKGROUND_QUEUE`] batches behind, this waits for it (memory stays
     /// bounded). Written here when it cannot run.
-    fn hand_off(self: &Arc<Self>, (day, bytes): (u64, Vec<u8>)) {
+    fn hand_off(self: &Arc<Self>, (day, bytes): (u64, compact::Buffer)) {
         let tx = {
             let mut background = self
                 .background
@@ -322,7 +318,45 @@ impl Writer {
             None => Job::Write { day, bytes },
         };
         if let Job::Write { day, bytes } = job {
-            self.write_batch(day, &bytes);
+            self.write_batch(day, &bytes, &mut Vec::new());
+        }
+    }
+
+    /// Keeps a buffer the background writer is done with for the next batch, unless one is
+    /// kept already.
+    fn give_back(&self, mut bytes: compact::Buffer) {
+        if bytes.capacity() > SPARE_MAX {
+            return;
+        }
+        bytes.clear();
+        let mut state = self.state();
+        if state.spare.capacity() == 0 {
+            state.spare = bytes;
+        }
+    }
+
+    /// The JSON lines of a taken batch (its compact records), into `lines`, emptied first.
+    /// A record whose line would be longer than [`MAX_LINE_BYTES`] is left out, with one
+    /// warning.
+    fn encode_batch(&self, batch: &compact::Buffer, lines: &mut Vec<u8>) {
+        lines.clear();
+        // A record buffered is about 0.4 of its line.
+        lines.reserve(batch.len() * 5 / 2);
+        let mut clock = SecondClock::default();
+        for record in batch.records() {
+            let line = Line {
+                head: &self.line_head,
+                seq: record.seq,
+                since: record.since,
+                session_id: record.session_id,
+                entry: &record.entry,
+            };
+            let before = lines.len();
+            if line.encode(lines, &mut clock).is_ok() && lines.len() - before > MAX_LINE_BYTES {
+                // No reader would take it back: say so instead of writing what is never read.
+                lines.truncate(before);
+                line_too_long();
+            }
         }
     }
 
@@ -333,10 +367,15 @@ impl Writer {
         let started = std::thread::Builder::new()
             .name("han-telemetry-store".to_owned())
             .spawn(move || {
+                // The lines of each batch, made here: kept from one batch to the next.
+                let mut lines = Vec::new();
                 for job in rx {
                     match job {
                         Job::Write { day, bytes } => match writer.upgrade() {
-                            Some(w) => w.write_batch(day, &bytes),
+                            Some(w) => {
+                                w.write_batch(day, &bytes, &mut lines);
+                                w.give_back(bytes);
+                            }
                             None => return,
                         },
                         Job::Barrier(done) => {
@@ -369,9 +408,15 @@ impl Writer {
         }
     }
 
-    /// Writes one taken batch, reporting what became of it.
-    fn write_batch(&self, day: u64, bytes: &[u8]) {
-        let lines = || bytes.iter().filter(|b| **b == b'\n').count();
+    /// Writes one taken batch (compact records), reporting what became of it; `lines` is
+    /// where its lines are made.
+    fn write_batch(&self, day: u64, batch: &compact::Buffer, lines: &mut Vec<u8>) {
+        self.encode_batch(batch, lines);
+        if lines.is_empty() {
+            return;
+        }
+        let bytes: &[u8] = lines;
+        let count = || bytes.iter().filter(|b| **b == b'\n').count();
         let written = {
             let mut io = self.io();
             self.write_out(&mut io, day, bytes)
@@ -383,12 +428,12 @@ impl Writer {
                 &format!(
                     "{why}; {} record(s) are kept in {} instead (`han-telemetry report` \
                      and `replay` read it). The hook is unaffected",
-                    lines(),
+                    count(),
                     path.display()
                 ),
             ),
             Err(e) => {
-                let lines = lines();
+                let lines = count();
                 self.state().paused_until = Some(Instant::now() + RETRY_AFTER);
                 warn::warn_once(
                     "store-write",
@@ -408,7 +453,7 @@ impl Writer {
         self.drain_background(false);
         let batch = take_batch(&mut self.state());
         if let Some((day, bytes)) = batch {
-            self.write_batch(day, &bytes);
+            self.write_batch(day, &bytes, &mut Vec::new());
         }
     }
 
@@ -423,11 +468,16 @@ impl Writer {
     /// is on disk, readers read it: that is success.
     pub(crate) fn flush_checked(&self) -> io::Result<()> {
         self.drain_background(false);
-        let Some((day, bytes)) = take_batch(&mut self.state()) else {
+        let Some((day, compact)) = take_batch(&mut self.state()) else {
             return Ok(());
         };
+        let mut lines = Vec::new();
+        self.encode_batch(&compact, &mut lines);
+        if lines.is_empty() {
+            return Ok(());
+        }
         let mut io = self.io();
-        self.write_out(&mut io, day, &bytes).map(|_| ())
+        self.write_out(&mut io, day, &lines).map(|_| ())
     }
 
     /// Writes one batch: to its day file, else to a pending file; an error only when neither
@@ -620,18 +670,32 @@ impl Drop for Writer {
         // No waiting for the background writer: this may run on its thread (it held the last
         // strong handle for a moment). The last `LocalStore` closed it already.
         if let Some((day, bytes)) = take_batch(&mut self.state()) {
-            self.write_batch(day, &bytes);
+            self.write_batch(day, &bytes, &mut Vec::new());
         }
     }
 }
 
-/// Takes the buffered records out of `state`, if any.
-fn take_batch(state: &mut State) -> Option<(u64, Vec<u8>)> {
+/// Takes the buffered records out of `state`, if any; the spare buffer, if there is one,
+/// takes their place.
+fn take_batch(state: &mut State) -> Option<(u64, compact::Buffer)> {
     if state.bytes.is_empty() {
         return None;
     }
     state.oldest = None;
-    Some((state.day, std::mem::take(&mut state.bytes)))
+    let spare = std::mem::take(&mut state.spare);
+    Some((state.day, std::mem::replace(&mut state.bytes, spare)))
+}
+
+/// The one warning for a record too long to store.
+fn line_too_long() {
+    warn::warn_once(
+        "store-line",
+        &format!(
+            "a record longer than the local metrics store's {} KiB line limit was not \
+             stored (a name of that size is a bug in the caller)",
+            MAX_LINE_BYTES / 1024
+        ),
+    );
 }
 
 /// Appends `bytes` to the day file at `path` under its lock, waited for at most
@@ -762,9 +826,9 @@ fn private_mode(options: &mut OpenOptions) {
     let _ = options;
 }
 
-/// One record as it is encoded on the hot path: the same JSON as `Record`'s `Serialize`
-/// (a test holds them equal for every kind), written field by field: serde's `flatten`, its
-/// per-key escaping and its per-field calls cost more than all the rest.
+/// One record as a line of the store, made when its batch is written: the same JSON as
+/// `Record`'s `Serialize` (a test holds them equal for every kind), written field by field:
+/// serde's `flatten`, its per-key escaping and its per-field calls cost more than all the rest.
 struct Line<'a> {
     /// [`line_head`] of the writer's id prefix.
     head: &'a str,
@@ -937,7 +1001,11 @@ fn push_entry(out: &mut Vec<u8>, entry: &Entry<'_>) -> Result<(), ()> {
 /// `value` as a JSON string, as serde_json writes it: copied as it is unless it holds a
 /// character JSON must escape (`"`, `\\`, a control character), which serde_json escapes.
 fn push_str(out: &mut Vec<u8>, value: &str) -> Result<(), ()> {
-    if value.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    // Every byte looked at, no early exit: the compiler checks many at a time.
+    let plain = !value.bytes().fold(false, |any, b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if plain {
         out.push(b'"');
         out.extend_from_slice(value.as_bytes());
         out.push(b'"');
@@ -958,18 +1026,10 @@ fn push_f64(out: &mut Vec<u8>, value: f64) -> Result<(), ()> {
     }
 }
 
-fn push_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
+fn push_u64(out: &mut Vec<u8>, n: u64) {
+    use serde_json::ser::{CompactFormatter, Formatter as _};
+    // Into a `Vec`: cannot fail.
+    let _ = CompactFormatter.write_u64(out, n);
 }
 
 /// The `ts` field (RFC 3339 in UTC with milliseconds), its date and time formatted once per
@@ -1089,7 +1149,7 @@ mod tests {
     }
 
     #[test]
-    fn the_hot_path_encoding_is_the_record_format() {
+    fn lines_made_from_buffered_records_are_the_record_format() {
         use std::time::{Duration, UNIX_EPOCH};
 
         use crate::store::Record;
@@ -1193,7 +1253,10 @@ mod tests {
                 logs_dropped: u64::MAX,
             },
         ];
-        let mut clock = SecondClock::default();
+        // Each record buffered as the hot path buffers it, and its line made as a batch's
+        // lines are made: alone, and all in one batch.
+        let writer = Writer::new(PathBuf::from("unused"), 30);
+        let (mut batch, mut expected_batch) = (compact::Buffer::default(), String::new());
         for (i, entry) in entries.into_iter().enumerate() {
             for (ms, session_id) in [
                 (0, None),
@@ -1204,27 +1267,27 @@ mod tests {
             ] {
                 let ts = UNIX_EPOCH + Duration::from_millis(ms);
                 let seq = if i == 0 { u64::MAX } else { i as u64 };
+                let mut one = compact::Buffer::default();
+                let since = day::since_epoch(ts);
+                one.push(seq, since, session_id, &entry).unwrap();
+                batch.push(seq, since, session_id, &entry).unwrap();
                 let mut out = Vec::new();
-                let head = line_head("0123456789abcdef");
-                let line = Line {
-                    head: &head,
-                    seq,
-                    since: ts.duration_since(UNIX_EPOCH).unwrap(),
-                    session_id,
-                    entry: &entry,
-                };
-                line.encode(&mut out, &mut clock).unwrap();
+                writer.encode_batch(&one, &mut out);
                 let record = Record {
                     v: FORMAT_VERSION,
-                    id: format!("0123456789abcdef-{seq}").into(),
+                    id: format!("{}-{seq}", writer.id_prefix()).into(),
                     ts,
                     session_id: session_id.map(Into::into),
                     entry: entry.clone(),
                 };
                 let expected = serde_json::to_string(&record).unwrap() + "\n";
                 assert_eq!(String::from_utf8(out).unwrap(), expected);
+                expected_batch.push_str(&expected);
             }
         }
+        let mut out = Vec::new();
+        writer.encode_batch(&batch, &mut out);
+        assert_eq!(String::from_utf8(out).unwrap(), expected_batch);
     }
 
     #[test]
@@ -1298,6 +1361,40 @@ mod tests {
         let written = scan(&dir, SystemTime::UNIX_EPOCH).unwrap().records.len();
         assert_eq!(written, appended);
         assert!(fs::metadata(today_file(&dir)).unwrap().len() as usize >= FLUSH_BYTES);
+        // The written buffer came back for the next batch.
+        assert!(writer.state().spare.capacity() >= FLUSH_BYTES);
+    }
+
+    #[test]
+    fn a_record_over_the_line_limit_is_left_out_and_the_others_are_kept() {
+        let tmp = TempDir::new("store-line-limit");
+        let dir = tmp.path().to_path_buf();
+        let writer = Writer::new(dir.clone(), 30);
+        writer.append(None, hook("before"));
+        // Over the limit only as a line (`\u0001` escaped is six bytes): buffered, then
+        // left out when the batch's lines are made (on the background writer: the buffer
+        // is full).
+        writer.append(None, hook(&"\u{1}".repeat(MAX_LINE_BYTES / 6 + 1)));
+        // Over the limit as it is: never buffered.
+        writer.append(None, hook(&"x".repeat(MAX_LINE_BYTES + 1)));
+        writer.append(Some(&"s".repeat(MAX_LINE_BYTES + 1)), hook("long session"));
+        // A line just within it.
+        let fits = "y".repeat(MAX_LINE_BYTES - 200);
+        writer.append(None, hook(&fits));
+        writer.append(None, hook("after"));
+        writer.flush();
+        let scan = scan(&dir, SystemTime::UNIX_EPOCH).unwrap();
+        assert!(scan.skipped.is_empty(), "{:?}", scan.skipped);
+        let names: Vec<_> = scan
+            .records
+            .iter()
+            .map(|r| match &r.entry {
+                Entry::Hook { hook_name, .. } => hook_name.to_string(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(names, ["before".to_owned(), fits, "after".to_owned()]);
+        assert!(warn::was_warned("store-line"));
     }
 
     #[test]
