@@ -468,7 +468,7 @@ fn replay_entry(p: &Pipeline, entry: &Entry<'_>) -> bool {
         } => {
             let duration =
                 Duration::try_from_secs_f64(duration_ms / 1_000.0).unwrap_or(Duration::ZERO);
-            let now = std::time::SystemTime::now();
+            let now = crate::store::Moment::of(std::time::SystemTime::now());
             record::hook_run_in(p, s(hook_name), s(hook_type), *success, duration, now);
         }
         Entry::PluginInstall {

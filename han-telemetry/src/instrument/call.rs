@@ -18,6 +18,7 @@ use opentelemetry::StringValue;
 use crate::instrument::record::{self, TaskOutcome};
 use crate::instrument::site::{NamedSite, Site, formatted};
 use crate::pipeline::{Pipeline, is_open, with_current};
+use crate::store::Moment;
 
 /// What is being called, with the attribute values the annotation names.
 #[derive(Debug)]
@@ -475,7 +476,7 @@ impl<F: std::future::Future> std::future::Future for InCall<F> {
 
 thread_local! {
     /// A monotonic and a wall-clock reading taken together, renewed every [`RENEW`].
-    static BASE: Cell<Option<(Instant, SystemTime)>> = const { Cell::new(None) };
+    static BASE: Cell<Option<(Instant, Moment)>> = const { Cell::new(None) };
 }
 
 /// How long a thread's [`BASE`] is used: a step of the system clock shows within this.
@@ -483,24 +484,25 @@ const RENEW: Duration = Duration::from_secs(1);
 
 /// The wall-clock time of `at`, without reading the wall clock on most calls: the end of a
 /// call is read once, for its duration, and its event's and store record's time follow
-/// from it.
-fn wall_time(at: Instant) -> SystemTime {
+/// from it, as time since the epoch (the store's form: no epoch to subtract per record).
+fn wall_time(at: Instant) -> Moment {
+    let now = || Moment::of(SystemTime::now());
     BASE.try_with(|base| match base.get() {
-        Some((i, s)) => match at.checked_duration_since(i) {
-            Some(since) if since < RENEW => s + since,
+        Some((i, wall)) => match at.checked_duration_since(i) {
+            Some(since) if since < RENEW => Moment::since_epoch(wall.since().saturating_add(since)),
             _ => {
-                let now = SystemTime::now();
-                base.set(Some((at, now)));
-                now
+                let wall = now();
+                base.set(Some((at, wall)));
+                wall
             }
         },
         None => {
-            let now = SystemTime::now();
-            base.set(Some((at, now)));
-            now
+            let wall = now();
+            base.set(Some((at, wall)));
+            wall
         }
     })
-    .unwrap_or_else(|_| SystemTime::now())
+    .unwrap_or_else(|_| now())
 }
 
 #[cold]

@@ -14,7 +14,7 @@ use opentelemetry::{Key, KeyValue, StringValue};
 use crate::catalogue::{attr, event, tenth_bucket};
 use crate::instrument::site::Site;
 use crate::pipeline::{Pipeline, with_current};
-use crate::store::{Entry, unit_interval};
+use crate::store::{Entry, Moment, unit_interval};
 
 /// How a task ended. `Success` and `Partial` count in `han.task.completed`, `Failure` in
 /// `han.task.failed`; the outcome is an attribute of both.
@@ -74,7 +74,7 @@ pub fn hook_run(
             hook_type,
             success,
             duration,
-            SystemTime::now(),
+            Moment::of(SystemTime::now()),
         );
     });
 }
@@ -86,7 +86,7 @@ pub(crate) fn hook_run_in(
     hook_type: impl Into<StringValue>,
     success: bool,
     duration: Duration,
-    at: SystemTime,
+    at: Moment,
 ) {
     let (standard, session_id) =
         p.read_standard(|s| (Arc::clone(&s.key_values), s.session_id.clone()));
@@ -124,7 +124,7 @@ pub(crate) fn hook_run_at(
     site: &Site,
     success: bool,
     duration: Duration,
-    at: SystemTime,
+    at: Moment,
 ) {
     let ms = millis(duration);
     match site.record_hook(p, success, ms) {
@@ -155,7 +155,7 @@ fn hook_result<S: Into<StringValue> + AsRef<str>>(
     kind: S,
     success: bool,
     ms: f64,
-    at: SystemTime,
+    at: Moment,
 ) {
     p.store_in_session_at(session_id, at, || Entry::Hook {
         hook_name: name.as_ref().into(),

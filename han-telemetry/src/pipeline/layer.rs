@@ -20,7 +20,7 @@ use tracing_subscriber::Layer;
 
 use crate::catalogue::{EventDef, MetricDef, MetricKind, attr, metric};
 use crate::config::IncludeAttributes;
-use crate::store::{Entry, LocalStore};
+use crate::store::{Entry, LocalStore, Moment};
 
 /// Number of pipelines whose owner (a [`crate::TelemetryGuard`] or a test capture) is alive.
 static OPEN: AtomicUsize = AtomicUsize::new(0);
@@ -253,7 +253,7 @@ impl Pipeline {
     pub(crate) fn store_in_session_at<'a>(
         &self,
         session_id: Option<&str>,
-        at: SystemTime,
+        at: Moment,
         entry: impl FnOnce() -> Entry<'a>,
     ) {
         if let Some(store) = &self.store {
@@ -282,7 +282,7 @@ impl Pipeline {
         standard: &[KeyValue],
         at: SystemTime,
     ) {
-        self.emit_event_with(def, standard, at, |record| {
+        self.emit_event_with(def, standard, Moment::of(at), |record| {
             for (k, v) in attributes {
                 record.add_attribute(Key::from_static_str(k), v);
             }
@@ -296,10 +296,11 @@ impl Pipeline {
         &self,
         def: &EventDef,
         standard: &[KeyValue],
-        at: SystemTime,
+        at: Moment,
         own: impl FnOnce(&mut SdkLogRecord),
     ) {
         let Some(logger) = &self.logger else { return };
+        let at = at.system_time();
         let mut record = logger.create_log_record();
         record.set_event_name(def.name);
         record.set_severity_number(def.severity.number());

@@ -28,6 +28,36 @@ pub(crate) fn since_epoch(ts: SystemTime) -> Duration {
         .map_or(Duration::ZERO, |since| since.min(LATEST))
 }
 
+/// When a record was made, as time since the epoch within what the store can write: what an
+/// annotated call carries from its clock to its store record and event, so that neither
+/// subtracts the epoch again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Moment(Duration);
+
+impl Moment {
+    /// `ts`, clamped.
+    pub(crate) fn of(ts: SystemTime) -> Moment {
+        Moment(since_epoch(ts))
+    }
+
+    /// `since` the epoch, clamped.
+    #[inline]
+    pub(crate) fn since_epoch(since: Duration) -> Moment {
+        Moment(since.min(LATEST))
+    }
+
+    /// Time since the epoch.
+    #[inline]
+    pub(crate) fn since(self) -> Duration {
+        self.0
+    }
+
+    /// As a wall-clock time.
+    pub(crate) fn system_time(self) -> SystemTime {
+        UNIX_EPOCH + self.0
+    }
+}
+
 /// `ts` as the store writes it: RFC 3339 in UTC with milliseconds, clamped to what RFC 3339
 /// can say ([`clamp_time`]).
 pub fn timestamp(ts: SystemTime) -> String {

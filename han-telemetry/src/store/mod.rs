@@ -9,8 +9,8 @@ mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::SystemTime;
 
+pub(crate) use day::Moment;
 pub use day::{clamp_time, day_name, timestamp};
 pub use reader::{Scan, Skipped, scan, scan_each};
 pub(crate) use record::unit_interval;
@@ -145,7 +145,7 @@ impl LocalStore {
     }
 
     /// [`LocalStore::append`] of a record made at `at`.
-    pub(crate) fn append_at(&self, session_id: Option<&str>, at: SystemTime, entry: Entry<'_>) {
+    pub(crate) fn append_at(&self, session_id: Option<&str>, at: Moment, entry: Entry<'_>) {
         self.writer.append_at(session_id, at, entry);
     }
 

@@ -244,17 +244,17 @@ impl Writer {
 
     /// Buffers one record, writing the buffer out when it is due.
     pub(crate) fn append(self: &Arc<Self>, session_id: Option<&str>, entry: Entry<'_>) {
-        self.append_at(session_id, SystemTime::now(), entry);
+        self.append_at(session_id, day::Moment::of(SystemTime::now()), entry);
     }
 
     /// [`Writer::append`] of a record made at `at`.
     pub(crate) fn append_at(
         self: &Arc<Self>,
         session_id: Option<&str>,
-        at: SystemTime,
+        at: day::Moment,
         entry: Entry<'_>,
     ) {
-        let since = day::since_epoch(at);
+        let since = at.since();
         let today = since.as_secs() / day::SECONDS_PER_DAY;
         let mut state = self.state();
         // Taken under the lock the record is buffered under (no atomic of its own), so the
