@@ -91,7 +91,7 @@ fn literal_site(
 /// How the call starts: a hook gets a `static` cache of bound instruments at its call site
 /// (one binding when its name and type are literals, one per name, up to a few, when either
 /// is a parameter); everything else starts plainly.
-fn start(annotation: &Annotation, kind: &TokenStream, krate: &Path) -> TokenStream {
+fn start(annotation: &Annotation, kind: &TokenStream, krate: &Path, sync: bool) -> TokenStream {
     match annotation {
         Annotation::Hook {
             hook_name,
@@ -116,9 +116,16 @@ fn start(annotation: &Annotation, kind: &TokenStream, krate: &Path) -> TokenStre
                 NameSource::Given(value) => shown(value),
             };
             let hook_type = shown(hook_type);
+            // A synchronous body runs a known name as a literal hook (`NamedStart`); an async
+            // one carries its `Call` across `.await`s.
+            let starts = if sync {
+                quote!(#krate::__private::NamedStart::new)
+            } else {
+                quote!(#krate::__private::Call::start_named)
+            };
             quote! {
                 static __HAN_SITE: #krate::__private::NamedSite = #krate::__private::NamedSite::new();
-                let __han_call = #krate::__private::Call::start_named(&__HAN_SITE, #name, #hook_type, || #kind);
+                let __han_call = #starts(&__HAN_SITE, #name, #hook_type, || #kind);
             }
         }
         _ => quote!(let __han_call = #krate::__private::Call::start(|| #kind);),
@@ -223,7 +230,7 @@ fn async_trait_block(body: &mut Block) -> Option<&mut syn::ExprAsync> {
 pub(crate) fn expand(instrument: &Instrument, mut item: ItemFn) -> TokenStream {
     let krate = &instrument.crate_path;
     let kind = kind(&instrument.annotation, krate);
-    let start = start(&instrument.annotation, &kind, krate);
+    let async_start = start(&instrument.annotation, &kind, krate, false);
     let ret = format_ident!("__han_ret");
     let success = success(&instrument.success, krate, &ret);
     let output = match &item.sig.output {
@@ -232,13 +239,13 @@ pub(crate) fn expand(instrument: &Instrument, mut item: ItemFn) -> TokenStream {
     };
 
     if item.sig.asyncness.is_some() {
-        let body = async_body(&item.block, krate, &start, &success, output.as_ref());
+        let body = async_body(&item.block, krate, &async_start, &success, output.as_ref());
         *item.block = syn::parse_quote!({ #body });
         return quote!(#item);
     }
 
     if let Some(block) = async_trait_block(&mut item.block) {
-        let inner = async_body(&block.block, krate, &start, &success, None);
+        let inner = async_body(&block.block, krate, &async_start, &success, None);
         block.block = syn::parse_quote!({ #inner });
         return quote!(#item);
     }
@@ -273,14 +280,19 @@ pub(crate) fn expand(instrument: &Instrument, mut item: ItemFn) -> TokenStream {
     }
     // Off, the function is its body behind one atomic load; the instrumented call is out of
     // line (cold), so the off path keeps the frame of the body alone.
+    let (is_off, instrumented) = match &instrument.annotation {
+        Annotation::Hook { .. } => (quote!(NamedStart::is_off), quote!(instrumented_named)),
+        _ => (quote!(Call::is_off), quote!(instrumented)),
+    };
+    let start = start(&instrument.annotation, &kind, krate, true);
     let body = quote! {
         #start
         #[allow(unused_mut)]
         let mut __han_body = move || #annotation #block;
-        if #krate::__private::Call::is_off(&__han_call) {
+        if #krate::__private::#is_off(&__han_call) {
             return __han_body();
         }
-        #krate::__private::instrumented(__han_call, __han_body, #success)
+        #krate::__private::#instrumented(__han_call, __han_body, #success)
     };
     *item.block = syn::parse_quote!({ #body });
     quote!(#item)

@@ -205,29 +205,16 @@ impl Call {
         hook_type: &dyn std::fmt::Display,
         kind: impl FnOnce() -> Kind,
     ) -> Call {
-        Call::start_live_at(|| {
-            // Each value is formatted once, into the stack; a known pair records as literals.
-            let (mut a, mut b) = ([0u8; 128], [0u8; 128]);
-            match (formatted(hook_name, &mut a), formatted(hook_type, &mut b)) {
-                (Some(name), Some(kind_value)) => match site.known(name, kind_value) {
-                    Some(known) => (
-                        Kind::Hook {
-                            hook_name: StringValue::from(known.hook_name()),
-                            hook_type: StringValue::from(known.hook_type()),
-                        },
-                        Some(SiteRef::Literal(known)),
-                    ),
-                    None => (
-                        Kind::Hook {
-                            hook_name: StringValue::from(name.to_owned()),
-                            hook_type: StringValue::from(kind_value.to_owned()),
-                        },
-                        Some(SiteRef::Named(site)),
-                    ),
-                },
-                _ => (kind(), Some(SiteRef::Named(site))),
+        match named_start(site, hook_name, hook_type, kind) {
+            NamedStart::Known(known) => {
+                Call::start_live(Some(SiteRef::Literal(known)), || Kind::Hook {
+                    hook_name: StringValue::from(known.hook_name()),
+                    hook_type: StringValue::from(known.hook_type()),
+                })
             }
-        })
+            NamedStart::Other(call) => call,
+            NamedStart::Off => Call { live: None },
+        }
     }
 
     #[cold]
@@ -399,6 +386,92 @@ impl Drop for HookRun {
             self.record(false);
         }
     }
+}
+
+/// How a call of a hook named or typed by a parameter starts: see [`NamedStart::new`].
+#[derive(Debug)]
+pub enum NamedStart {
+    /// Telemetry is off: the body alone.
+    Off,
+    /// A (name, type) its site already knows, with the names as `&'static str`: the call runs
+    /// as a hook named by literals ([`run_at`]), its state on the stack.
+    Known(&'static Site),
+    /// Any other: the call with its names formatted into strings.
+    Other(Call),
+}
+
+impl NamedStart {
+    /// Starts a synchronous call of a hook named or typed by a parameter: `hook_name` and
+    /// `hook_type` are the values `kind` formats, looked up among the names `site` knows
+    /// before the body takes the parameters.
+    #[inline]
+    pub fn new(
+        site: &'static NamedSite,
+        hook_name: &dyn std::fmt::Display,
+        hook_type: &dyn std::fmt::Display,
+        kind: impl FnOnce() -> Kind,
+    ) -> NamedStart {
+        if !is_open() {
+            return NamedStart::Off;
+        }
+        named_start(site, hook_name, hook_type, kind)
+    }
+
+    /// Whether telemetry was off when the call started: nothing to record.
+    #[inline(always)]
+    pub fn is_off(&self) -> bool {
+        match self {
+            NamedStart::Off => true,
+            NamedStart::Other(call) => call.is_off(),
+            NamedStart::Known(_) => false,
+        }
+    }
+
+    /// Runs `body` as this call, finished with the outcome `success` gives.
+    pub(crate) fn run<R>(self, body: impl FnOnce() -> R, success: impl FnOnce(&R) -> bool) -> R {
+        match self {
+            NamedStart::Off => body(),
+            NamedStart::Known(site) => run_at(site, body, success),
+            NamedStart::Other(call) => {
+                let ret = {
+                    let _entered = call.enter();
+                    body()
+                };
+                let ok = success(&ret);
+                call.finish(ok);
+                ret
+            }
+        }
+    }
+}
+
+/// Each value is formatted once, into the stack, and only under a pipeline; a known pair
+/// records as literals.
+#[cold]
+fn named_start(
+    site: &'static NamedSite,
+    hook_name: &dyn std::fmt::Display,
+    hook_type: &dyn std::fmt::Display,
+    kind: impl FnOnce() -> Kind,
+) -> NamedStart {
+    // Another thread's pipeline may hold the gate open: look for ours before formatting.
+    let mut found = false;
+    with_current(|_| found = true);
+    if !found {
+        return NamedStart::Off;
+    }
+    let (mut a, mut b) = ([0u8; 128], [0u8; 128]);
+    let kind = match (formatted(hook_name, &mut a), formatted(hook_type, &mut b)) {
+        (Some(name), Some(kind_value)) => match site.known(name, kind_value) {
+            Some(known) => return NamedStart::Known(known),
+            None => Kind::Hook {
+                hook_name: StringValue::from(name.to_owned()),
+                hook_type: StringValue::from(kind_value.to_owned()),
+            },
+        },
+        _ => kind(),
+    };
+    NamedStart::Other(Call::start_live_at(|| (kind, Some(SiteRef::Named(site)))))
 }
 
 #[cold]

@@ -1,7 +1,7 @@
 //! What `#[instrument_hook]` and its family expand into. Not a public API: names and
 //! signatures change without notice.
 
-pub use crate::instrument::call::{Call, Entered, InCall, Kind};
+pub use crate::instrument::call::{Call, Entered, InCall, Kind, NamedStart};
 pub use crate::instrument::site::{NAMES, NamedSite, Site, unbound_calls};
 
 /// The instrumented call of a synchronous annotated function, out of line: `body` run inside
@@ -20,6 +20,18 @@ pub fn instrumented<R>(
     let ok = success(&ret);
     Call::finish(call, ok);
     ret
+}
+
+/// [`instrumented`] for a synchronous hook named or typed by a parameter: a (name, type) its
+/// site already knows runs as [`instrumented_at`] does.
+#[cold]
+#[inline(never)]
+pub fn instrumented_named<R>(
+    start: NamedStart,
+    body: impl FnOnce() -> R,
+    success: impl FnOnce(&R) -> bool,
+) -> R {
+    start.run(body, success)
 }
 
 /// Whether telemetry is off: one atomic load.
