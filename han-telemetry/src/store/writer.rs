@@ -108,6 +108,9 @@ pub(crate) struct Writer {
     io: Mutex<IoState>,
     /// Where a long-running process's full buffers go to be written, once it has one.
     background: Mutex<Background>,
+    /// Batches whose lines an appending thread made because the writer was behind.
+    #[cfg(test)]
+    lines_by_appender: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -154,6 +157,11 @@ enum Job {
     Write {
         day: u64,
         bytes: compact::Buffer,
+    },
+    /// A batch whose lines the appending thread made, because the writer was behind.
+    Lines {
+        day: u64,
+        lines: Vec<u8>,
     },
     /// Answers once everything sent before it is written.
     Barrier(mpsc::SyncSender<()>),
@@ -205,6 +213,8 @@ impl Writer {
             state: Mutex::new(State::default()),
             io: Mutex::new(IoState::default()),
             background: Mutex::new(Background::default()),
+            #[cfg(test)]
+            lines_by_appender: AtomicU64::new(0),
         })
     }
 
@@ -311,14 +321,30 @@ impl Writer {
             }
         };
         let job = match tx {
-            Some(tx) => match tx.send(Job::Write { day, bytes }) {
+            Some(tx) => match tx.try_send(Job::Write { day, bytes }) {
                 Ok(()) => return,
-                Err(mpsc::SendError(job)) => job,
+                // The writer is behind (a flood of records): this thread makes the lines of
+                // its batch, so the two threads share the work instead of this one waiting
+                // for the writer to make them.
+                Err(mpsc::TrySendError::Full(Job::Write { day, bytes })) => {
+                    let mut lines = Vec::new();
+                    self.encode_batch(&bytes, &mut lines);
+                    self.give_back(bytes);
+                    #[cfg(test)]
+                    self.lines_by_appender.fetch_add(1, Ordering::Relaxed);
+                    match tx.send(Job::Lines { day, lines }) {
+                        Ok(()) => return,
+                        Err(mpsc::SendError(job)) => job,
+                    }
+                }
+                Err(mpsc::TrySendError::Full(job) | mpsc::TrySendError::Disconnected(job)) => job,
             },
             None => Job::Write { day, bytes },
         };
-        if let Job::Write { day, bytes } = job {
-            self.write_batch(day, &bytes, &mut Vec::new());
+        match job {
+            Job::Write { day, bytes } => self.write_batch(day, &bytes, &mut Vec::new()),
+            Job::Lines { day, lines } => self.write_lines(day, &lines),
+            Job::Barrier(_) => {}
         }
     }
 
@@ -378,6 +404,10 @@ impl Writer {
                             }
                             None => return,
                         },
+                        Job::Lines { day, lines } => match writer.upgrade() {
+                            Some(w) => w.write_lines(day, &lines),
+                            None => return,
+                        },
                         Job::Barrier(done) => {
                             let _ = done.send(());
                         }
@@ -412,10 +442,14 @@ impl Writer {
     /// where its lines are made.
     fn write_batch(&self, day: u64, batch: &compact::Buffer, lines: &mut Vec<u8>) {
         self.encode_batch(batch, lines);
-        if lines.is_empty() {
+        self.write_lines(day, lines);
+    }
+
+    /// Writes the lines of one batch, reporting what became of them.
+    fn write_lines(&self, day: u64, bytes: &[u8]) {
+        if bytes.is_empty() {
             return;
         }
-        let bytes: &[u8] = lines;
         let count = || bytes.iter().filter(|b| **b == b'\n').count();
         let written = {
             let mut io = self.io();
@@ -1419,6 +1453,48 @@ mod tests {
         let scan = scan(&dir, SystemTime::UNIX_EPOCH).unwrap();
         assert!(scan.skipped.is_empty(), "{:?}", scan.skipped);
         assert_eq!(scan.records.len(), 8_000);
+    }
+
+    #[test]
+    fn a_writer_behind_gets_lines_made_by_the_appender_and_nothing_is_lost() {
+        let tmp = TempDir::new("store-behind");
+        let dir = tmp.path().to_path_buf();
+        let writer = Arc::new(Writer::new(dir.clone(), 30));
+        // The background writer waits for the file side while this is held: its queue fills.
+        let io = writer.io();
+        let appender = {
+            let writer = Arc::clone(&writer);
+            std::thread::spawn(move || {
+                let mut n = 0;
+                while writer.lines_by_appender.load(Ordering::Relaxed) == 0 {
+                    writer.append(None, hook(&format!("record-{n}")));
+                    n += 1;
+                }
+                n
+            })
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while writer.lines_by_appender.load(Ordering::Relaxed) == 0 {
+            assert!(Instant::now() < deadline, "the appender never made lines");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        drop(io);
+        let appended = appender.join().unwrap();
+        writer.flush();
+        let scan = scan(&dir, SystemTime::UNIX_EPOCH).unwrap();
+        assert!(scan.skipped.is_empty(), "{:?}", scan.skipped);
+        let mut names: Vec<_> = scan
+            .records
+            .iter()
+            .map(|r| match &r.entry {
+                Entry::Hook { hook_name, .. } => hook_name.to_string(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        names.sort();
+        let mut expected: Vec<_> = (0..appended).map(|n| format!("record-{n}")).collect();
+        expected.sort();
+        assert_eq!(names, expected);
     }
 
     #[test]
