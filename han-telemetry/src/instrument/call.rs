@@ -394,7 +394,7 @@ pub enum NamedStart {
     /// Telemetry is off: the body alone.
     Off,
     /// A (name, type) its site already knows, with the names as `&'static str`: the call runs
-    /// as a hook named by literals ([`run_at`]), its state on the stack.
+    /// as a hook named by literals, its state on the stack.
     Known(&'static Site),
     /// Any other: the call with its names formatted into strings.
     Other(Call),

@@ -39,9 +39,9 @@ pub(super) struct Compact<'a> {
 }
 
 /// A string longer than this is not buffered: its line would be longer still, over the line
-/// limit (see the writer's `MAX_LINE_BYTES`, which is this). It also keeps every length
+/// limit (see `MAX_LINE_BYTES`, which is this). It also keeps every length
 /// within a `u32`.
-const MAX_STR: usize = super::writer::MAX_LINE_BYTES;
+const MAX_STR: usize = super::record::MAX_LINE_BYTES;
 
 /// A record holds a string over [`MAX_STR`]; nothing was appended.
 #[derive(Debug, PartialEq, Eq)]

@@ -13,10 +13,11 @@ use std::sync::Arc;
 pub(crate) use day::Moment;
 pub use day::{clamp_time, day_name, timestamp};
 pub use reader::{Scan, Skipped, scan, scan_each};
+pub use record::MAX_LINE_BYTES;
 pub(crate) use record::unit_interval;
 pub use record::{Entry, ExportOutcome, FORMAT_VERSION, Record};
+pub use writer::LOCK_WAIT;
 pub(crate) use writer::{Create, usable_dir};
-pub use writer::{LOCK_WAIT, MAX_LINE_BYTES};
 
 use crate::config::StoreConfig;
 

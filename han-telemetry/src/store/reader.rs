@@ -15,8 +15,8 @@ use std::time::SystemTime;
 use serde::Deserialize;
 
 use super::day;
+use super::record::MAX_LINE_BYTES;
 use super::record::{Entry, FORMAT_VERSION, Record};
-use super::writer::MAX_LINE_BYTES;
 use crate::file;
 
 /// File paths a scan lists at most; the rest are counted in [`Skipped::unlisted_files`].

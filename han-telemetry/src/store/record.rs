@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 /// The format version this crate writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The longest line the store writes or reads; records are a few hundred bytes.
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+
 /// One recorded occurrence: what happened, when, in which session.
 ///
 /// Strings are [`Cow`] so writing borrows the caller's values; records read back own theirs.

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::record::{Entry, ExportOutcome, FORMAT_VERSION};
+use super::record::{Entry, ExportOutcome, FORMAT_VERSION, MAX_LINE_BYTES};
 use super::{compact, day};
 use crate::file::{self, Refused};
 use crate::warn;
@@ -46,8 +46,6 @@ const RETRY_AFTER: Duration = Duration::from_secs(60);
 /// for one `write` (microseconds); longer means something else holds it, and the batch goes
 /// to a pending file instead. The store's own bound, whether telemetry is on or off.
 pub const LOCK_WAIT: Duration = Duration::from_millis(200);
-/// The longest line the store writes or reads; records are a few hundred bytes.
-pub const MAX_LINE_BYTES: usize = 1024 * 1024;
 
 /// Han's data directory by its home rule (`~/.han`) and the older one Han 3.21.4 moves there
 /// (`~/.claude/han`) the first time one of its commands needs its data.
