@@ -446,11 +446,12 @@ impl<'a> Cursor<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    /// Every kind, and every optional field both ways.
-    fn every_entry() -> Vec<Entry<'static>> {
+    /// Every kind, every optional field both ways, and strings and numbers that are hard to
+    /// write: also what the writer's test of the lines made from this form goes through.
+    pub(in crate::store) fn every_entry() -> Vec<Entry<'static>> {
         let odd = "a \"quoted\" name\nwith \\ \t \u{1} \u{7f} \u{e9}\u{1f600}";
         vec![
             Entry::Hook {

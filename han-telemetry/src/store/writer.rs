@@ -1180,111 +1180,34 @@ mod tests {
         dir.join(day::file_name(day::epoch_day(SystemTime::now())))
     }
 
+    /// The hook names of the records in `dir`, in file order; nothing may be skipped.
+    fn hook_names(dir: &Path) -> Vec<String> {
+        let scan = scan(dir, SystemTime::UNIX_EPOCH).unwrap();
+        assert!(scan.skipped.is_empty(), "{:?}", scan.skipped);
+        scan.records
+            .iter()
+            .map(|r| match &r.entry {
+                Entry::Hook { hook_name, .. } => hook_name.to_string(),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
     #[test]
     fn lines_made_from_buffered_records_are_the_record_format() {
         use std::time::{Duration, UNIX_EPOCH};
 
         use crate::store::Record;
 
-        let entries = [
-            hook("a \"quoted\" name\nwith a newline"),
-            Entry::Task {
-                task_type: "fix".into(),
-                outcome: "partial".into(),
-                confidence: Some(0.25),
-            },
-            Entry::Task {
-                task_type: "fix".into(),
-                outcome: "failure".into(),
-                confidence: None,
-            },
-            Entry::SessionStart {},
-            Entry::Validation {
-                validation_type: "lint".into(),
-                passed: false,
-                error_count: u64::MAX,
-            },
-            Entry::Validation {
-                validation_type: "".into(),
-                passed: true,
-                error_count: 0,
-            },
-            Entry::Hook {
-                hook_name: "tab\tback\\slash \u{1} \u{7f} \u{e9}\u{1f600}".into(),
-                hook_type: "Stop".into(),
-                success: false,
-                duration_ms: 0.0,
-            },
-            Entry::Hook {
-                hook_name: "big".into(),
+        let mut entries = compact::tests::every_entry();
+        for (name, ms) in [("big", 1.0e300), ("tiny", 1.234_567_890_123e-7)] {
+            entries.push(Entry::Hook {
+                hook_name: name.into(),
                 hook_type: "Stop".into(),
                 success: true,
-                duration_ms: 1.0e300,
-            },
-            Entry::Hook {
-                hook_name: "nan".into(),
-                hook_type: "Stop".into(),
-                success: true,
-                duration_ms: f64::NAN,
-            },
-            Entry::Hook {
-                hook_name: "tiny".into(),
-                hook_type: "Stop".into(),
-                success: true,
-                duration_ms: 1.234_567_890_123e-7,
-            },
-            Entry::PluginInstall {
-                plugin_name: "p\"q".into(),
-                scope: "user".into(),
-                success: true,
-            },
-            Entry::PluginUninstall {
-                plugin_name: "p".into(),
-                scope: "project".into(),
-                success: false,
-            },
-            Entry::McpToolCall {
-                tool_name: "search".into(),
-                success: true,
-            },
-            Entry::Frustration {
-                level: "high".into(),
-                score: Some(0.9),
-            },
-            Entry::Frustration {
-                level: "low".into(),
-                score: None,
-            },
-            Entry::Task {
-                task_type: "fix".into(),
-                outcome: "success".into(),
-                confidence: Some(f64::INFINITY),
-            },
-            Entry::Export {
-                of: "3f9a0c2e7b1d4e85".into(),
-                replay: false,
-                metrics: Some(ExportOutcome::Failed),
-                logs: None,
-                traces: None,
-                logs_dropped: 0,
-            },
-            Entry::Export {
-                of: "3f9a0c2e7b1d4e85".into(),
-                replay: true,
-                metrics: Some(ExportOutcome::Delivered),
-                logs: Some(ExportOutcome::Rejected),
-                traces: Some(ExportOutcome::Mixed),
-                logs_dropped: 12,
-            },
-            Entry::Export {
-                of: "x".into(),
-                replay: false,
-                metrics: None,
-                logs: Some(ExportOutcome::Abandoned),
-                traces: Some(ExportOutcome::Deferred),
-                logs_dropped: u64::MAX,
-            },
-        ];
+                duration_ms: ms,
+            });
+        }
         // Each record buffered as the hot path buffers it, and its line made as a batch's
         // lines are made: alone, and all in one batch.
         let writer = Writer::new(PathBuf::from("unused"), 30);
@@ -1415,17 +1338,10 @@ mod tests {
         writer.append(None, hook(&fits));
         writer.append(None, hook("after"));
         writer.flush();
-        let scan = scan(&dir, SystemTime::UNIX_EPOCH).unwrap();
-        assert!(scan.skipped.is_empty(), "{:?}", scan.skipped);
-        let names: Vec<_> = scan
-            .records
-            .iter()
-            .map(|r| match &r.entry {
-                Entry::Hook { hook_name, .. } => hook_name.to_string(),
-                other => panic!("{other:?}"),
-            })
-            .collect();
-        assert_eq!(names, ["before".to_owned(), fits, "after".to_owned()]);
+        assert_eq!(
+            hook_names(&dir),
+            ["before".to_owned(), fits, "after".to_owned()]
+        );
         assert!(warn::was_warned("store-line"));
     }
 
@@ -1479,16 +1395,7 @@ mod tests {
         drop(io);
         let appended = appender.join().unwrap();
         writer.flush();
-        let scan = scan(&dir, SystemTime::UNIX_EPOCH).unwrap();
-        assert!(scan.skipped.is_empty(), "{:?}", scan.skipped);
-        let mut names: Vec<_> = scan
-            .records
-            .iter()
-            .map(|r| match &r.entry {
-                Entry::Hook { hook_name, .. } => hook_name.to_string(),
-                other => panic!("{other:?}"),
-            })
-            .collect();
+        let mut names = hook_names(&dir);
         names.sort();
         let mut expected: Vec<_> = (0..appended).map(|n| format!("record-{n}")).collect();
         expected.sort();
