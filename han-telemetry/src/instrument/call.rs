@@ -263,6 +263,18 @@ impl Call {
         }
     }
 
+    /// Runs a synchronous `body` inside this call (entered), then finishes it with the
+    /// outcome `success` gives.
+    pub(crate) fn run<R>(self, body: impl FnOnce() -> R, success: impl FnOnce(&R) -> bool) -> R {
+        let ret = {
+            let _entered = self.enter();
+            body()
+        };
+        let ok = success(&ret);
+        self.finish(ok);
+        ret
+    }
+
     /// Records the call with its outcome.
     #[inline]
     pub fn finish(mut self, success: bool) {
@@ -283,14 +295,7 @@ fn live_at(kind: impl FnOnce() -> (Kind, Option<SiteRef>)) -> Option<Live> {
     let spans = pipeline.spans;
     let (kind, site) = kind();
     let span = if spans {
-        let span = tracing::info_span!(
-            target: "han_telemetry::call",
-            "han_telemetry::call",
-            otel.name = kind.span_name(),
-            otel.status_code = tracing::field::Empty,
-        );
-        crate::instrument::trace::adopt_remote_parent_in(&pipeline, &span);
-        span
+        call_span(&pipeline, kind.span_name())
     } else {
         tracing::Span::none()
     };
@@ -322,7 +327,7 @@ pub(crate) fn run_at<R>(
         return body();
     };
     let span = match spans {
-        Some(pipeline) => hook_span(&pipeline, site.hook_name()),
+        Some(pipeline) => call_span(&pipeline, format!("hook {}", site.hook_name())),
         None => tracing::Span::none(),
     };
     let mut run = HookRun {
@@ -341,14 +346,14 @@ pub(crate) fn run_at<R>(
     ret
 }
 
-/// The span of a hook call, a child of the current span or else of the pipeline's remote
-/// parent.
+/// The span of an instrumented call named `otel_name`, a child of the current span or else
+/// of the pipeline's remote parent.
 #[cold]
-fn hook_span(pipeline: &Pipeline, hook_name: &str) -> tracing::Span {
+fn call_span(pipeline: &Pipeline, otel_name: String) -> tracing::Span {
     let span = tracing::info_span!(
         target: "han_telemetry::call",
         "han_telemetry::call",
-        otel.name = format!("hook {hook_name}"),
+        otel.name = otel_name,
         otel.status_code = tracing::field::Empty,
     );
     crate::instrument::trace::adopt_remote_parent_in(pipeline, &span);
@@ -364,16 +369,29 @@ struct HookRun {
     done: bool,
 }
 
+/// The end of a call started at `start`: its duration and wall-clock time, with its span
+/// (if any) marked by the outcome and entered while the call records.
+fn ended(
+    start: Instant,
+    span: &tracing::Span,
+    success: bool,
+) -> (Duration, Moment, Option<tracing::span::Entered<'_>>) {
+    let end = Instant::now();
+    let spanned = !span.is_none();
+    if spanned && !success {
+        span.record("otel.status_code", "ERROR");
+    }
+    let entered = spanned.then(|| span.enter());
+    (
+        end.saturating_duration_since(start),
+        wall_time(end),
+        entered,
+    )
+}
+
 impl HookRun {
     fn record(&self, success: bool) {
-        let end = Instant::now();
-        let duration = end.saturating_duration_since(self.start);
-        let spanned = !self.span.is_none();
-        if spanned && !success {
-            self.span.record("otel.status_code", "ERROR");
-        }
-        let _entered = spanned.then(|| self.span.enter());
-        let at = wall_time(end);
+        let (duration, at, _entered) = ended(self.start, &self.span, success);
         // The current dispatcher's pipeline, as at the start: the body's own subscriber
         // scopes have ended by now.
         with_current(|p| record::hook_run_at(p, self.site, success, duration, at));
@@ -432,15 +450,7 @@ impl NamedStart {
         match self {
             NamedStart::Off => body(),
             NamedStart::Known(site) => run_at(site, body, success),
-            NamedStart::Other(call) => {
-                let ret = {
-                    let _entered = call.enter();
-                    body()
-                };
-                let ok = success(&ret);
-                call.finish(ok);
-                ret
-            }
+            NamedStart::Other(call) => call.run(body, success),
         }
     }
 }
@@ -581,13 +591,7 @@ fn wall_time(at: Instant) -> Moment {
 #[cold]
 fn record_call(live: Live, success: bool) {
     let p = &*live.pipeline;
-    let end = Instant::now();
-    let duration = end.saturating_duration_since(live.start);
-    let spanned = !live.span.is_none();
-    if spanned && !success {
-        live.span.record("otel.status_code", "ERROR");
-    }
-    let _entered = spanned.then(|| live.span.enter());
+    let (duration, at, _entered) = ended(live.start, &live.span, success);
     match live.kind {
         Kind::Hook {
             hook_name,
@@ -598,7 +602,6 @@ fn record_call(live: Live, success: bool) {
                 Some(SiteRef::Named(named)) => named.site(hook_name.as_str(), hook_type.as_str()),
                 None => None,
             };
-            let at = wall_time(end);
             match site {
                 Some(site) => record::hook_run_at(p, site, success, duration, at),
                 None => record::hook_run_in(p, hook_name, hook_type, success, duration, at),

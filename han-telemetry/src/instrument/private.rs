@@ -13,13 +13,7 @@ pub fn instrumented<R>(
     body: impl FnOnce() -> R,
     success: impl FnOnce(&R) -> bool,
 ) -> R {
-    let ret = {
-        let _entered = Call::enter(&call);
-        body()
-    };
-    let ok = success(&ret);
-    Call::finish(call, ok);
-    ret
+    call.run(body, success)
 }
 
 /// [`instrumented`] for a synchronous hook named or typed by a parameter: a (name, type) its

@@ -261,7 +261,8 @@ impl Pipeline {
         }
     }
 
-    /// Emits one catalogue event with `attributes` plus `event.name` and the standard ones.
+    /// Emits one catalogue event with `attributes` plus `event.name` and the standard ones,
+    /// made now.
     pub(crate) fn emit_event<const N: usize>(
         &self,
         def: &EventDef,
@@ -269,28 +270,17 @@ impl Pipeline {
         standard: &[KeyValue],
     ) {
         if self.logger.is_some() {
-            self.emit_event_at(def, attributes, standard, SystemTime::now());
+            self.emit_event_with(def, standard, Moment::of(SystemTime::now()), |record| {
+                for (k, v) in attributes {
+                    record.add_attribute(Key::from_static_str(k), v);
+                }
+            });
         }
     }
 
-    /// [`Pipeline::emit_event`] with the event's time (also its observed time, so the SDK
-    /// reads no clock either).
-    pub(crate) fn emit_event_at<const N: usize>(
-        &self,
-        def: &EventDef,
-        attributes: [(&'static str, AnyValue); N],
-        standard: &[KeyValue],
-        at: SystemTime,
-    ) {
-        self.emit_event_with(def, standard, Moment::of(at), |record| {
-            for (k, v) in attributes {
-                record.add_attribute(Key::from_static_str(k), v);
-            }
-        });
-    }
-
-    /// [`Pipeline::emit_event_at`] with the event's own attributes added by `own`, in place:
-    /// the hot path builds no array of them to copy into the record.
+    /// [`Pipeline::emit_event`] made `at`, with the event's own attributes added by `own` in
+    /// place (the hot path builds no array of them to copy into the record); `at` is also its
+    /// observed time, so the SDK reads no clock either.
     #[inline]
     pub(crate) fn emit_event_with(
         &self,
