@@ -1,8 +1,10 @@
-//! OTLP over HTTP, protobuf or JSON, through a blocking reqwest client that han-telemetry
-//! builds itself: rustls with the ring provider, the system roots plus an optional private
-//! CA and client identity. The client sets the configured headers last (so they win) and
-//! keeps the cause of the last network error, which the OTLP crate reduces to "network
-//! error", for the one-line warning.
+//! OTLP over HTTP, protobuf or JSON, through a reqwest client that han-telemetry builds
+//! itself (rustls with the ring provider, the system roots plus an optional private CA and
+//! client identity) and runs on its one I/O thread, the runtime gRPC uses too: an export
+//! waits on any thread, the requests of every signal share that thread, and nothing joins a
+//! thread of the client's own at exit. The client sets the configured headers last (so they
+//! win) and keeps the cause of the last network error, which the OTLP crate reduces to
+//! "network error", for the one-line warning.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -49,8 +51,19 @@ impl HttpClient for ObservedClient {
         for (name, value) in self.headers.iter() {
             request.headers_mut().insert(name.clone(), value.clone());
         }
-        let result = match self.inner.get() {
-            Ok(client) => client.send_bytes(request).await,
+        let result = match self.inner.get().await {
+            // On the I/O runtime, whatever executor polls this export: the request and its
+            // connection are tasks there. A runtime already shut down (an exit that gave up
+            // waiting) cancels the request instead of leaving it waiting.
+            Ok(client) => match self
+                .inner
+                .io
+                .spawn(async move { client.send_bytes(request).await })
+                .await
+            {
+                Ok(sent) => sent,
+                Err(_) => Err("the export was cancelled: telemetry is shutting down".into()),
+            },
             Err(e) => Err(e.into()),
         };
         match &result {
@@ -165,72 +178,55 @@ impl HttpTransport {
     }
 }
 
-/// A blocking client being built on a thread of its own: set-up does not wait for it (its
-/// runtime thread starts while the hook works); the first export does.
+/// A client being built on the I/O thread: set-up does not wait for it (it is built while
+/// the hook works); the first export does.
 #[derive(Debug)]
 struct Lazy {
-    building: Mutex<Option<std::thread::JoinHandle<Result<reqwest::blocking::Client, String>>>>,
-    built: std::sync::OnceLock<Result<reqwest::blocking::Client, String>>,
+    io: tokio::runtime::Handle,
+    building: Mutex<Option<tokio::task::JoinHandle<Result<reqwest::Client, String>>>>,
+    built: tokio::sync::OnceCell<Result<reqwest::Client, String>>,
 }
 
 impl Lazy {
-    fn get(&self) -> Result<&reqwest::blocking::Client, String> {
+    /// The client (a handle to it: clones share its connections).
+    async fn get(&self) -> Result<reqwest::Client, String> {
         self.built
-            .get_or_init(|| {
+            .get_or_init(|| async {
                 let handle = self
                     .building
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .take();
-                match handle.map(std::thread::JoinHandle::join) {
-                    Some(Ok(built)) => built,
-                    Some(Err(_)) => Err("the HTTP client could not be built".to_owned()),
+                match handle {
+                    Some(handle) => handle
+                        .await
+                        .unwrap_or_else(|_| Err("the HTTP client could not be built".to_owned())),
                     None => Err("the HTTP client is gone".to_owned()),
                 }
             })
-            .as_ref()
-            .map_err(Clone::clone)
+            .await
+            .clone()
     }
 }
 
-/// Blocking clients already built in this process, by what they were built from: signals
-/// that share an endpoint's TLS settings and timeout share one client (its runtime thread
-/// and its connections), instead of one of each per signal.
+/// Clients already built in this process, by what they were built from: signals that share
+/// an endpoint's TLS settings and timeout share one client and its connections, instead of
+/// one of each per signal.
 #[derive(Debug, Default)]
 pub(crate) struct Clients(Vec<((bool, config::TlsFiles, Duration), Arc<Lazy>)>);
-
-/// The clients of the pipeline that shut down last. Dropping a blocking client joins its
-/// runtime thread once it has closed its connections (about 0.2 ms here), which an exiting
-/// hook would wait for at exit for nothing: a pipeline's clients are kept here when it shuts
-/// down, and dropped when the next one does (in a process that builds telemetry again).
-static RETIRED: Mutex<Vec<Arc<Lazy>>> = Mutex::new(Vec::new());
-
-impl Clients {
-    /// Keeps these clients alive until the next pipeline shuts down (see [`RETIRED`]).
-    pub(crate) fn retire(self) {
-        let mine = self.0.into_iter().map(|(_, client)| client).collect();
-        let previous = std::mem::replace(
-            &mut *RETIRED
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-            mine,
-        );
-        // Outside the lock: this may join the previous clients' threads.
-        drop(previous);
-    }
-}
 
 pub(super) fn transport(
     signal: Signal,
     cfg: &OtlpConfig,
     clients: &mut Clients,
+    io: &tokio::runtime::Handle,
 ) -> Result<HttpTransport, String> {
     let https = cfg.endpoint.starts_with("https://");
     let key = (https, cfg.tls.clone(), cfg.timeout);
     let inner = match clients.0.iter().find(|(k, _)| *k == key) {
         Some((_, client)) => Arc::clone(client),
         None => {
-            let client = Arc::new(build_client(https, cfg)?);
+            let client = Arc::new(build_client(https, cfg, io)?);
             clients.0.push((key, Arc::clone(&client)));
             client
         }
@@ -263,9 +259,13 @@ pub(super) fn transport(
     })
 }
 
-/// Starts building the blocking client; TLS files are read (and their problems reported)
-/// now, the client itself is waited for at the first export.
-fn build_client(https: bool, cfg: &OtlpConfig) -> Result<Lazy, String> {
+/// Starts building the client on the I/O thread; TLS files are read (and their problems
+/// reported) now, the client itself is waited for at the first export.
+fn build_client(
+    https: bool,
+    cfg: &OtlpConfig,
+    io: &tokio::runtime::Handle,
+) -> Result<Lazy, String> {
     // TLS files matter only for https://: a stale CA setting must not turn plain HTTP off.
     let material = if https {
         TlsMaterial::load(&cfg.tls)?
@@ -274,23 +274,32 @@ fn build_client(https: bool, cfg: &OtlpConfig) -> Result<Lazy, String> {
     };
     let tls = material.rustls_config(https)?;
     let timeout = cfg.timeout;
-    // The blocking client starts its own runtime; building it on a thread of its own keeps
-    // that legal when init is called from inside the host's async runtime.
-    let handle = std::thread::Builder::new()
-        .name("han-telemetry-http-init".into())
-        .spawn(move || {
-            reqwest::blocking::Client::builder()
-                .timeout(timeout)
-                .connect_timeout(timeout.min(Duration::from_secs(5)))
-                .tls_backend_preconfigured(tls)
-                .build()
-                .map_err(|e| format!("the HTTP client could not be built: {}", chain(&e)))
-        })
-        .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
+    let building = io.spawn(async move {
+        detect_cpu_features();
+        reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .tls_backend_preconfigured(tls)
+            .build()
+            .map_err(|e| format!("the HTTP client could not be built: {}", chain(&e)))
+    });
     Ok(Lazy {
-        building: Mutex::new(Some(handle)),
-        built: std::sync::OnceLock::new(),
+        io: io.clone(),
+        building: Mutex::new(Some(building)),
+        built: tokio::sync::OnceCell::new(),
     })
+}
+
+/// Has the standard library detect the CPU's features now, on the I/O thread while the hook
+/// works: httparse asks at the first answer it parses, and the detection
+/// executes `cpuid` a dozen times, each a trap to the hypervisor in a virtual machine (about
+/// 60 µs in all on the machine `BENCHMARKS.md` was measured on), which would otherwise sit
+/// between the collector's answer and the export's end.
+fn detect_cpu_features() {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    {
+        let _ = std::arch::is_x86_feature_detected!("sse4.2");
+    }
 }
 
 fn http_compression(c: Compression) -> Option<opentelemetry_otlp::Compression> {

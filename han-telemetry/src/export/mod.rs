@@ -48,7 +48,8 @@ fn retry_policy() -> RetryPolicy {
         .with_max_jitter(Duration::from_millis(2))
 }
 
-/// The I/O runtime gRPC needs. Created only when a gRPC exporter is configured, owned by
+/// The I/O runtime the OTLP exporters' requests run on (one thread, for gRPC and HTTP
+/// alike). Created only when an OTLP exporter is configured, owned by
 /// the guard, and independent of any runtime of the host, so exports neither need the
 /// host's runtime nor deadlock it at shutdown.
 #[derive(Debug, Default)]
@@ -252,7 +253,7 @@ impl Io {
             .thread_name("han-telemetry-io")
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start the gRPC I/O thread: {e}"))?;
+            .map_err(|e| format!("cannot start the export's I/O thread: {e}"))?;
         let handle = rt.handle().clone();
         self.runtime = Some(rt);
         Ok(handle)
@@ -263,7 +264,6 @@ impl Io {
         if let Some(rt) = self.runtime {
             rt.shutdown_background();
         }
-        self.http_clients.retire();
     }
 }
 
@@ -563,7 +563,8 @@ fn transport(signal: Signal, otlp: &config::OtlpConfig, io: &mut Io) -> Result<T
             })
         }
         Protocol::HttpProtobuf | Protocol::HttpJson => {
-            let t = http::transport(signal, otlp, &mut io.http_clients)?;
+            let handle = io.handle()?;
+            let t = http::transport(signal, otlp, &mut io.http_clients, &handle)?;
             let (detail, partial) = (Some(t.last_error()), Some(t.partial_success()));
             Ok(Transport {
                 kind: TransportKind::Http(t),
