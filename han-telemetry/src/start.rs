@@ -9,7 +9,7 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{LogBatch, LogExporter, SdkLoggerProvider};
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
-use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
+use opentelemetry_sdk::metrics::{SdkMeterProvider, Temporality};
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 use tracing::Subscriber;
 use tracing_subscriber::filter::{LevelFilter, filter_fn};
@@ -18,13 +18,15 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{Layer, Registry};
 
 use crate::config::vars::{self, Role};
-use crate::config::{Config, Diagnostic};
+use crate::config::{Config, Diagnostic, Signal};
 use crate::export::{self, Io};
 use crate::pipeline::guard::{CatchUp, Providers, TelemetryGuard};
+use crate::pipeline::last::LastExport;
 use crate::pipeline::layer::{Activation, HanLayer, StandardAttributes};
 use crate::pipeline::queue::{
     Batching, DEFAULT_EVENT_QUEUE, DEFAULT_EXPORT_BATCH, EventQueue, Overload,
 };
+use crate::pipeline::reader::reader;
 use crate::pipeline::{context, resource};
 use crate::store::LocalStore;
 use crate::warn;
@@ -70,12 +72,7 @@ pub struct TelemetryBuilder {
 /// them.
 #[derive(Clone)]
 struct OwnExporters {
-    #[allow(clippy::type_complexity)]
-    build: Arc<
-        dyn Fn(&Production<'_>) -> (Option<SdkMeterProvider>, Option<SdkLoggerProvider>)
-            + Send
-            + Sync,
-    >,
+    build: Arc<BuildOwn>,
 }
 
 impl std::fmt::Debug for OwnExporters {
@@ -84,47 +81,57 @@ impl std::fmt::Debug for OwnExporters {
     }
 }
 
-/// How the production pipeline puts exporters to work: a periodic reader per metric exporter,
-/// an [`EventQueue`] per log exporter.
+/// What builds the providers over [`OwnExporters`].
+type BuildOwn = dyn Fn(&Production<'_>, &mut Built) + Send + Sync;
+
+/// How the production pipeline puts exporters to work: a [`reader`] per metric exporter, an
+/// [`EventQueue`] per log exporter, each exporting on the export's I/O runtime at exit.
 struct Production<'a> {
     resource: &'a opentelemetry_sdk::Resource,
     config: &'a Config,
     capacity: usize,
     overload: &'a Arc<Overload>,
+    io: &'a tokio::runtime::Handle,
+}
+
+/// The providers [`Production`] built, and their last exports for the guard.
+#[derive(Default)]
+struct Built {
+    meter: Option<SdkMeterProvider>,
+    logger: Option<SdkLoggerProvider>,
+    last: Vec<(Signal, Arc<dyn LastExport>)>,
 }
 
 impl Production<'_> {
-    fn meter<E: PushMetricExporter + 'static>(&self, sinks: Vec<E>) -> Option<SdkMeterProvider> {
-        (!sinks.is_empty()).then(|| {
-            let mut builder = SdkMeterProvider::builder().with_resource(self.resource.clone());
-            for sink in sinks {
-                builder = builder.with_reader(
-                    PeriodicReader::builder(sink)
-                        .with_interval(self.config.metric_export_interval)
-                        .build(),
-                );
-            }
-            builder.build()
-        })
+    fn meter<E: PushMetricExporter + 'static>(&self, sinks: Vec<E>, built: &mut Built) {
+        if sinks.is_empty() {
+            return;
+        }
+        let mut builder = SdkMeterProvider::builder().with_resource(self.resource.clone());
+        for sink in sinks {
+            let (reader, last) = reader(sink, self.config.metric_export_interval, self.io);
+            builder = builder.with_reader(reader);
+            built.last.push((Signal::Metrics, last));
+        }
+        built.meter = Some(builder.build());
     }
 
-    fn logger<E: LogExporter + 'static>(&self, sinks: Vec<E>) -> Option<SdkLoggerProvider> {
-        (!sinks.is_empty()).then(|| {
-            let mut builder = SdkLoggerProvider::builder().with_resource(self.resource.clone());
-            let batching = Batching {
-                capacity: self.capacity,
-                batch: whole_number_from_env(
-                    "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE",
-                    DEFAULT_EXPORT_BATCH,
-                ),
-                delay: self.config.logs_export_interval,
-            };
-            for sink in sinks {
-                builder =
-                    builder.with_log_processor(EventQueue::new(sink, batching, self.overload));
-            }
-            builder.build()
-        })
+    fn logger<E: LogExporter + 'static>(&self, sinks: Vec<E>, built: &mut Built) {
+        if sinks.is_empty() {
+            return;
+        }
+        let mut builder = SdkLoggerProvider::builder().with_resource(self.resource.clone());
+        let batching = Batching {
+            capacity: self.capacity,
+            batch: whole_number_from_env("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", DEFAULT_EXPORT_BATCH),
+            delay: self.config.logs_export_interval,
+        };
+        for sink in sinks {
+            let queue = EventQueue::new(sink, batching, self.overload);
+            built.last.push((Signal::Logs, queue.last()));
+            builder = builder.with_log_processor(queue);
+        }
+        built.logger = Some(builder.build());
     }
 }
 
@@ -210,11 +217,9 @@ impl TelemetryBuilder {
         L: LogExporter + Clone + Send + Sync + 'static,
     {
         self.exporters = Some(OwnExporters {
-            build: Arc::new(move |production| {
-                (
-                    production.meter(vec![metrics.clone()]),
-                    production.logger(vec![logs.clone()]),
-                )
+            build: Arc::new(move |production, built| {
+                production.meter(vec![metrics.clone()], built);
+                production.logger(vec![logs.clone()], built);
             }),
         });
         self
@@ -255,20 +260,22 @@ impl TelemetryBuilder {
 
         let capacity = event_queue.unwrap_or_else(event_queue_from_env);
         let overload = Overload::new(store.is_some());
-        let (meter, logger) = match &exporters {
-            Some(own) => (own.build)(&Production {
-                resource: &resource,
-                config,
-                capacity,
-                overload: &overload,
-            }),
+        let mut built = Built::default();
+        match &exporters {
+            Some(own) => match io.handle() {
+                Ok(handle) => (own.build)(
+                    &Production {
+                        resource: &resource,
+                        config,
+                        capacity,
+                        overload: &overload,
+                        io: &handle,
+                    },
+                    &mut built,
+                ),
+                Err(why) => warn::warn_once("io", &format!("{why}; nothing is exported")),
+            },
             None => {
-                let production = Production {
-                    resource: &resource,
-                    config,
-                    capacity,
-                    overload: &overload,
-                };
                 let metric_sinks = export::metric_sinks(
                     &config.metrics,
                     export::sdk_temporality(config.temporality),
@@ -276,11 +283,34 @@ impl TelemetryBuilder {
                 );
                 let log_sinks = export::log_sinks(&config.logs, &mut io);
                 crate::phase::mark("exporters built");
-                let meter = production.meter(metric_sinks);
-                crate::phase::mark("meter provider built (periodic reader)");
-                (meter, production.logger(log_sinks))
+                // Console sinks need the runtime too: every export runs on it.
+                if !metric_sinks.is_empty() || !log_sinks.is_empty() {
+                    match io.handle() {
+                        Ok(handle) => {
+                            let production = Production {
+                                resource: &resource,
+                                config,
+                                capacity,
+                                overload: &overload,
+                                io: &handle,
+                            };
+                            production.meter(metric_sinks, &mut built);
+                            crate::phase::mark("meter provider built");
+                            production.logger(log_sinks, &mut built);
+                        }
+                        Err(why) => warn::warn_once(
+                            "io",
+                            &format!("{why}; metrics and events are not exported"),
+                        ),
+                    }
+                }
             }
-        };
+        }
+        let Built {
+            meter,
+            logger,
+            last,
+        } = built;
 
         crate::phase::mark("logger provider built (event queue)");
         let span_sinks = if exporters.is_some() {
@@ -335,6 +365,7 @@ impl TelemetryBuilder {
             store,
             catch_up,
             overload: Some(overload),
+            last,
         };
         crate::phase::mark("layer built");
         Telemetry {

@@ -244,7 +244,8 @@ fn is_rejection(error: &str) -> bool {
 }
 
 impl Io {
-    fn handle(&mut self) -> Result<tokio::runtime::Handle, String> {
+    /// The runtime's handle, starting it (its one thread) the first time.
+    pub(crate) fn handle(&mut self) -> Result<tokio::runtime::Handle, String> {
         if let Some(rt) = &self.runtime {
             return Ok(rt.handle().clone());
         }
@@ -257,6 +258,11 @@ impl Io {
         let handle = rt.handle().clone();
         self.runtime = Some(rt);
         Ok(handle)
+    }
+
+    /// The runtime's handle, if it was started.
+    pub(crate) fn running(&self) -> Option<tokio::runtime::Handle> {
+        self.runtime.as_ref().map(|rt| rt.handle().clone())
     }
 
     /// Stops the runtime without waiting: safe from any thread, inside or outside a runtime.

@@ -2,10 +2,12 @@
 //!
 //! A hook is a short-lived process: whatever it recorded must be exported before it exits,
 //! but a collector that is down or never answers must not make it slow. Dropping the guard
-//! shuts every provider down in parallel on threads of its own and waits for them at most
-//! the exit budget (`HAN_TELEMETRY_EXIT_BUDGET_MS`, 1000 ms by default). What is still
-//! pending then is abandoned with one line on stderr; the SDK's own shutdown timeouts (5 s
-//! per provider, and forever for gRPC inside a current-thread runtime) never apply.
+//! starts the last export of metrics and events as tasks on the export's I/O runtime (in
+//! parallel, on the one thread their requests need anyway: no thread is started to flush),
+//! shuts spans down on a thread of their own, and waits for all of them at most the exit
+//! budget (`HAN_TELEMETRY_EXIT_BUDGET_MS`, 1000 ms by default). What is still pending then is
+//! abandoned with one line on stderr; the SDK's own shutdown timeouts (5 s per provider, and
+//! forever for gRPC inside a current-thread runtime) never apply.
 
 use std::path::Path;
 use std::sync::{Arc, mpsc};
@@ -16,6 +18,7 @@ use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
+use super::last::LastExport;
 use super::layer::Activation;
 use super::queue::Overload;
 use crate::config::Signal;
@@ -23,9 +26,6 @@ use crate::export::{Failure, Io};
 use crate::gate::{Closed, Paused, Reach};
 use crate::store::{self, Entry, ExportOutcome, LocalStore};
 use crate::warn;
-
-/// How long the SDK's meter shutdown waits for its final export, whatever it is told.
-const SDK_METER_SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 
 /// The providers and runtime a guard shuts down.
 #[derive(Debug, Default)]
@@ -40,6 +40,8 @@ pub(crate) struct Providers {
     pub(crate) catch_up: Option<CatchUp>,
     /// Events the export queue had no room for.
     pub(crate) overload: Option<Arc<Overload>>,
+    /// The metric readers' and event queues' last exports, run on `io`'s runtime at exit.
+    pub(crate) last: Vec<(Signal, Arc<dyn LastExport>)>,
 }
 
 /// A hook's catch-up at exit ([`crate::resend`], given by [`crate::start`]): called with the
@@ -133,60 +135,39 @@ impl TelemetryGuard {
         health.defer();
         let (tx, rx) = mpsc::channel::<(&'static str, OTelSdkResult)>();
         let mut pending: Vec<&'static str> = Vec::new();
-        let mut spawn = |signal: Signal, job: Box<dyn FnOnce() -> OTelSdkResult + Send>| {
-            let tx = tx.clone();
-            let name = signal.name();
+        // Metrics and events: tasks on the I/O runtime their exporters were built on.
+        let last = std::mem::take(&mut providers.last);
+        if let Some(io) = providers.io.running() {
+            for (signal, part) in last {
+                let exporting = part.last_export();
+                let answer = Answer {
+                    tx: Some(tx.clone()),
+                    signal,
+                };
+                io.spawn(async move { answer.send(exporting.await) });
+                pending.push(signal.name());
+            }
+        }
+        // Spans: the SDK's batch processor, shut down on a thread of its own.
+        let budget = self.budget;
+        if let Some(p) = providers.tracer.take() {
+            let answer = Answer {
+                tx: Some(tx.clone()),
+                signal: Signal::Traces,
+            };
             let spawned = std::thread::Builder::new()
-                .name(format!("han-telemetry-flush-{name}"))
-                .spawn(move || {
-                    let result = job();
-                    crate::phase::mark(match signal {
-                        Signal::Metrics => "metrics flushed",
-                        Signal::Logs => "logs flushed",
-                        Signal::Traces => "traces flushed",
-                    });
-                    let _ = tx.send((name, result));
-                });
+                .name("han-telemetry-flush-traces".into())
+                .spawn(move || answer.send(p.shutdown_with_timeout(budget)));
             match spawned {
-                Ok(_) => pending.push(name),
+                Ok(_) => pending.push(Signal::Traces.name()),
                 Err(e) => warn::warn_once(
-                    &format!("flush-thread:{name}"),
-                    &format!("cannot start a thread to flush {name} ({e}); that data is lost"),
+                    "flush-thread:traces",
+                    &format!("cannot start a thread to flush traces ({e}); that data is lost"),
                 ),
             }
-        };
-        let budget = self.budget;
-        if let Some(p) = providers.meter {
-            spawn(
-                Signal::Metrics,
-                Box::new(move || {
-                    // The SDK's meter shutdown waits at most 5 s for its export, whatever it
-                    // is told. A longer budget flushes first (a flush waits for the export's
-                    // answer); the shutdown's own collection then finds nothing new (delta)
-                    // or the same totals (cumulative).
-                    if budget > SDK_METER_SHUTDOWN_WAIT {
-                        let flushed = p.force_flush();
-                        flushed.and(p.shutdown())
-                    } else {
-                        p.shutdown()
-                    }
-                }),
-            );
-        }
-        if let Some(p) = providers.logger {
-            spawn(
-                Signal::Logs,
-                Box::new(move || p.shutdown_with_timeout(budget)),
-            );
-        }
-        if let Some(p) = providers.tracer {
-            spawn(
-                Signal::Traces,
-                Box::new(move || p.shutdown_with_timeout(budget)),
-            );
         }
         drop(tx);
-        crate::phase::mark("flush threads started");
+        crate::phase::mark("last exports started");
         let deadline = start + self.budget;
         let mut finished: Vec<&'static str> = Vec::new();
         // Signals whose shutdown gave up waiting for an export (the SDK's own timeouts):
@@ -196,7 +177,10 @@ impl TelemetryGuard {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
                 Ok((name, result)) => {
-                    pending.retain(|p| *p != name);
+                    // One answer per exporter; a signal may have several (console and OTLP).
+                    if let Some(at) = pending.iter().position(|p| *p == name) {
+                        pending.remove(at);
+                    }
                     if matches!(result, Err(OTelSdkError::Timeout(_))) {
                         gave_up.push(name);
                     } else {
@@ -213,7 +197,16 @@ impl TelemetryGuard {
         health.seal();
         let gates = std::mem::take(&mut providers.io.gates);
         let headers_helper = providers.io.headers_helper.take();
+        // Stopping the runtime ends the requests still waiting for an answer; the providers'
+        // shutdowns then find nothing left to export and wait for nothing.
         providers.io.shutdown();
+        let left = deadline.saturating_duration_since(Instant::now());
+        if let Some(p) = providers.meter.take() {
+            let _ = p.shutdown_with_timeout(left);
+        }
+        if let Some(p) = providers.logger.take() {
+            let _ = p.shutdown_with_timeout(left);
+        }
         // A collector refused the helper's headers: the next process runs it again.
         if let Some(used) = &headers_helper
             && health.refused_credentials()
@@ -333,6 +326,35 @@ impl TelemetryGuard {
             deferred,
             elapsed: start.elapsed(),
             events_dropped,
+        }
+    }
+}
+
+/// Sends an export's result to the waiting guard; if the task or thread ends without one (an
+/// exporter panicked, the runtime stopped), a failure, so the guard never waits for nothing.
+struct Answer {
+    tx: Option<mpsc::Sender<(&'static str, OTelSdkResult)>>,
+    signal: Signal,
+}
+
+impl Answer {
+    fn send(mut self, result: OTelSdkResult) {
+        crate::phase::mark(match self.signal {
+            Signal::Metrics => "metrics flushed",
+            Signal::Logs => "logs flushed",
+            Signal::Traces => "traces flushed",
+        });
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send((self.signal.name(), result));
+        }
+    }
+}
+
+impl Drop for Answer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            let ended = OTelSdkError::InternalFailure("the export ended without a result".into());
+            let _ = tx.send((self.signal.name(), Err(ended)));
         }
     }
 }

@@ -8,8 +8,9 @@
 //! records in shards that grow as they come (a thread pushes into its own, so threads
 //! recording at once rarely meet on a lock), exports them on a worker thread started by
 //! the first record (in batches of `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`, at the latest
-//! `OTEL_LOGS_EXPORT_INTERVAL` after a record arrived in an empty queue), and at flush or
-//! shutdown exports what is left on the calling thread, so a hook's events need no handoff.
+//! `OTEL_LOGS_EXPORT_INTERVAL` after a record arrived in an empty queue). At exit the guard
+//! exports what is left as a task on the export's I/O runtime ([`LastExport`]), beside the
+//! metrics' last export; a flush exports it on the calling thread.
 //! A record that finds the queue full (records waiting plus those being exported) is counted
 //! in [`Overload`], said once on stderr when it first happens, and its total goes into the
 //! shutdown report and the store's export receipt.
@@ -25,6 +26,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::logs::{LogBatch, LogExporter, LogProcessor, SdkLogRecord};
 
+use super::last::{Exporting, LastExport};
 use crate::warn;
 
 /// The default capacity of the events' export queue, sized by the `production` benchmark
@@ -121,8 +123,9 @@ struct Shared<E> {
     wake: Condvar,
     /// Signalled when an export ends, for a flush waiting for the worker's batch.
     exported: Condvar,
-    /// One export at a time.
-    exporter: Mutex<E>,
+    /// One export at a time. An asynchronous lock: the last export holds it across its
+    /// request, on the I/O runtime.
+    exporter: tokio::sync::Mutex<E>,
     batching: Batching,
     overload: Arc<Overload>,
 }
@@ -193,7 +196,7 @@ impl<E: LogExporter + 'static> EventQueue<E> {
                 control: Mutex::new(Control::default()),
                 wake: Condvar::new(),
                 exported: Condvar::new(),
-                exporter: Mutex::new(exporter),
+                exporter: tokio::sync::Mutex::new(exporter),
                 batching: Batching {
                     capacity,
                     batch: batching.batch.clamp(1, capacity),
@@ -202,6 +205,11 @@ impl<E: LogExporter + 'static> EventQueue<E> {
                 overload: Arc::clone(overload),
             }),
         }
+    }
+
+    /// The guard's handle, for the last export at exit.
+    pub(crate) fn last(&self) -> Arc<dyn LastExport> {
+        Arc::new(Last(Arc::clone(&self.shared)))
     }
 
     /// Starts the worker at the first event; wakes it when it may be waiting for one, or for
@@ -317,10 +325,34 @@ impl<E: LogExporter> Shared<E> {
         if records.is_empty() {
             return Ok(());
         }
+        futures_executor::block_on(self.export_async(records))
+    }
+
+    async fn export_async(&self, records: &[Item]) -> OTelSdkResult {
         let refs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
             records.iter().map(|(r, s)| (r, s)).collect();
-        let exporter = lock(&self.exporter);
-        futures_executor::block_on(exporter.export(LogBatch::new(&refs)))
+        let exporter = self.exporter.lock().await;
+        exporter.export(LogBatch::new(&refs)).await
+    }
+
+    /// Stops the queue and exports everything waiting, without blocking the thread: the
+    /// guard's last export. The records leave the queue's count at once (no record can come
+    /// any more); the worker's batch in flight, if any, is waited for by the shutdown.
+    async fn export_last(&self) -> OTelSdkResult {
+        self.stopped.store(true, Ordering::SeqCst);
+        let taken = {
+            let mut control = lock(&self.control);
+            self.wake.notify_all();
+            let taken = self.take(&mut control);
+            control.exporting -= taken.len();
+            taken
+        };
+        self.held.fetch_sub(taken.len(), Ordering::SeqCst);
+        let mut result = Ok(());
+        for batch in taken.chunks(self.batching.batch) {
+            result = result.and(self.export_async(batch).await);
+        }
+        result
     }
 
     /// Exports everything waiting on the calling thread, then waits for the worker's batch
@@ -361,6 +393,17 @@ impl<E: LogExporter> Shared<E> {
     }
 }
 
+/// The guard's handle on a queue.
+#[derive(Debug)]
+struct Last<E>(Arc<Shared<E>>);
+
+impl<E: LogExporter + 'static> LastExport for Last<E> {
+    fn last_export(&self) -> Exporting {
+        let shared = Arc::clone(&self.0);
+        Box::pin(async move { shared.export_last().await })
+    }
+}
+
 impl<E: LogExporter + 'static> LogProcessor for EventQueue<E> {
     fn emit(&self, record: &mut SdkLogRecord, scope: &InstrumentationScope) {
         let shared = &*self.shared;
@@ -394,11 +437,20 @@ impl<E: LogExporter + 'static> LogProcessor for EventQueue<E> {
         let deadline = Instant::now().checked_add(timeout);
         let drained = self.shared.drain(true, deadline);
         let left = deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
-        drained.and(lock(&self.shared.exporter).shutdown_with_timeout(left))
+        // Never waits for the exporter: a last export that got no answer in time still holds
+        // it, until the I/O runtime's shutdown ends that request.
+        let shut = match self.shared.exporter.try_lock() {
+            Ok(exporter) => exporter.shutdown_with_timeout(left),
+            Err(_) => Ok(()),
+        };
+        drained.and(shut)
     }
 
     fn set_resource(&mut self, resource: &Resource) {
-        lock(&self.shared.exporter).set_resource(resource);
+        // Called while the provider is built, before any export can hold the exporter.
+        if let Ok(mut exporter) = self.shared.exporter.try_lock() {
+            exporter.set_resource(resource);
+        }
     }
 }
 

@@ -1,0 +1,127 @@
+//! Metrics read on demand instead of by the SDK's periodic reader, which starts a thread in
+//! every process and, at exit, makes the flush hand the export to it: here the periodic
+//! export is a timer task on the export's I/O runtime, and the last one runs there too,
+//! started by the guard ([`LastExport`]).
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use opentelemetry_sdk::metrics::reader::MetricReader;
+use opentelemetry_sdk::metrics::{InstrumentKind, ManualReader, Pipeline, Temporality};
+
+use super::last::{Exporting, LastExport};
+
+/// A metric exporter and the reader that collects for it.
+struct Collected<E> {
+    reader: ManualReader,
+    exporter: E,
+}
+
+/// Never the exporter: its client holds the configured headers (credentials).
+impl<E> std::fmt::Debug for Collected<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collected")
+            .field("reader", &self.reader)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: PushMetricExporter> Collected<E> {
+    /// Collects and exports; nothing collected, nothing sent (as the SDK's periodic reader).
+    async fn export(&self) -> OTelSdkResult {
+        let mut metrics = ResourceMetrics::default();
+        self.reader.collect(&mut metrics)?;
+        if metrics.scope_metrics().next().is_none() {
+            return Ok(());
+        }
+        self.exporter.export(&metrics).await
+    }
+}
+
+/// The reader a meter provider is built with (see [`reader`]).
+pub(crate) struct Reader<E>(Arc<Collected<E>>);
+
+impl<E> std::fmt::Debug for Reader<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Reader").field(&self.0).finish()
+    }
+}
+
+/// A reader for `exporter` that exports every `interval` on `io`, and the handle the guard
+/// exports the rest with at exit.
+pub(crate) fn reader<E: PushMetricExporter>(
+    exporter: E,
+    interval: Duration,
+    io: &tokio::runtime::Handle,
+) -> (Reader<E>, Arc<dyn LastExport>) {
+    let collected = Arc::new(Collected {
+        reader: ManualReader::builder()
+            .with_temporality(exporter.temporality())
+            .build(),
+        exporter,
+    });
+    io.spawn(periodic(Arc::downgrade(&collected), interval));
+    let last = Arc::new(Last(Arc::clone(&collected)));
+    (Reader(collected), last)
+}
+
+/// Exports every `interval` until the pipeline is gone or the runtime stops. A failure is
+/// reported by the exporter (`export::Reporter`); the next tick tries again.
+async fn periodic<E: PushMetricExporter>(collected: Weak<Collected<E>>, interval: Duration) {
+    let interval = interval.max(Duration::from_millis(1));
+    let mut next = tokio::time::Instant::now() + interval;
+    loop {
+        tokio::time::sleep_until(next).await;
+        next += interval;
+        let Some(collected) = collected.upgrade() else {
+            return;
+        };
+        let _ = collected.export().await;
+    }
+}
+
+/// The guard's handle: the last export of what was measured.
+struct Last<E>(Arc<Collected<E>>);
+
+impl<E> std::fmt::Debug for Last<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Last").field(&self.0).finish()
+    }
+}
+
+impl<E: PushMetricExporter> LastExport for Last<E> {
+    fn last_export(&self) -> Exporting {
+        let collected = Arc::clone(&self.0);
+        Box::pin(async move { collected.export().await })
+    }
+}
+
+impl<E: PushMetricExporter> MetricReader for Reader<E> {
+    fn register_pipeline(&self, pipeline: Weak<Pipeline>) {
+        self.0.reader.register_pipeline(pipeline);
+    }
+
+    fn collect(&self, rm: &mut ResourceMetrics) -> OTelSdkResult {
+        self.0.reader.collect(rm)
+    }
+
+    /// Exports now, on the calling thread (the guard does not flush this way; a caller of
+    /// the provider's `force_flush` may).
+    fn force_flush(&self) -> OTelSdkResult {
+        futures_executor::block_on(self.0.export())
+    }
+
+    /// Stops collecting and shuts the exporter down; what was measured was exported by the
+    /// guard's last export.
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        let reader = self.0.reader.shutdown_with_timeout(timeout);
+        reader.and(self.0.exporter.shutdown_with_timeout(timeout))
+    }
+
+    fn temporality(&self, kind: InstrumentKind) -> Temporality {
+        self.0.reader.temporality(kind)
+    }
+}
