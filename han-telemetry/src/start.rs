@@ -127,7 +127,7 @@ impl Production<'_> {
             delay: self.config.logs_export_interval,
         };
         for sink in sinks {
-            let queue = EventQueue::new(sink, batching, self.overload);
+            let queue = EventQueue::new(sink, batching, self.overload, self.io);
             built.last.push((Signal::Logs, queue.last()));
             builder = builder.with_log_processor(queue);
         }

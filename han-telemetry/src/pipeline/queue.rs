@@ -6,11 +6,13 @@
 //! it is built: 16 bytes a slot, 1 MiB for the 65 536 a long-running process needs, about
 //! 0.4 ms of page faults in every hook process (BENCHMARKS.md). [`EventQueue`] keeps waiting
 //! records in shards that grow as they come (a thread pushes into its own, so threads
-//! recording at once rarely meet on a lock), exports them on a worker thread started by
-//! the first record (in batches of `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`, at the latest
-//! `OTEL_LOGS_EXPORT_INTERVAL` after a record arrived in an empty queue). At exit the guard
-//! exports what is left as a task on the export's I/O runtime ([`LastExport`]), beside the
-//! metrics' last export; a flush exports it on the calling thread.
+//! recording at once rarely meet on a lock) and exports them in tasks on the export's I/O
+//! runtime, the thread the requests need anyway: no thread of the queue's own, so a hook
+//! process starts none. A task is started by the record that fills a batch of
+//! `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`, and by the first record of an empty queue, which waits
+//! at most `OTEL_LOGS_EXPORT_INTERVAL` for its batch. At exit the guard exports what is left
+//! as a task too ([`LastExport`]), beside the metrics' last export; a flush exports it on the
+//! calling thread.
 //! A record that finds the queue full (records waiting plus those being exported) is counted
 //! in [`Overload`], said once on stderr when it first happens, and its total goes into the
 //! shutdown report and the store's export receipt.
@@ -118,23 +120,17 @@ struct Shared<E> {
     held: AtomicUsize,
     /// Shut down: no record is taken any more.
     stopped: AtomicBool,
-    control: Mutex<Control>,
-    /// The worker waits on it (with `control`) for records, a full batch, or the stop.
-    wake: Condvar,
-    /// Signalled when an export ends, for a flush waiting for the worker's batch.
+    /// Records taken out of the shards and not yet exported: they still take room.
+    exporting: Mutex<usize>,
+    /// Signalled when an export ends, for a flush waiting for a batch in flight.
     exported: Condvar,
-    /// One export at a time. An asynchronous lock: the last export holds it across its
-    /// request, on the I/O runtime.
+    /// One export at a time. An asynchronous lock: the export tasks hold it across their
+    /// requests, on the I/O runtime.
     exporter: tokio::sync::Mutex<E>,
     batching: Batching,
     overload: Arc<Overload>,
-}
-
-#[derive(Debug, Default)]
-struct Control {
-    worker: Worker,
-    /// Taken out of the shards and not yet exported: they still take room.
-    exporting: usize,
+    /// The export's I/O runtime, where the export tasks run.
+    io: tokio::runtime::Handle,
 }
 
 /// Never the exporter: its client holds the configured headers (credentials).
@@ -144,23 +140,13 @@ impl<E> std::fmt::Debug for Shared<E> {
         out.field("held", &self.held.load(Ordering::Relaxed))
             .field("stopped", &self.stopped.load(Ordering::Relaxed));
         // `try_lock`: formatting never waits for (or deadlocks on) the queue's lock.
-        if let Ok(control) = self.control.try_lock() {
-            out.field("worker", &control.worker)
-                .field("exporting", &control.exporting);
+        if let Ok(exporting) = self.exporting.try_lock() {
+            out.field("exporting", &*exporting);
         }
         out.field("batching", &self.batching)
             .field("dropped", &self.overload.dropped())
             .finish_non_exhaustive()
     }
-}
-
-#[derive(Debug, Default, PartialEq, Eq)]
-enum Worker {
-    #[default]
-    NotStarted,
-    Running,
-    /// It could not be started: records wait for a flush.
-    Failed,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -186,15 +172,20 @@ fn my_shard() -> usize {
 }
 
 impl<E: LogExporter + 'static> EventQueue<E> {
-    pub(crate) fn new(exporter: E, batching: Batching, overload: &Arc<Overload>) -> Self {
+    /// A queue exporting to `exporter` in tasks on `io`.
+    pub(crate) fn new(
+        exporter: E,
+        batching: Batching,
+        overload: &Arc<Overload>,
+        io: &tokio::runtime::Handle,
+    ) -> Self {
         let capacity = batching.capacity.max(1);
         EventQueue {
             shared: Arc::new(Shared {
                 shards: Default::default(),
                 held: AtomicUsize::new(0),
                 stopped: AtomicBool::new(false),
-                control: Mutex::new(Control::default()),
-                wake: Condvar::new(),
+                exporting: Mutex::new(0),
                 exported: Condvar::new(),
                 exporter: tokio::sync::Mutex::new(exporter),
                 batching: Batching {
@@ -203,6 +194,7 @@ impl<E: LogExporter + 'static> EventQueue<E> {
                     delay: batching.delay,
                 },
                 overload: Arc::clone(overload),
+                io: io.clone(),
             }),
         }
     }
@@ -212,168 +204,139 @@ impl<E: LogExporter + 'static> EventQueue<E> {
         Arc::new(Last(Arc::clone(&self.shared)))
     }
 
-    /// Starts the worker at the first event; wakes it when it may be waiting for one, or for
-    /// a full batch.
-    fn wake_worker(&self) {
-        let mut control = lock(&self.shared.control);
-        match control.worker {
-            Worker::Running => self.shared.wake.notify_one(),
-            Worker::NotStarted => {
-                let shared = Arc::clone(&self.shared);
-                let spawned = std::thread::Builder::new()
-                    .name("han-telemetry-events".into())
-                    .spawn(move || shared.work());
-                control.worker = match spawned {
-                    Ok(_) => Worker::Running,
-                    Err(e) => {
-                        warn::warn_once(
-                            "event-queue:worker",
-                            &format!(
-                                "cannot start the thread that exports events ({e}); they are exported at exit"
-                            ),
-                        );
-                        Worker::Failed
-                    }
-                };
+    /// Exports what waits, in a task on the I/O runtime, `after` from now.
+    fn export_later(&self, after: Duration) {
+        let shared = Arc::clone(&self.shared);
+        // Failures are reported by the exporter (`export::Reporter`). Once stopped, the
+        // guard's last export or the shutdown takes what waits.
+        drop(self.shared.io.spawn(async move {
+            if !after.is_zero() {
+                tokio::time::sleep(after).await;
             }
-            Worker::Failed => {}
+            if !shared.stopped() {
+                let taken = shared.take();
+                let _ = shared.export_taken(taken).await;
+            }
+        }));
+    }
+}
+
+/// Frees the room of records taken for export once they are exported, or when their export
+/// ends in a panic or is cancelled: a failed export loses its records, not the queue's room.
+struct Taken<'a, E> {
+    shared: &'a Shared<E>,
+    left: usize,
+}
+
+impl<E> Taken<'_, E> {
+    fn release(&mut self, n: usize) {
+        let n = n.min(self.left);
+        self.left -= n;
+        let mut exporting = lock(&self.shared.exporting);
+        *exporting = exporting.saturating_sub(n);
+        self.shared.held.fetch_sub(n, Ordering::SeqCst);
+        self.shared.exported.notify_all();
+    }
+}
+
+impl<E> Drop for Taken<'_, E> {
+    fn drop(&mut self) {
+        if self.left > 0 {
+            self.release(self.left);
         }
     }
 }
 
 impl<E: LogExporter> Shared<E> {
     /// Records in the shards, not being exported.
-    fn pending(&self, control: &Control) -> usize {
-        self.held
-            .load(Ordering::SeqCst)
-            .saturating_sub(control.exporting)
+    fn pending(&self, exporting: usize) -> usize {
+        self.held.load(Ordering::SeqCst).saturating_sub(exporting)
     }
 
     fn stopped(&self) -> bool {
         self.stopped.load(Ordering::SeqCst)
     }
 
-    /// The worker: waits for records, lets a batch fill for at most the delay, exports what
-    /// waits. Its waits are bounded by the delay, so a wake-up it missed costs one delay.
-    fn work(&self) {
-        let mut control = lock(&self.control);
-        loop {
-            while self.pending(&control) == 0 && !self.stopped() {
-                control = self
-                    .wake
-                    .wait_timeout(control, self.batching.delay)
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0;
-            }
-            let deadline = Instant::now() + self.batching.delay;
-            while self.pending(&control) < self.batching.batch && !self.stopped() {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    break;
-                }
-                control = self
-                    .wake
-                    .wait_timeout(control, left)
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .0;
-            }
-            if self.stopped() {
-                // Whoever stopped the queue exports what is left.
-                return;
-            }
-            let taken = self.take(&mut control);
-            drop(control);
-            // Failures are reported by the exporter (`export::Reporter`).
-            let _ = self.export_all(taken);
-            control = lock(&self.control);
-        }
-    }
-
     /// Takes every waiting record out of the shards, oldest shard order aside; they keep
     /// their room until exported.
-    fn take(&self, control: &mut Control) -> Vec<Item> {
+    fn take(&self) -> Vec<Item> {
+        let mut exporting = lock(&self.exporting);
         let mut taken = Vec::new();
         for shard in &self.shards {
             taken.extend(lock(&shard.0).drain(..));
         }
-        control.exporting += taken.len();
+        *exporting += taken.len();
         taken
     }
 
-    /// Exports `taken` in batches, each freeing its room once exported; a panicking exporter
-    /// loses its batch, not the queue.
-    fn export_all(&self, taken: Vec<Item>) -> OTelSdkResult {
+    /// Exports `taken` in batches, each freeing its room once exported.
+    async fn export_taken(&self, taken: Vec<Item>) -> OTelSdkResult {
+        let mut room = Taken {
+            shared: self,
+            left: taken.len(),
+        };
         let mut result = Ok(());
         for batch in taken.chunks(self.batching.batch) {
-            let exported =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.export(batch)))
-                    .unwrap_or_else(|_| {
-                        Err(OTelSdkError::InternalFailure(
-                            "the log exporter panicked".into(),
-                        ))
-                    });
-            result = result.and(exported);
-            let mut control = lock(&self.control);
-            control.exporting -= batch.len();
-            self.held.fetch_sub(batch.len(), Ordering::SeqCst);
-            self.exported.notify_all();
+            result = result.and(self.export(batch).await);
+            room.release(batch.len());
         }
         result
     }
 
-    fn export(&self, records: &[Item]) -> OTelSdkResult {
+    async fn export(&self, records: &[Item]) -> OTelSdkResult {
         if records.is_empty() {
             return Ok(());
         }
-        futures_executor::block_on(self.export_async(records))
-    }
-
-    async fn export_async(&self, records: &[Item]) -> OTelSdkResult {
         let refs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
             records.iter().map(|(r, s)| (r, s)).collect();
         let exporter = self.exporter.lock().await;
         exporter.export(LogBatch::new(&refs)).await
     }
 
-    /// Stops the queue and exports everything waiting, without blocking the thread: the
-    /// guard's last export. The records leave the queue's count at once (no record can come
-    /// any more); the worker's batch in flight, if any, is waited for by the shutdown.
+    /// Stops the queue and exports everything waiting without blocking the thread, then
+    /// waits for a batch still in flight (or an event counted in but not yet pushed): the
+    /// guard's last export, which the guard gives at most what is left of its budget.
     async fn export_last(&self) -> OTelSdkResult {
         self.stopped.store(true, Ordering::SeqCst);
-        let taken = {
-            let mut control = lock(&self.control);
-            self.wake.notify_all();
-            let taken = self.take(&mut control);
-            control.exporting -= taken.len();
-            taken
-        };
-        self.held.fetch_sub(taken.len(), Ordering::SeqCst);
         let mut result = Ok(());
-        for batch in taken.chunks(self.batching.batch) {
-            result = result.and(self.export_async(batch).await);
+        loop {
+            let taken = self.take();
+            if !taken.is_empty() {
+                result = result.and(self.export_taken(taken).await);
+                continue;
+            }
+            let exporting = *lock(&self.exporting);
+            if exporting == 0 && self.pending(exporting) == 0 {
+                return result;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        result
     }
 
-    /// Exports everything waiting on the calling thread, then waits for the worker's batch
-    /// (and, stopping, for an event counted in but not yet pushed).
+    /// Exports everything waiting on the calling thread, then waits for a batch in flight
+    /// (and, stopping, for an event counted in but not yet pushed). A panicking exporter
+    /// loses its batch, and the caller goes on.
     fn drain(&self, stop: bool, deadline: Option<Instant>) -> OTelSdkResult {
         if stop {
             self.stopped.store(true, Ordering::SeqCst);
-            let _control = lock(&self.control);
-            self.wake.notify_all();
         }
         let mut result = Ok(());
         loop {
-            let mut control = lock(&self.control);
-            let taken = self.take(&mut control);
+            let taken = self.take();
             if !taken.is_empty() {
-                drop(control);
-                result = result.and(self.export_all(taken));
+                let exported = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    futures_executor::block_on(self.export_taken(taken))
+                }))
+                .unwrap_or_else(|_| {
+                    Err(OTelSdkError::InternalFailure(
+                        "the log exporter panicked".into(),
+                    ))
+                });
+                result = result.and(exported);
                 continue;
             }
-            let pending = self.pending(&control);
-            if control.exporting == 0 && (pending == 0 || !stop) {
+            let exporting = lock(&self.exporting);
+            if *exporting == 0 && (self.pending(*exporting) == 0 || !stop) {
                 return result;
             }
             let left = match deadline {
@@ -383,10 +346,10 @@ impl<E: LogExporter> Shared<E> {
             if left.is_zero() {
                 return Err(OTelSdkError::Timeout(Duration::ZERO));
             }
-            // The worker's batch in flight, or an event between its count and its push.
+            // A batch in flight, or an event between its count and its push.
             drop(
                 self.exported
-                    .wait_timeout(control, left.min(Duration::from_millis(1)))
+                    .wait_timeout(exporting, left.min(Duration::from_millis(1)))
                     .unwrap_or_else(PoisonError::into_inner),
             );
         }
@@ -422,10 +385,12 @@ impl<E: LogExporter + 'static> LogProcessor for EventQueue<E> {
             return;
         }
         lock(&shared.shards[my_shard()].0).push_back((record.clone(), scope.clone()));
-        // A notify costs a system call: only for the first record of an empty queue (the
-        // worker may be waiting without one) and for each batch's worth.
-        if before == 0 || (before + 1).is_multiple_of(shared.batching.batch) {
-            self.wake_worker();
+        // A task (and the wake-up of the runtime's thread) only for each batch's worth, and
+        // for the first record of an empty queue, which waits at most the delay.
+        if (before + 1).is_multiple_of(shared.batching.batch) {
+            self.export_later(Duration::ZERO);
+        } else if before == 0 {
+            self.export_later(shared.batching.delay);
         }
     }
 
@@ -437,7 +402,7 @@ impl<E: LogExporter + 'static> LogProcessor for EventQueue<E> {
         let deadline = Instant::now().checked_add(timeout);
         let drained = self.shared.drain(true, deadline);
         let left = deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
-        // Never waits for the exporter: a last export that got no answer in time still holds
+        // Never waits for the exporter: an export that got no answer in time still holds
         // it, until the I/O runtime's shutdown ends that request.
         let shut = match self.shared.exporter.try_lock() {
             Ok(exporter) => exporter.shutdown_with_timeout(left),
@@ -535,14 +500,34 @@ mod tests {
         m.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn provider(gate: &Gate, batching: Batching, overload: &Arc<Overload>) -> SdkLoggerProvider {
+    /// An I/O runtime of the test's own, as `start` builds one: a blocked exporter blocks
+    /// only its test.
+    fn io() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime")
+    }
+
+    fn provider(
+        gate: &Gate,
+        batching: Batching,
+        overload: &Arc<Overload>,
+        io: &tokio::runtime::Runtime,
+    ) -> SdkLoggerProvider {
         SdkLoggerProvider::builder()
             .with_resource(
                 Resource::builder_empty()
                     .with_service_name("queue-test")
                     .build(),
             )
-            .with_log_processor(EventQueue::new(gate.clone(), batching, overload))
+            .with_log_processor(EventQueue::new(
+                gate.clone(),
+                batching,
+                overload,
+                io.handle(),
+            ))
             .build()
     }
 
@@ -571,7 +556,8 @@ mod tests {
         let gate = Gate::new(false);
         let overload = Overload::new(false);
         let batching = batching(CAPACITY, 2, Duration::from_millis(1));
-        let provider = provider(&gate, batching, &overload);
+        let io = io();
+        let provider = provider(&gate, batching, &overload, &io);
         let logger = provider.logger("queue-test");
         emit(&logger, EMITTED);
         let dropped = overload.dropped();
@@ -590,14 +576,15 @@ mod tests {
         assert_eq!(gate.shut_down.load(Ordering::Relaxed), 1);
     }
 
-    /// A hook: one event, then shutdown at once. It is exported by the thread that shuts
-    /// down, not left to the worker's delay.
+    /// One event, then shutdown at once: it is exported by the thread that shuts down, not
+    /// left to the delay.
     #[test]
     fn shutdown_exports_what_waits_on_the_calling_thread() {
         let gate = Gate::new(true);
         let overload = Overload::new(false);
         let batching = batching(64, 16, HOUR);
-        let provider = provider(&gate, batching, &overload);
+        let io = io();
+        let provider = provider(&gate, batching, &overload, &io);
         let logger = provider.logger("queue-test");
         emit(&logger, 3);
         provider.shutdown().expect("shut down");
@@ -619,15 +606,17 @@ mod tests {
     }
 
     /// A long-running process: a lone record is exported after the delay, a full batch at
-    /// once, both by the worker; a flush waits for the worker's batch in flight.
+    /// once, both in tasks on the I/O runtime, not on the recording thread.
     #[test]
-    fn the_worker_exports_after_the_delay_or_a_full_batch() {
+    fn tasks_export_after_the_delay_or_a_full_batch() {
         let gate = Gate::new(true);
         let overload = Overload::new(false);
+        let io = io();
         let lone = provider(
             &gate,
             batching(64, 16, Duration::from_millis(20)),
             &overload,
+            &io,
         );
         emit(&lone.logger("queue-test"), 1);
         assert_eq!(
@@ -637,7 +626,7 @@ mod tests {
         );
 
         let full = Gate::new(true);
-        let batched = provider(&full, batching(64, 4, HOUR), &overload);
+        let batched = provider(&full, batching(64, 4, HOUR), &overload, &io);
         emit(&batched.logger("queue-test"), 4);
         assert_eq!(
             full.wait_for(4),
@@ -654,9 +643,10 @@ mod tests {
     fn a_flush_returns_after_every_earlier_record_is_exported() {
         let gate = Gate::new(false);
         let overload = Overload::new(false);
-        let provider = provider(&gate, batching(64, 4, HOUR), &overload);
+        let io = io();
+        let provider = provider(&gate, batching(64, 4, HOUR), &overload, &io);
         let logger = provider.logger("queue-test");
-        // A full batch goes to the (stalled) worker, two more wait in the queue.
+        // A full batch goes to an export task (stalled), two more wait in the queue.
         emit(&logger, 6);
         let flushing = {
             let provider = provider.clone();
@@ -665,11 +655,11 @@ mod tests {
         std::thread::sleep(Duration::from_millis(20));
         gate.open();
         flushing.join().expect("flush thread").expect("flushed");
-        assert_eq!(gate.exported(), 6, "the worker's batch and the rest");
+        assert_eq!(gate.exported(), 6, "the task's batch and the rest");
         provider.shutdown().expect("shut down");
     }
 
-    /// Threads emitting at once while the worker exports full batches: every record is
+    /// Threads emitting at once while tasks export full batches: every record is
     /// exported exactly once, or counted as dropped when the queue is small.
     #[test]
     fn threads_emitting_at_once_lose_nothing_uncounted() {
@@ -678,10 +668,12 @@ mod tests {
         for capacity in [1_usize << 20, 64] {
             let gate = Gate::new(true);
             let overload = Overload::new(false);
+            let io = io();
             let provider = provider(
                 &gate,
                 batching(capacity, 32, Duration::from_millis(2)),
                 &overload,
+                &io,
             );
             std::thread::scope(|s| {
                 for _ in 0..THREADS {
@@ -702,7 +694,8 @@ mod tests {
         let gate = Gate::new(true);
         gate.panic_once.store(true, Ordering::Relaxed);
         let overload = Overload::new(false);
-        let provider = provider(&gate, batching(64, 1, HOUR), &overload);
+        let io = io();
+        let provider = provider(&gate, batching(64, 1, HOUR), &overload, &io);
         let logger = provider.logger("queue-test");
         emit(&logger, 1);
         let end = Instant::now() + Duration::from_secs(60);
