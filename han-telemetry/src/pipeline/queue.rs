@@ -639,6 +639,44 @@ mod tests {
         batched.shutdown().expect("shut down");
     }
 
+    /// Exit: the guard's last export, a task on the I/O runtime, exports what waits and then
+    /// waits for a batch still in flight, so what it reports covers every record.
+    #[test]
+    fn the_last_export_waits_for_a_batch_in_flight() {
+        let gate = Gate::new(false);
+        let overload = Overload::new(false);
+        // Two threads: the stalled export blocks one (a test exporter blocks its thread).
+        let io = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let queue = EventQueue::new(gate.clone(), batching(64, 4, HOUR), &overload, io.handle());
+        let last = queue.last();
+        let shared = Arc::clone(&queue.shared);
+        let provider = SdkLoggerProvider::builder()
+            .with_log_processor(queue)
+            .build();
+        let logger = provider.logger("queue-test");
+        // A full batch goes to an export task (stalled), two more wait in the queue.
+        emit(&logger, 6);
+        let end = Instant::now() + Duration::from_secs(60);
+        while *lock(&shared.exporting) == 0 && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let exporting = io.spawn(last.last_export());
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(!exporting.is_finished(), "it waits for the stalled batch");
+        gate.open();
+        io.block_on(exporting)
+            .expect("the task ran")
+            .expect("exported");
+        assert_eq!(gate.exported(), 6, "the batch in flight and the rest");
+        emit(&logger, 1);
+        assert_eq!(gate.exported(), 6, "the queue is stopped");
+        provider.shutdown().expect("shut down");
+    }
+
     #[test]
     fn a_flush_returns_after_every_earlier_record_is_exported() {
         let gate = Gate::new(false);

@@ -125,3 +125,94 @@ impl<E: PushMetricExporter> MetricReader for Reader<E> {
         self.0.reader.temporality(kind)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use opentelemetry::metrics::MeterProvider as _;
+    use opentelemetry_sdk::metrics::{InMemoryMetricExporter, SdkMeterProvider};
+
+    use super::*;
+
+    fn io() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime")
+    }
+
+    /// The sum of every export's `runs` counter points.
+    fn exported_runs(exporter: &InMemoryMetricExporter) -> Vec<u64> {
+        let mut sums = Vec::new();
+        for rm in exporter.get_finished_metrics().expect("metrics") {
+            for scope in rm.scope_metrics() {
+                for metric in scope.metrics() {
+                    if let opentelemetry_sdk::metrics::data::AggregatedMetrics::U64(
+                        opentelemetry_sdk::metrics::data::MetricData::Sum(sum),
+                    ) = metric.data()
+                    {
+                        sums.push(sum.data_points().map(|p| p.value()).sum());
+                    }
+                }
+            }
+        }
+        sums
+    }
+
+    /// A long-running process: measurements are exported every interval, by the timer task,
+    /// while nobody flushes.
+    #[test]
+    fn metrics_are_exported_every_interval() {
+        let io = io();
+        let exporter = InMemoryMetricExporter::default();
+        let (reader, _last) = reader(exporter.clone(), Duration::from_millis(10), io.handle());
+        let provider = SdkMeterProvider::builder().with_reader(reader).build();
+        let runs = provider.meter("reader-test").u64_counter("runs").build();
+        runs.add(3, &[]);
+        let end = Instant::now() + Duration::from_secs(60);
+        while exported_runs(&exporter).is_empty() && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(exported_runs(&exporter).first(), Some(&3));
+        provider.shutdown().expect("shut down");
+    }
+
+    /// Exit: the last export sends what was measured since, and a last export with nothing
+    /// measured sends nothing; the provider's shutdown after it exports nothing more.
+    #[test]
+    fn the_last_export_sends_what_waits_and_only_that() {
+        let io = io();
+        let exporter = opentelemetry_sdk::metrics::InMemoryMetricExporterBuilder::new()
+            .with_temporality(Temporality::Delta)
+            .build();
+        let (reader, last) = reader(exporter.clone(), Duration::from_secs(3_600), io.handle());
+        let provider = SdkMeterProvider::builder().with_reader(reader).build();
+        let runs = provider.meter("reader-test").u64_counter("runs").build();
+        runs.add(2, &[]);
+        io.block_on(last.last_export()).expect("exported");
+        assert_eq!(exported_runs(&exporter), [2]);
+        io.block_on(last.last_export()).expect("nothing to export");
+        assert_eq!(exported_runs(&exporter), [2], "nothing new, nothing sent");
+        provider.shutdown().expect("shut down");
+        assert_eq!(exported_runs(&exporter), [2], "the shutdown sends nothing");
+    }
+
+    /// A caller of the provider's flush gets the export on its own thread, at once.
+    #[test]
+    fn a_flush_exports_on_the_calling_thread() {
+        let io = io();
+        let exporter = InMemoryMetricExporter::default();
+        let (reader, _last) = reader(exporter.clone(), Duration::from_secs(3_600), io.handle());
+        let provider = SdkMeterProvider::builder().with_reader(reader).build();
+        provider
+            .meter("reader-test")
+            .u64_counter("runs")
+            .build()
+            .add(1, &[]);
+        provider.force_flush().expect("flushed");
+        assert_eq!(exported_runs(&exporter), [1]);
+        provider.shutdown().expect("shut down");
+    }
+}
