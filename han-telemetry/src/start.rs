@@ -366,6 +366,7 @@ impl TelemetryBuilder {
             catch_up,
             overload: Some(overload),
             last,
+            start_here: exporters.is_none(),
         };
         crate::phase::mark("layer built");
         Telemetry {

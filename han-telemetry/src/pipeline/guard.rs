@@ -9,8 +9,10 @@
 //! abandoned with one line on stderr; the SDK's own shutdown timeouts (5 s per provider, and
 //! forever for gRPC inside a current-thread runtime) never apply.
 
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::{Arc, mpsc};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
@@ -42,6 +44,10 @@ pub(crate) struct Providers {
     pub(crate) overload: Option<Arc<Overload>>,
     /// The metric readers' and event queues' last exports, run on `io`'s runtime at exit.
     pub(crate) last: Vec<(Signal, Arc<dyn LastExport>)>,
+    /// The last exports are started on the exiting thread (see [`TelemetryGuard::run`]):
+    /// only for the configured exporters, which never block it. Your own exporters
+    /// ([`crate::TelemetryBuilder::exporters`]) run on the I/O thread alone.
+    pub(crate) start_here: bool,
 }
 
 /// A hook's catch-up at exit ([`crate::resend`], given by [`crate::start`]): called with the
@@ -135,17 +141,35 @@ impl TelemetryGuard {
         health.defer();
         let (tx, rx) = mpsc::channel::<(&'static str, OTelSdkResult)>();
         let mut pending: Vec<&'static str> = Vec::new();
-        // Metrics and events: tasks on the I/O runtime their exporters were built on.
+        // Metrics and events: tasks on the I/O runtime their exporters were built on. This
+        // thread only waits from here on, so it starts them: polled once here, each collects
+        // or takes its records, encodes them and hands its request to the I/O thread, and the
+        // next one encodes while that request is on its way; the task finishes it.
         let last = std::mem::take(&mut providers.last);
         if let Some(io) = providers.io.running() {
+            let _entered = io.enter();
             for (signal, part) in last {
-                let exporting = part.last_export();
+                let mut exporting = part.last_export();
                 let answer = Answer {
                     tx: Some(tx.clone()),
                     signal,
                 };
-                io.spawn(async move { answer.send(exporting.await) });
                 pending.push(signal.name());
+                if providers.start_here {
+                    let mut cx = Context::from_waker(Waker::noop());
+                    // A panicking exporter loses its export (the answer says so), not the exit.
+                    match std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        exporting.as_mut().poll(&mut cx)
+                    })) {
+                        Ok(Poll::Ready(result)) => {
+                            answer.send(result);
+                            continue;
+                        }
+                        Ok(Poll::Pending) => {}
+                        Err(_) => continue,
+                    }
+                }
+                io.spawn(async move { answer.send(exporting.await) });
             }
         }
         // Spans: the SDK's batch processor, shut down on a thread of its own.

@@ -120,6 +120,8 @@ struct Shared<E> {
     held: AtomicUsize,
     /// Shut down: no record is taken any more.
     stopped: AtomicBool,
+    /// A task waits out the delay: one is enough, its export takes every record waiting.
+    timer: AtomicBool,
     /// Records taken out of the shards and not yet exported: they still take room.
     exporting: Mutex<usize>,
     /// Signalled when an export ends, for a flush waiting for a batch in flight.
@@ -185,6 +187,7 @@ impl<E: LogExporter + 'static> EventQueue<E> {
                 shards: Default::default(),
                 held: AtomicUsize::new(0),
                 stopped: AtomicBool::new(false),
+                timer: AtomicBool::new(false),
                 exporting: Mutex::new(0),
                 exported: Condvar::new(),
                 exporter: tokio::sync::Mutex::new(exporter),
@@ -212,6 +215,7 @@ impl<E: LogExporter + 'static> EventQueue<E> {
         drop(self.shared.io.spawn(async move {
             if !after.is_zero() {
                 tokio::time::sleep(after).await;
+                shared.timer.store(false, Ordering::SeqCst);
             }
             if !shared.stopped() {
                 let taken = shared.take();
@@ -386,10 +390,11 @@ impl<E: LogExporter + 'static> LogProcessor for EventQueue<E> {
         }
         lock(&shared.shards[my_shard()].0).push_back((record.clone(), scope.clone()));
         // A task (and the wake-up of the runtime's thread) only for each batch's worth, and
-        // for the first record of an empty queue, which waits at most the delay.
+        // for the first record of an empty queue, which waits at most the delay: the timer
+        // of an earlier record, if one is set, ends sooner.
         if (before + 1).is_multiple_of(shared.batching.batch) {
             self.export_later(Duration::ZERO);
-        } else if before == 0 {
+        } else if before == 0 && !shared.timer.swap(true, Ordering::SeqCst) {
             self.export_later(shared.batching.delay);
         }
     }
