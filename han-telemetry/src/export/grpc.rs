@@ -10,7 +10,7 @@ use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::Channel;
 
 use super::tls::TlsMaterial;
-use crate::config::{Compression, OtlpConfig};
+use crate::config::{Compression, OtlpConfig, TlsFiles};
 
 pub(super) struct GrpcTransport {
     channel: Channel,
@@ -19,24 +19,35 @@ pub(super) struct GrpcTransport {
     timeout: Duration,
 }
 
+/// Channels already built in this process, by what they were built from: signals sent to
+/// one endpoint with the same TLS settings and timeout share one channel, so one connection
+/// (one TCP and HTTP/2 handshake) carries all their requests. Headers are not part of a
+/// channel: each exporter adds its own.
+#[derive(Default)]
+pub(crate) struct Channels(Vec<((String, TlsFiles, Duration), Channel)>);
+
+/// Never the endpoints: one may carry credentials (`https://user:token@host`).
+impl std::fmt::Debug for Channels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Channels")
+            .field("count", &self.0.len())
+            .finish()
+    }
+}
+
 pub(super) fn transport(
     cfg: &OtlpConfig,
     io: &tokio::runtime::Handle,
+    channels: &mut Channels,
 ) -> Result<GrpcTransport, String> {
-    let mut endpoint = tonic::transport::Endpoint::from_shared(cfg.endpoint.clone())
-        .map_err(|e| format!("invalid gRPC endpoint: {e}"))?
-        .timeout(cfg.timeout)
-        .connect_timeout(cfg.timeout.min(Duration::from_secs(5)));
-    if cfg.endpoint.starts_with("https://") {
-        let tls = TlsMaterial::load(&cfg.tls)?;
-        endpoint = endpoint
-            .tls_config(tls.tonic_config())
-            .map_err(|e| format!("TLS setup failed: {e}"))?;
-    }
-    // connect_lazy spawns the channel's worker: it must run on our runtime.
-    let channel = {
-        let _entered = io.enter();
-        endpoint.connect_lazy()
+    let key = (cfg.endpoint.clone(), cfg.tls.clone(), cfg.timeout);
+    let channel = match channels.0.iter().find(|(k, _)| *k == key) {
+        Some((_, channel)) => channel.clone(),
+        None => {
+            let channel = build_channel(cfg, io)?;
+            channels.0.push((key, channel.clone()));
+            channel
+        }
     };
     let mut metadata = MetadataMap::new();
     for (key, value) in &cfg.headers {
@@ -52,6 +63,22 @@ pub(super) fn transport(
         compression: cfg.compression,
         timeout: cfg.timeout,
     })
+}
+
+fn build_channel(cfg: &OtlpConfig, io: &tokio::runtime::Handle) -> Result<Channel, String> {
+    let mut endpoint = tonic::transport::Endpoint::from_shared(cfg.endpoint.clone())
+        .map_err(|e| format!("invalid gRPC endpoint: {e}"))?
+        .timeout(cfg.timeout)
+        .connect_timeout(cfg.timeout.min(Duration::from_secs(5)));
+    if cfg.endpoint.starts_with("https://") {
+        let tls = TlsMaterial::load(&cfg.tls)?;
+        endpoint = endpoint
+            .tls_config(tls.tonic_config())
+            .map_err(|e| format!("TLS setup failed: {e}"))?;
+    }
+    // connect_lazy spawns the channel's worker: it must run on our runtime.
+    let _entered = io.enter();
+    Ok(endpoint.connect_lazy())
 }
 
 fn tonic_compression(c: Compression) -> Option<opentelemetry_otlp::Compression> {
@@ -107,5 +134,69 @@ impl GrpcTransport {
         grpc_builder!(self, opentelemetry_otlp::SpanExporter::builder())
             .build()
             .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Protocol, Trust};
+
+    fn otlp(endpoint: &str, header: &str) -> OtlpConfig {
+        OtlpConfig {
+            endpoint: endpoint.to_owned(),
+            protocol: Protocol::Grpc,
+            headers: vec![("x-signal".to_owned(), header.to_owned())],
+            timeout: Duration::from_secs(10),
+            compression: Compression::None,
+            tls: TlsFiles::default(),
+            chosen_by: Trust::User,
+            withheld: Vec::new(),
+            headers_helper: None,
+        }
+    }
+
+    /// Metrics and events to one collector share one connection, each with its own headers;
+    /// another endpoint gets a channel of its own.
+    #[test]
+    fn signals_to_one_endpoint_share_a_channel_not_their_headers() {
+        let io = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let mut channels = Channels::default();
+        let metrics = transport(
+            &otlp("http://127.0.0.1:4317", "m"),
+            io.handle(),
+            &mut channels,
+        )
+        .expect("a transport");
+        let logs = transport(
+            &otlp("http://127.0.0.1:4317", "l"),
+            io.handle(),
+            &mut channels,
+        )
+        .expect("a transport");
+        assert_eq!(channels.0.len(), 1);
+        assert_eq!(
+            metrics.metadata.get("x-signal").map(|v| v.to_str().ok()),
+            Some(Some("m"))
+        );
+        assert_eq!(
+            logs.metadata.get("x-signal").map(|v| v.to_str().ok()),
+            Some(Some("l"))
+        );
+        transport(
+            &otlp("http://127.0.0.1:4318", "t"),
+            io.handle(),
+            &mut channels,
+        )
+        .expect("a transport");
+        assert_eq!(channels.0.len(), 2);
+        assert!(
+            !format!("{channels:?}").contains("127.0.0.1"),
+            "no endpoint in Debug"
+        );
     }
 }

@@ -55,8 +55,9 @@ fn retry_policy() -> RetryPolicy {
 #[derive(Debug, Default)]
 pub(crate) struct Io {
     runtime: Option<tokio::runtime::Runtime>,
-    /// The HTTP clients, shared by signals that can share one.
+    /// The HTTP clients and gRPC channels, shared by signals that can share one.
     http_clients: http::Clients,
+    grpc_channels: grpc::Channels,
     pub(crate) health: Arc<ExportHealth>,
     /// The export gates of this process's destinations ([`crate::gate`]): a destination
     /// recently unreachable gets no exporter.
@@ -563,7 +564,7 @@ fn transport(signal: Signal, otlp: &config::OtlpConfig, io: &mut Io) -> Result<T
         Protocol::Grpc => {
             let handle = io.handle()?;
             Ok(Transport {
-                kind: TransportKind::Grpc(grpc::transport(otlp, &handle)?),
+                kind: TransportKind::Grpc(grpc::transport(otlp, &handle, &mut io.grpc_channels)?),
                 detail: None,
                 partial: None,
             })
