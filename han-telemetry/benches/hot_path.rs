@@ -436,7 +436,7 @@ fn threads(c: &mut Criterion) {
     g.finish();
 }
 
-/// The production pipeline (`TelemetryBuilder::exporters`: a periodic reader, the events'
+/// The production pipeline (`TelemetryBuilder::exporters`: the metrics' reader, the events'
 /// export queue), store off, on 1 and 2 threads. Afterwards every call
 /// must be counted and every event either exported or counted as dropped; the drops are
 /// printed (a queue sized for these rates drops none).

@@ -180,8 +180,9 @@ impl TelemetryBuilder {
     }
 
     /// The production pipeline over your own exporters instead of the configured ones:
-    /// everything else is as [`init`] builds it (a periodic reader for metrics, the
-    /// events' export queue, the local store, the exit budget), and it
+    /// everything else is as [`init`] builds it (metrics exported every
+    /// `OTEL_METRIC_EXPORT_INTERVAL`, the events' export queue, the local store, the exit
+    /// budget), and it
     /// is on whatever `CLAUDE_CODE_ENABLE_TELEMETRY` says. Spans are off. For a plugin author
     /// who benchmarks or tests their own instrumented code; [`Discard`] exports nothing.
     ///
