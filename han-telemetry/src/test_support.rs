@@ -1,5 +1,6 @@
-//! Temporary directories for tests, so no test reads the real home or settings files: the
-//! shared test support's `Scratch` (a `tempfile` directory), with text files.
+//! For unit tests: temporary directories, so no test reads the real home or settings files
+//! (the shared test support's `Scratch`, a `tempfile` directory, with text files), and an
+//! I/O runtime like the one `start` builds.
 
 use std::path::{Path, PathBuf};
 
@@ -21,4 +22,19 @@ impl TempDir {
     pub(crate) fn write(&self, relative: &str, contents: &str) -> PathBuf {
         self.0.write(relative, contents)
     }
+}
+
+/// An I/O runtime of the test's own, as `export::Io` builds one (one worker thread): an
+/// exporter a test blocks blocks only that test.
+pub(crate) fn io_runtime() -> tokio::runtime::Runtime {
+    io_runtime_with(1)
+}
+
+/// The same with `workers` threads, for a test whose exporter blocks one on purpose.
+pub(crate) fn io_runtime_with(workers: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .expect("a runtime")
 }

@@ -160,11 +160,7 @@ mod tests {
     /// another endpoint gets a channel of its own.
     #[test]
     fn signals_to_one_endpoint_share_a_channel_not_their_headers() {
-        let io = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime");
+        let io = crate::test_support::io_runtime();
         let mut channels = Channels::default();
         let metrics = transport(
             &otlp("http://127.0.0.1:4317", "m"),

@@ -505,15 +505,7 @@ mod tests {
         m.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// An I/O runtime of the test's own, as `start` builds one: a blocked exporter blocks
-    /// only its test.
-    fn io() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime")
-    }
+    use crate::test_support::io_runtime as io;
 
     fn provider(
         gate: &Gate,
@@ -651,11 +643,7 @@ mod tests {
         let gate = Gate::new(false);
         let overload = Overload::new(false);
         // Two threads: the stalled export blocks one (a test exporter blocks its thread).
-        let io = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a runtime");
+        let io = crate::test_support::io_runtime_with(2);
         let queue = EventQueue::new(gate.clone(), batching(64, 4, HOUR), &overload, io.handle());
         let last = queue.last();
         let shared = Arc::clone(&queue.shared);

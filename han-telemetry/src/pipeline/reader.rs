@@ -135,13 +135,7 @@ mod tests {
 
     use super::*;
 
-    fn io() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime")
-    }
+    use crate::test_support::io_runtime as io;
 
     /// The sum of every export's `runs` counter points.
     fn exported_runs(exporter: &InMemoryMetricExporter) -> Vec<u64> {
