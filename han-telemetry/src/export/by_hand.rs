@@ -14,8 +14,8 @@ use opentelemetry_sdk::metrics::Temporality;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 
-/// Runs a future to completion on this thread. The OTLP exporters are driven this way by the
-/// SDK's own processors (gRPC's I/O runs on the exporter's runtime, HTTP is blocking).
+/// Runs a future to completion on this thread. The OTLP exporters can be driven this way from
+/// any thread: their requests, gRPC and HTTP alike, run on the exporter's I/O runtime.
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     struct Unpark(thread::Thread);
     impl Wake for Unpark {

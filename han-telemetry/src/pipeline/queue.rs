@@ -206,13 +206,15 @@ impl<E: LogExporter + 'static> EventQueue<E> {
     pub(crate) fn last(&self) -> Arc<dyn LastExport> {
         Arc::new(Last(Arc::clone(&self.shared)))
     }
+}
 
+impl<E: LogExporter + 'static> Shared<E> {
     /// Exports what waits, in a task on the I/O runtime, `after` from now.
-    fn export_later(&self, after: Duration) {
-        let shared = Arc::clone(&self.shared);
+    fn export_later(self: &Arc<Self>, after: Duration) {
+        let shared = Arc::clone(self);
         // Failures are reported by the exporter (`export::Reporter`). Once stopped, the
         // guard's last export or the shutdown takes what waits.
-        drop(self.shared.io.spawn(async move {
+        drop(self.io.spawn(async move {
             if !after.is_zero() {
                 tokio::time::sleep(after).await;
                 shared.timer.store(false, Ordering::SeqCst);
@@ -220,8 +222,22 @@ impl<E: LogExporter + 'static> EventQueue<E> {
             if !shared.stopped() {
                 let taken = shared.take();
                 let _ = shared.export_taken(taken).await;
+                shared.set_timer();
             }
         }));
+    }
+
+    /// Sets the delay's timer if records wait and none is set. A record that came while a
+    /// batch was being exported found the queue not empty and set none: the end of that
+    /// export does.
+    fn set_timer(self: &Arc<Self>) {
+        let exporting = *lock(&self.exporting);
+        if self.pending(exporting) > 0
+            && !self.stopped()
+            && !self.timer.swap(true, Ordering::SeqCst)
+        {
+            self.export_later(self.batching.delay);
+        }
     }
 }
 
@@ -393,14 +409,16 @@ impl<E: LogExporter + 'static> LogProcessor for EventQueue<E> {
         // for the first record of an empty queue, which waits at most the delay: the timer
         // of an earlier record, if one is set, ends sooner.
         if (before + 1).is_multiple_of(shared.batching.batch) {
-            self.export_later(Duration::ZERO);
+            self.shared.export_later(Duration::ZERO);
         } else if before == 0 && !shared.timer.swap(true, Ordering::SeqCst) {
-            self.export_later(shared.batching.delay);
+            self.shared.export_later(shared.batching.delay);
         }
     }
 
     fn force_flush(&self) -> OTelSdkResult {
-        self.shared.drain(false, None)
+        let flushed = self.shared.drain(false, None);
+        self.shared.set_timer();
+        flushed
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
@@ -667,6 +685,42 @@ mod tests {
         assert_eq!(gate.exported(), 6, "the batch in flight and the rest");
         emit(&logger, 1);
         assert_eq!(gate.exported(), 6, "the queue is stopped");
+        provider.shutdown().expect("shut down");
+    }
+
+    /// A record that comes while a batch is being exported finds the queue not empty and
+    /// sets no timer of its own: it is still exported within the delay, not left for exit.
+    #[test]
+    fn a_record_that_comes_during_an_export_waits_at_most_the_delay() {
+        let gate = Gate::new(false);
+        let overload = Overload::new(false);
+        // Two threads: the stalled export blocks one (a test exporter blocks its thread).
+        let io = crate::test_support::io_runtime_with(2);
+        let queue = EventQueue::new(
+            gate.clone(),
+            batching(64, 2, Duration::from_millis(20)),
+            &overload,
+            io.handle(),
+        );
+        let shared = Arc::clone(&queue.shared);
+        let provider = SdkLoggerProvider::builder()
+            .with_log_processor(queue)
+            .build();
+        let logger = provider.logger("queue-test");
+        emit(&logger, 2);
+        let end = Instant::now() + Duration::from_secs(60);
+        while *lock(&shared.exporting) == 0 && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // The first record's timer has gone off (with nothing left to take) by now.
+        std::thread::sleep(Duration::from_millis(100));
+        emit(&logger, 1);
+        gate.open();
+        assert_eq!(
+            gate.wait_for(3),
+            3,
+            "the late record is exported after the delay"
+        );
         provider.shutdown().expect("shut down");
     }
 
