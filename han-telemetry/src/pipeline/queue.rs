@@ -9,8 +9,8 @@
 //! recording at once rarely meet on a lock) and exports them in tasks on the export's I/O
 //! runtime, the thread the requests need anyway: no thread of the queue's own, so a hook
 //! process starts none. A task is started by the record that fills a batch of
-//! `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`, and by the first record of an empty queue, which waits
-//! at most `OTEL_LOGS_EXPORT_INTERVAL` for its batch. At exit the guard exports what is left
+//! `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`, and a timer set up with the queue exports what waits
+//! every `OTEL_LOGS_EXPORT_INTERVAL`. At exit the guard exports what is left
 //! as a task too ([`LastExport`]), beside the metrics' last export; a flush exports it on the
 //! calling thread.
 //! A record that finds the queue full (records waiting plus those being exported) is counted
@@ -20,7 +20,7 @@
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use opentelemetry::InstrumentationScope;
@@ -120,8 +120,6 @@ struct Shared<E> {
     held: AtomicUsize,
     /// Shut down: no record is taken any more.
     stopped: AtomicBool,
-    /// A task waits out the delay: one is enough, its export takes every record waiting.
-    timer: AtomicBool,
     /// Records taken out of the shards and not yet exported: they still take room.
     exporting: Mutex<usize>,
     /// Signalled when an export ends, for a flush waiting for a batch in flight.
@@ -182,24 +180,23 @@ impl<E: LogExporter + 'static> EventQueue<E> {
         io: &tokio::runtime::Handle,
     ) -> Self {
         let capacity = batching.capacity.max(1);
-        EventQueue {
-            shared: Arc::new(Shared {
-                shards: Default::default(),
-                held: AtomicUsize::new(0),
-                stopped: AtomicBool::new(false),
-                timer: AtomicBool::new(false),
-                exporting: Mutex::new(0),
-                exported: Condvar::new(),
-                exporter: tokio::sync::Mutex::new(exporter),
-                batching: Batching {
-                    capacity,
-                    batch: batching.batch.clamp(1, capacity),
-                    delay: batching.delay,
-                },
-                overload: Arc::clone(overload),
-                io: io.clone(),
-            }),
-        }
+        let shared = Arc::new(Shared {
+            shards: Default::default(),
+            held: AtomicUsize::new(0),
+            stopped: AtomicBool::new(false),
+            exporting: Mutex::new(0),
+            exported: Condvar::new(),
+            exporter: tokio::sync::Mutex::new(exporter),
+            batching: Batching {
+                capacity,
+                batch: batching.batch.clamp(1, capacity),
+                delay: batching.delay,
+            },
+            overload: Arc::clone(overload),
+            io: io.clone(),
+        });
+        io.spawn(every_delay(Arc::downgrade(&shared), batching.delay));
+        EventQueue { shared }
     }
 
     /// The guard's handle, for the last export at exit.
@@ -208,35 +205,41 @@ impl<E: LogExporter + 'static> EventQueue<E> {
     }
 }
 
+/// Exports what waits every `delay`, so a record waits at most that long, until the queue
+/// stops or is gone. One timer for the queue's life, set up with it: a record never starts
+/// one (that would wake the I/O thread in the middle of a hook's work), and an idle
+/// long-running process wakes once a delay.
+async fn every_delay<E: LogExporter + 'static>(shared: Weak<Shared<E>>, delay: Duration) {
+    let delay = delay.max(Duration::from_millis(1));
+    let mut next = tokio::time::Instant::now() + delay;
+    loop {
+        tokio::time::sleep_until(next).await;
+        next = tokio::time::Instant::now() + delay;
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        if shared.stopped() {
+            return;
+        }
+        shared.export_waiting().await;
+    }
+}
+
 impl<E: LogExporter + 'static> Shared<E> {
-    /// Exports what waits, in a task on the I/O runtime, `after` from now.
-    fn export_later(self: &Arc<Self>, after: Duration) {
+    /// Exports what waits, in a task on the I/O runtime, now.
+    fn export_soon(self: &Arc<Self>) {
         let shared = Arc::clone(self);
-        // Failures are reported by the exporter (`export::Reporter`). Once stopped, the
-        // guard's last export or the shutdown takes what waits.
-        drop(self.io.spawn(async move {
-            if !after.is_zero() {
-                tokio::time::sleep(after).await;
-                shared.timer.store(false, Ordering::SeqCst);
-            }
-            if !shared.stopped() {
-                let taken = shared.take();
-                let _ = shared.export_taken(taken).await;
-                shared.set_timer();
-            }
-        }));
+        drop(self.io.spawn(async move { shared.export_waiting().await }));
     }
 
-    /// Sets the delay's timer if records wait and none is set. A record that came while a
-    /// batch was being exported found the queue not empty and set none: the end of that
-    /// export does.
-    fn set_timer(self: &Arc<Self>) {
-        let exporting = *lock(&self.exporting);
-        if self.pending(exporting) > 0
-            && !self.stopped()
-            && !self.timer.swap(true, Ordering::SeqCst)
-        {
-            self.export_later(self.batching.delay);
+    /// Failures are reported by the exporter (`export::Reporter`). Once stopped, the guard's
+    /// last export or the shutdown takes what waits.
+    async fn export_waiting(&self) {
+        if !self.stopped() {
+            let taken = self.take();
+            if !taken.is_empty() {
+                let _ = self.export_taken(taken).await;
+            }
         }
     }
 }
@@ -405,20 +408,15 @@ impl<E: LogExporter + 'static> LogProcessor for EventQueue<E> {
             return;
         }
         lock(&shared.shards[my_shard()].0).push_back((record.clone(), scope.clone()));
-        // A task (and the wake-up of the runtime's thread) only for each batch's worth, and
-        // for the first record of an empty queue, which waits at most the delay: the timer
-        // of an earlier record, if one is set, ends sooner.
+        // A task (and the wake-up of the runtime's thread) only for each batch's worth; the
+        // rest goes at the next delay's tick.
         if (before + 1).is_multiple_of(shared.batching.batch) {
-            self.shared.export_later(Duration::ZERO);
-        } else if before == 0 && !shared.timer.swap(true, Ordering::SeqCst) {
-            self.shared.export_later(shared.batching.delay);
+            self.shared.export_soon();
         }
     }
 
     fn force_flush(&self) -> OTelSdkResult {
-        let flushed = self.shared.drain(false, None);
-        self.shared.set_timer();
-        flushed
+        self.shared.drain(false, None)
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
@@ -688,8 +686,8 @@ mod tests {
         provider.shutdown().expect("shut down");
     }
 
-    /// A record that comes while a batch is being exported finds the queue not empty and
-    /// sets no timer of its own: it is still exported within the delay, not left for exit.
+    /// A record that comes while a batch is being exported is still exported within the
+    /// delay, not left for exit.
     #[test]
     fn a_record_that_comes_during_an_export_waits_at_most_the_delay() {
         let gate = Gate::new(false);
@@ -712,7 +710,7 @@ mod tests {
         while *lock(&shared.exporting) == 0 && Instant::now() < end {
             std::thread::sleep(Duration::from_millis(1));
         }
-        // The first record's timer has gone off (with nothing left to take) by now.
+        // The delay's tick has gone off (with nothing left to take) by now.
         std::thread::sleep(Duration::from_millis(100));
         emit(&logger, 1);
         gate.open();
