@@ -108,6 +108,19 @@ const SHARDS: usize = 8;
 
 type Item = (SdkLogRecord, InstrumentationScope);
 
+/// Records taken out of the shards for export, each shard's as they were.
+#[derive(Default)]
+struct Taking {
+    shards: Vec<VecDeque<Item>>,
+    len: usize,
+}
+
+impl Taking {
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
 /// One shard's waiting records, oldest first, on cache lines of its own.
 #[derive(Default)]
 #[repr(align(128))]
@@ -234,11 +247,19 @@ impl<E: LogExporter + 'static> Shared<E> {
 
     /// Failures are reported by the exporter (`export::Reporter`). Once stopped, the guard's
     /// last export or the shutdown takes what waits.
+    /// While a batch's worth is waiting again by the time an export ends (a flood), it goes
+    /// on at once, as a worker thread would, rather than leaving the thread to sleep until
+    /// the next batch's task wakes it.
     async fn export_waiting(&self) {
-        if !self.stopped() {
+        while !self.stopped() {
             let taken = self.take();
-            if !taken.is_empty() {
-                let _ = self.export_taken(taken).await;
+            if taken.is_empty() {
+                return;
+            }
+            let _ = self.export_taken(taken).await;
+            let exporting = *lock(&self.exporting);
+            if self.pending(exporting) < self.batching.batch {
+                return;
             }
         }
     }
@@ -282,26 +303,40 @@ impl<E: LogExporter> Shared<E> {
 
     /// Takes every waiting record out of the shards, oldest shard order aside; they keep
     /// their room until exported.
-    fn take(&self) -> Vec<Item> {
+    ///
+    /// Each shard's records are taken whole, their buffer with them: the shard's lock is held
+    /// for a swap, not for moving every record (half a KiB each) out one by one.
+    fn take(&self) -> Taking {
         let mut exporting = lock(&self.exporting);
-        let mut taken = Vec::new();
+        let mut taken = Taking::default();
         for shard in &self.shards {
-            taken.extend(lock(&shard.0).drain(..));
+            let records = std::mem::take(&mut *lock(&shard.0));
+            if !records.is_empty() {
+                taken.len += records.len();
+                taken.shards.push(records);
+            }
         }
-        *exporting += taken.len();
+        *exporting += taken.len;
         taken
     }
 
-    /// Exports `taken` in batches, each freeing its room once exported.
-    async fn export_taken(&self, taken: Vec<Item>) -> OTelSdkResult {
+    /// Exports `taken` in batches (of each shard's records), each freeing its room once
+    /// exported.
+    async fn export_taken(&self, taken: Taking) -> OTelSdkResult {
         let mut room = Taken {
             shared: self,
-            left: taken.len(),
+            left: taken.len,
         };
         let mut result = Ok(());
-        for batch in taken.chunks(self.batching.batch) {
-            result = result.and(self.export(batch).await);
-            room.release(batch.len());
+        for records in &taken.shards {
+            let (front, back) = records.as_slices();
+            for batch in front
+                .chunks(self.batching.batch)
+                .chain(back.chunks(self.batching.batch))
+            {
+                result = result.and(self.export(batch).await);
+                room.release(batch.len());
+            }
         }
         result
     }
