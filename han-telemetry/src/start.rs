@@ -261,49 +261,44 @@ impl TelemetryBuilder {
 
         let capacity = event_queue.unwrap_or_else(event_queue_from_env);
         let overload = Overload::new(store.is_some());
+        // The configured exporters are built first (an OTLP one starts the I/O runtime); every
+        // export runs on that runtime, so console sinks and your own exporters need it too.
+        let configured = exporters.is_none().then(|| {
+            let metric_sinks = export::metric_sinks(
+                &config.metrics,
+                export::sdk_temporality(config.temporality),
+                &mut io,
+            );
+            let log_sinks = export::log_sinks(&config.logs, &mut io);
+            crate::phase::mark("exporters built");
+            (metric_sinks, log_sinks)
+        });
         let mut built = Built::default();
-        match &exporters {
-            Some(own) => match io.handle() {
-                Ok(handle) => (own.build)(
-                    &Production {
+        let anything = configured
+            .as_ref()
+            .is_none_or(|(metrics, logs)| !metrics.is_empty() || !logs.is_empty());
+        if anything {
+            match io.handle() {
+                Ok(handle) => {
+                    let production = Production {
                         resource: &resource,
                         config,
                         capacity,
                         overload: &overload,
                         io: &handle,
-                    },
-                    &mut built,
-                ),
-                Err(why) => warn::warn_once("io", &format!("{why}; nothing is exported")),
-            },
-            None => {
-                let metric_sinks = export::metric_sinks(
-                    &config.metrics,
-                    export::sdk_temporality(config.temporality),
-                    &mut io,
-                );
-                let log_sinks = export::log_sinks(&config.logs, &mut io);
-                crate::phase::mark("exporters built");
-                // Console sinks need the runtime too: every export runs on it.
-                if !metric_sinks.is_empty() || !log_sinks.is_empty() {
-                    match io.handle() {
-                        Ok(handle) => {
-                            let production = Production {
-                                resource: &resource,
-                                config,
-                                capacity,
-                                overload: &overload,
-                                io: &handle,
-                            };
+                    };
+                    match (&exporters, configured) {
+                        (Some(own), _) => (own.build)(&production, &mut built),
+                        (None, Some((metric_sinks, log_sinks))) => {
                             production.meter(metric_sinks, &mut built);
                             crate::phase::mark("meter provider built");
                             production.logger(log_sinks, &mut built);
                         }
-                        Err(why) => warn::warn_once(
-                            "io",
-                            &format!("{why}; metrics and events are not exported"),
-                        ),
+                        (None, None) => {}
                     }
+                }
+                Err(why) => {
+                    warn::warn_once("io", &format!("{why}; metrics and events are not exported"))
                 }
             }
         }

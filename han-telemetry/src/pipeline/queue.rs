@@ -687,27 +687,53 @@ mod tests {
         batched.shutdown().expect("shut down");
     }
 
+    /// A queue whose first export task is stalled in the (closed) gate: `emit` records, then
+    /// wait until a task has taken them. Two I/O threads: the stalled export blocks one (a
+    /// test exporter blocks its thread).
+    struct Stalled {
+        io: tokio::runtime::Runtime,
+        last: Arc<dyn LastExport>,
+        provider: SdkLoggerProvider,
+        logger: SdkLogger,
+    }
+
+    impl Stalled {
+        fn new(gate: &Gate, batching: Batching, emitted: u64) -> Self {
+            let overload = Overload::new(false);
+            let io = crate::test_support::io_runtime_with(2);
+            let queue = EventQueue::new(gate.clone(), batching, &overload, io.handle());
+            let last = queue.last();
+            let shared = Arc::clone(&queue.shared);
+            let provider = SdkLoggerProvider::builder()
+                .with_log_processor(queue)
+                .build();
+            let logger = provider.logger("queue-test");
+            emit(&logger, emitted);
+            let end = Instant::now() + Duration::from_secs(60);
+            while *lock(&shared.exporting) == 0 && Instant::now() < end {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Stalled {
+                io,
+                last,
+                provider,
+                logger,
+            }
+        }
+    }
+
     /// Exit: the guard's last export, a task on the I/O runtime, exports what waits and then
     /// waits for a batch still in flight, so what it reports covers every record.
     #[test]
     fn the_last_export_waits_for_a_batch_in_flight() {
         let gate = Gate::new(false);
-        let overload = Overload::new(false);
-        // Two threads: the stalled export blocks one (a test exporter blocks its thread).
-        let io = crate::test_support::io_runtime_with(2);
-        let queue = EventQueue::new(gate.clone(), batching(64, 4, HOUR), &overload, io.handle());
-        let last = queue.last();
-        let shared = Arc::clone(&queue.shared);
-        let provider = SdkLoggerProvider::builder()
-            .with_log_processor(queue)
-            .build();
-        let logger = provider.logger("queue-test");
         // A full batch goes to an export task (stalled), two more wait in the queue.
-        emit(&logger, 6);
-        let end = Instant::now() + Duration::from_secs(60);
-        while *lock(&shared.exporting) == 0 && Instant::now() < end {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        let Stalled {
+            io,
+            last,
+            provider,
+            logger,
+        } = Stalled::new(&gate, batching(64, 4, HOUR), 6);
         let exporting = io.spawn(last.last_export());
         std::thread::sleep(Duration::from_millis(20));
         assert!(!exporting.is_finished(), "it waits for the stalled batch");
@@ -726,28 +752,11 @@ mod tests {
     #[test]
     fn a_record_that_comes_during_an_export_waits_at_most_the_delay() {
         let gate = Gate::new(false);
-        let overload = Overload::new(false);
-        // Two threads: the stalled export blocks one (a test exporter blocks its thread).
-        let io = crate::test_support::io_runtime_with(2);
-        let queue = EventQueue::new(
-            gate.clone(),
-            batching(64, 2, Duration::from_millis(20)),
-            &overload,
-            io.handle(),
-        );
-        let shared = Arc::clone(&queue.shared);
-        let provider = SdkLoggerProvider::builder()
-            .with_log_processor(queue)
-            .build();
-        let logger = provider.logger("queue-test");
-        emit(&logger, 2);
-        let end = Instant::now() + Duration::from_secs(60);
-        while *lock(&shared.exporting) == 0 && Instant::now() < end {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        let stalled = Stalled::new(&gate, batching(64, 2, Duration::from_millis(20)), 2);
+        let (provider, logger) = (&stalled.provider, &stalled.logger);
         // The delay's tick has gone off (with nothing left to take) by now.
         std::thread::sleep(Duration::from_millis(100));
-        emit(&logger, 1);
+        emit(logger, 1);
         gate.open();
         assert_eq!(
             gate.wait_for(3),
