@@ -20,6 +20,7 @@ use tracing_subscriber::{Layer, Registry};
 use crate::config::vars::{self, Role};
 use crate::config::{Config, Diagnostic, Signal};
 use crate::export::{self, Io};
+use crate::pipeline::batched::Batches;
 use crate::pipeline::guard::{CatchUp, Providers, TelemetryGuard};
 use crate::pipeline::last::LastExport;
 use crate::pipeline::layer::{Activation, HanLayer, StandardAttributes};
@@ -98,6 +99,8 @@ struct Production<'a> {
 #[derive(Default)]
 struct Built {
     meter: Option<SdkMeterProvider>,
+    /// What the pipeline's threads hold of its hooks' metrics, recorded by its readers.
+    batches: Option<Arc<Batches>>,
     logger: Option<SdkLoggerProvider>,
     last: Vec<(Signal, Arc<dyn LastExport>)>,
 }
@@ -108,12 +111,15 @@ impl Production<'_> {
             return;
         }
         let mut builder = SdkMeterProvider::builder().with_resource(self.resource.clone());
+        let batches = Arc::new(Batches::default());
         for sink in sinks {
-            let (reader, last) = reader(sink, self.config.metric_export_interval, self.io);
+            let interval = self.config.metric_export_interval;
+            let (reader, last) = reader(sink, interval, self.io, &batches);
             builder = builder.with_reader(reader);
             built.last.push((Signal::Metrics, last));
         }
         built.meter = Some(builder.build());
+        built.batches = Some(batches);
     }
 
     fn logger<E: LogExporter + 'static>(&self, sinks: Vec<E>, built: &mut Built) {
@@ -304,6 +310,7 @@ impl TelemetryBuilder {
         }
         let Built {
             meter,
+            batches,
             logger,
             last,
         } = built;
@@ -331,6 +338,9 @@ impl TelemetryBuilder {
             .spans(tracer.is_some());
         if let Some(m) = &meter {
             han = han.meter_provider(m.clone());
+        }
+        if let Some(b) = batches {
+            han = han.batches(b);
         }
         if let Some(l) = &logger {
             han = han.logger_provider(l.clone());

@@ -15,7 +15,10 @@
 //! be exported by a cumulative reader as a counter of 0 and an empty histogram, so an
 //! outcome's first call records through the ordinary instruments (which create the point
 //! with its value) and binds after. Each binding is a `OnceLock`, so the hit path is an
-//! atomic load and two comparisons, without a lock shared between threads.
+//! atomic load and two comparisons, without a lock shared between threads. In the production
+//! pipeline a binding holds its runs per thread and records them a batch at a time
+//! ([`crate::pipeline::batched`]), so that threads running one hook do not meet on the SDK's
+//! one counter and histogram lock of its attribute set.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -25,6 +28,7 @@ use opentelemetry::metrics::{BoundCounter, BoundHistogram};
 
 use crate::catalogue::attr;
 use crate::pipeline::Pipeline;
+use crate::pipeline::batched::HookBatches;
 
 /// How many (pipeline, standard attributes) bindings an outcome of a site keeps: a hook
 /// process has one; a test binary a few captures; a long-running process a few changes of
@@ -107,9 +111,14 @@ pub(crate) struct Bound {
 
 /// `han.hook.execution` and `han.hook.duration_ms`, bound to one attribute set.
 #[derive(Debug)]
-struct HookInstruments {
-    execution: BoundCounter<u64>,
-    duration: BoundHistogram<f64>,
+enum HookInstruments {
+    /// Every run recorded at once.
+    Direct {
+        execution: BoundCounter<u64>,
+        duration: BoundHistogram<f64>,
+    },
+    /// Runs held per thread and recorded a batch at a time (the production pipeline).
+    Batched(Arc<HookBatches>),
 }
 
 impl Site {
@@ -259,9 +268,14 @@ impl Bound {
             // racing with the first `add` could export.
             m.hook_execution().add(1, &attributes);
             m.hook_duration().record(ms, &attributes);
-            HookInstruments {
-                execution: m.hook_execution().bind(&attributes),
-                duration: m.hook_duration().bind(&attributes),
+            let execution = m.hook_execution().bind(&attributes);
+            let duration = m.hook_duration().bind(&attributes);
+            match &p.batches {
+                Some(batches) => HookInstruments::Batched(batches.hook(execution, duration)),
+                None => HookInstruments::Direct {
+                    execution,
+                    duration,
+                },
             }
         });
         Bound {
@@ -281,9 +295,16 @@ impl Bound {
     /// Records one run with `ms`.
     #[inline]
     fn record(&self, ms: f64) {
-        if let Some(m) = &self.instruments {
-            m.execution.add(1);
-            m.duration.record(ms);
+        match &self.instruments {
+            Some(HookInstruments::Direct {
+                execution,
+                duration,
+            }) => {
+                execution.add(1);
+                duration.record(ms);
+            }
+            Some(HookInstruments::Batched(hook)) => hook.run(ms),
+            None => {}
         }
     }
 }

@@ -18,6 +18,7 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 use tracing::Subscriber;
 use tracing_subscriber::Layer;
 
+use super::batched::Batches;
 use crate::catalogue::{EventDef, MetricDef, MetricKind, attr, metric};
 use crate::config::IncludeAttributes;
 use crate::store::{Entry, LocalStore, Moment};
@@ -201,6 +202,9 @@ pub(crate) struct Pipeline {
     /// The generation of `standard`, readable without its lock.
     generation: AtomicU64,
     pub(crate) instruments: Option<Instruments>,
+    /// Set when every reader of the meter provider records what threads hold
+    /// ([`Batches::record_held`]): bound hooks then batch their metrics per thread.
+    pub(crate) batches: Option<Arc<Batches>>,
     logger: Option<SdkLogger>,
     store: Option<LocalStore>,
     include: IncludeAttributes,
@@ -373,6 +377,7 @@ pub struct HanLayerBuilder {
     remote_parent: Option<opentelemetry::Context>,
     spans: bool,
     store: Option<LocalStore>,
+    batches: Option<Arc<Batches>>,
 }
 
 /// The instrumentation scope of everything han-telemetry records.
@@ -383,6 +388,13 @@ pub(crate) fn scope() -> InstrumentationScope {
 }
 
 impl HanLayerBuilder {
+    /// Bound hooks batch their metrics per thread in `batches`, which every reader of the
+    /// meter provider records before it collects (the production pipeline's).
+    pub(crate) fn batches(mut self, batches: Arc<Batches>) -> Self {
+        self.batches = Some(batches);
+        self
+    }
+
     /// Records metrics into this provider.
     pub fn meter_provider(mut self, provider: SdkMeterProvider) -> Self {
         self.meter_provider = Some(provider);
@@ -450,6 +462,7 @@ impl HanLayerBuilder {
                 id: NEXT_PIPELINE_ID.fetch_add(1, Ordering::Relaxed),
                 generation: AtomicU64::new(0),
                 instruments,
+                batches: self.batches,
                 logger,
                 store: self.store,
                 include,

@@ -4,6 +4,7 @@
 //! events' export queue ([`queue`]) and the metrics' reader ([`reader`]), and the bounded flush
 //! at exit ([`guard`]), which runs their last exports ([`last`]) on the export's I/O runtime.
 
+pub(crate) mod batched;
 pub(crate) mod context;
 pub(crate) mod guard;
 pub(crate) mod last;

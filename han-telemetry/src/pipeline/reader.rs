@@ -12,12 +12,15 @@ use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::reader::MetricReader;
 use opentelemetry_sdk::metrics::{InstrumentKind, ManualReader, Pipeline, Temporality};
 
+use super::batched::Batches;
 use super::last::{Exporting, LastExport};
 
 /// A metric exporter and the reader that collects for it.
 struct Collected<E> {
     reader: ManualReader,
     exporter: E,
+    /// What the pipeline's threads hold, recorded before every collection.
+    batches: Arc<Batches>,
 }
 
 /// Never the exporter: its client holds the configured headers (credentials).
@@ -33,6 +36,7 @@ impl<E: PushMetricExporter> Collected<E> {
     /// Collects and exports; nothing collected, nothing sent (as the SDK's periodic reader).
     async fn export(&self) -> OTelSdkResult {
         let mut metrics = ResourceMetrics::default();
+        self.batches.record_held();
         self.reader.collect(&mut metrics)?;
         if metrics.scope_metrics().next().is_none() {
             return Ok(());
@@ -51,17 +55,20 @@ impl<E> std::fmt::Debug for Reader<E> {
 }
 
 /// A reader for `exporter` that exports every `interval` on `io`, and the handle the guard
-/// exports the rest with at exit.
+/// exports the rest with at exit. Every collection first records what the pipeline's threads
+/// hold in `batches`.
 pub(crate) fn reader<E: PushMetricExporter>(
     exporter: E,
     interval: Duration,
     io: &tokio::runtime::Handle,
+    batches: &Arc<Batches>,
 ) -> (Reader<E>, Arc<dyn LastExport>) {
     let collected = Arc::new(Collected {
         reader: ManualReader::builder()
             .with_temporality(exporter.temporality())
             .build(),
         exporter,
+        batches: Arc::clone(batches),
     });
     io.spawn(periodic(Arc::downgrade(&collected), interval));
     let last = Arc::new(Last(Arc::clone(&collected)));
@@ -105,6 +112,7 @@ impl<E: PushMetricExporter> MetricReader for Reader<E> {
     }
 
     fn collect(&self, rm: &mut ResourceMetrics) -> OTelSdkResult {
+        self.0.batches.record_held();
         self.0.reader.collect(rm)
     }
 
@@ -161,7 +169,12 @@ mod tests {
     fn metrics_are_exported_every_interval() {
         let io = io();
         let exporter = InMemoryMetricExporter::default();
-        let (reader, _last) = reader(exporter.clone(), Duration::from_millis(10), io.handle());
+        let (reader, _last) = reader(
+            exporter.clone(),
+            Duration::from_millis(10),
+            io.handle(),
+            &Arc::default(),
+        );
         let provider = SdkMeterProvider::builder().with_reader(reader).build();
         let runs = provider.meter("reader-test").u64_counter("runs").build();
         runs.add(3, &[]);
@@ -181,7 +194,12 @@ mod tests {
         let exporter = opentelemetry_sdk::metrics::InMemoryMetricExporterBuilder::new()
             .with_temporality(Temporality::Delta)
             .build();
-        let (reader, last) = reader(exporter.clone(), Duration::from_secs(3_600), io.handle());
+        let (reader, last) = reader(
+            exporter.clone(),
+            Duration::from_secs(3_600),
+            io.handle(),
+            &Arc::default(),
+        );
         let provider = SdkMeterProvider::builder().with_reader(reader).build();
         let runs = provider.meter("reader-test").u64_counter("runs").build();
         runs.add(2, &[]);
@@ -198,7 +216,12 @@ mod tests {
     fn a_flush_exports_on_the_calling_thread() {
         let io = io();
         let exporter = InMemoryMetricExporter::default();
-        let (reader, _last) = reader(exporter.clone(), Duration::from_secs(3_600), io.handle());
+        let (reader, _last) = reader(
+            exporter.clone(),
+            Duration::from_secs(3_600),
+            io.handle(),
+            &Arc::default(),
+        );
         let provider = SdkMeterProvider::builder().with_reader(reader).build();
         provider
             .meter("reader-test")
