@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use han_telemetry::TelemetryBuilder;
 use han_telemetry::config::{Config, Source, Sources};
+use han_telemetry::{TelemetryBuilder, TelemetryGuard};
 use opentelemetry_sdk::logs::InMemoryLogExporter;
 use opentelemetry_sdk::metrics::InMemoryMetricExporter;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
@@ -50,26 +50,30 @@ fn runs(metrics: &ResourceMetrics, hook: &str) -> (u64, u64) {
     (executions, durations)
 }
 
-fn config(interval_ms: &str) -> Config {
-    Config::from_sources(&Sources::new().with_layer(
+/// The production pipeline over an in-memory metric exporter, exporting every `interval_ms`,
+/// store off.
+fn production(interval_ms: &str) -> (tracing::Dispatch, TelemetryGuard, InMemoryMetricExporter) {
+    let config = Config::from_sources(&Sources::new().with_layer(
         Source::ProcessEnv,
         [
             ("HAN_METRICS_STORE", "off"),
             ("OTEL_METRIC_EXPORT_INTERVAL", interval_ms),
         ],
-    ))
+    ));
+    let metrics = InMemoryMetricExporter::default();
+    let (layer, guard) = TelemetryBuilder::new(config)
+        .exporters(metrics.clone(), InMemoryLogExporter::default())
+        .build()
+        .into_layer();
+    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    (dispatch, guard, metrics)
 }
 
 /// Threads that each leave part of a batch held, and a thread that makes fewer runs than a
 /// batch: the last export at exit counts every run of both hooks.
 #[test]
 fn the_last_export_has_every_run_threads_held() {
-    let metrics = InMemoryMetricExporter::default();
-    let (layer, guard) = TelemetryBuilder::new(config("3600000"))
-        .exporters(metrics.clone(), InMemoryLogExporter::default())
-        .build()
-        .into_layer();
-    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let (dispatch, guard, metrics) = production("3600000");
     let per_thread = [1_u64, 3, 37, 1_001];
     std::thread::scope(|s| {
         for &n in &per_thread {
@@ -102,12 +106,7 @@ fn the_last_export_has_every_run_threads_held() {
 /// periodic export, with nobody flushing.
 #[test]
 fn a_periodic_export_has_every_run_made_before_it() {
-    let metrics = InMemoryMetricExporter::default();
-    let (layer, guard) = TelemetryBuilder::new(config("20"))
-        .exporters(metrics.clone(), InMemoryLogExporter::default())
-        .build()
-        .into_layer();
-    let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(layer));
+    let (dispatch, guard, metrics) = production("20");
     tracing::dispatcher::with_default(&dispatch, || {
         for i in 0..5 {
             let _ = lint(i);
