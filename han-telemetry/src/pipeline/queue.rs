@@ -36,8 +36,8 @@ use crate::warn;
 /// The default capacity of the events' export queue, sized by the `production` benchmark
 /// (BENCHMARKS.md): an annotated hook in a loop on one thread, ~1.3 M events/s sustained on
 /// the loaded 2-core VM, dropped none with 65 536; 32 768 dropped 184 of 4.8 M, the SDK's
-/// 2 048 two in five. Two threads at once, ~5 M events/s on both cores, dropped none in 33
-/// of 34 runs and 10 226 of 35.8 M in one (counted and said). Nothing is allocated up front:
+/// 2 048 two in five. Two threads at once, ~5 M events/s on both cores, dropped none in 37
+/// of 38 runs and 10 226 of 35.8 M in one (counted and said). Nothing is allocated up front:
 /// a waiting event takes about half a KiB.
 pub const DEFAULT_EVENT_QUEUE: usize = 65_536;
 
