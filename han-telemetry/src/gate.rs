@@ -384,8 +384,18 @@ impl Gates {
 
 /// Whether to export to `destination` now, reading its gate in `dir`.
 fn decide(dir: &Path, destination: &str, endpoint: &str, signal: Signal) -> Pass {
+    decide_at(dir, destination, endpoint, signal, SystemTime::now())
+}
+
+/// [`decide`], the gate first read at `now`.
+fn decide_at(
+    dir: &Path,
+    destination: &str,
+    endpoint: &str,
+    signal: Signal,
+    now: SystemTime,
+) -> Pass {
     let file = gate_file(dir, destination);
-    let now = SystemTime::now();
     let Some(state) = read_or_warn(&file, now) else {
         return Pass::Open;
     };
@@ -413,8 +423,10 @@ fn decide(dir: &Path, destination: &str, endpoint: &str, signal: Signal) -> Pass
             };
         }
     };
-    // The prober before us may have settled between our read and our lock.
-    match read(&file, now).ok().flatten() {
+    // The prober before us may have settled between our read and our lock. Read again at
+    // the time of the lock: at the first read's time, a gate that prober closed since would
+    // start after `now` and look set by a clock gone back, and this process would probe too.
+    match read(&file, SystemTime::now()).ok().flatten() {
         None => Pass::Open,
         Some(again) if again.closed => paused(&again, false),
         Some(again) => Pass::Probe {
@@ -533,6 +545,33 @@ mod tests {
             let gates = Gates::in_dir(Some(dir));
             assert!(gates.admit(Signal::Metrics, Protocol::Grpc, EP), "probes");
         }
+    }
+
+    /// A process reads a gate whose cooldown is over; before it takes the lock, the prober
+    /// fails and closes the gate again (its `since` after the first read) and lets the lock
+    /// go. The second process must see that gate closed, not probe as well (the flake of
+    /// `examples/tests/gate.rs`' forty processes at once: two probers).
+    #[test]
+    fn a_gate_closed_between_the_read_and_the_lock_pauses() {
+        let scratch = TempDir::new("gate-reread");
+        let dir = scratch.path();
+        let prober = Gates::in_dir(Some(dir));
+        assert!(prober.admit(Signal::Metrics, Protocol::Grpc, EP));
+        prober.settle(|_| Reach::Unreachable("refused".into()));
+        let s = state(dir, Protocol::Grpc, EP).expect("ok").expect("a gate");
+        // This process read the gate just before the prober wrote it.
+        let read_before = s.since - Duration::from_millis(5);
+        let pass = decide_at(
+            dir,
+            &destination(Protocol::Grpc, EP),
+            EP,
+            Signal::Metrics,
+            read_before,
+        );
+        assert!(
+            matches!(pass, Pass::Paused(ref p) if !p.probing),
+            "a second prober"
+        );
     }
 
     #[test]
