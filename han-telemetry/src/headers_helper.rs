@@ -340,22 +340,12 @@ pub(crate) type Obtained = (Vec<(String, String)>, Got, Option<Used>);
 /// (one process at a time); `None` means the static headers alone (a line was printed when
 /// something went wrong).
 pub(crate) fn obtain(helper: &HeadersHelper, dir: Option<&Path>) -> Option<Obtained> {
-    let shown = helper.program.display().to_string();
-    let failed = |why: &str| {
-        warn::warn_once(
-            "headers-helper",
-            &format!(
-                "the headers helper {shown} (otelHeadersHelper, {}) {why}; exporting with the static headers only",
-                helper.source
-            ),
-        );
-    };
     let Some(dir) = dir else {
         // No store, no cache: every process runs it.
         return match run(&helper.program, RUN_LIMIT) {
             Ok(headers) => Some((headers, Got::Ran, None)),
             Err(why) => {
-                failed(&why);
+                say_failed(helper, &why);
                 None
             }
         };
@@ -374,7 +364,28 @@ pub(crate) fn obtain(helper: &HeadersHelper, dir: Option<&Path>) -> Option<Obtai
             None
         }
     };
-    let now = millis(SystemTime::now());
+    obtain_after_read(helper, dir, &file, cached)
+}
+
+/// The one line of a helper that failed (at this run or its last).
+fn say_failed(helper: &HeadersHelper, why: &str) {
+    warn::warn_once(
+        "headers-helper",
+        &format!(
+            "the headers helper {} (otelHeadersHelper, {}) {why}; exporting with the static headers only",
+            helper.program.display(),
+            helper.source
+        ),
+    );
+}
+
+/// [`obtain`] once the cache in `dir` was read as `cached`.
+fn obtain_after_read(
+    helper: &HeadersHelper,
+    dir: &Path,
+    file: &StateFile,
+    cached: Option<OnDisk>,
+) -> Option<Obtained> {
     let used = |disk: &OnDisk| Used {
         dir: dir.to_path_buf(),
         helper: helper.clone(),
@@ -386,20 +397,32 @@ pub(crate) fn obtain(helper: &HeadersHelper, dir: Option<&Path>) -> Option<Obtai
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     };
-    if let Some(disk) = &cached {
+    // What a cache settles at `now` without running the helper: its headers while fresh, or
+    // none while its last run's failure is recent (said in one line).
+    let settled = |disk: &OnDisk, now: u64| -> Option<Option<Obtained>> {
         if is_fresh(disk, helper, now) {
-            return Some((headers_of(disk), Got::Cached, Some(used(disk))));
+            return Some(Some((headers_of(disk), Got::Cached, Some(used(disk)))));
         }
         if disk.failed_ms > disk.fetched_ms && within(now, disk.failed_ms, RETRY_AFTER) {
             let again = humantime::format_rfc3339_seconds(crate::store::clamp_time(
                 at_millis(disk.failed_ms) + RETRY_AFTER,
             ));
-            failed(&format!(
-                "{} at its last run; it is run again after {again}",
-                clean(&disk.why)
-            ));
-            return None;
+            say_failed(
+                helper,
+                &format!(
+                    "{} at its last run; it is run again after {again}",
+                    clean(&disk.why)
+                ),
+            );
+            return Some(None);
         }
+        None
+    };
+    if let Some(answer) = cached
+        .as_ref()
+        .and_then(|d| settled(d, millis(SystemTime::now())))
+    {
+        return answer;
     }
     // Stale: the one process that takes the lock runs it; the others use what is there.
     let stale = |cached: &Option<OnDisk>| {
@@ -414,14 +437,17 @@ pub(crate) fn obtain(helper: &HeadersHelper, dir: Option<&Path>) -> Option<Obtai
         // No lock to be had (no store directory yet): run it anyway.
         Lock::Unavailable => None,
     };
-    // The runner before us may have finished between our read and our lock.
+    // The runner before us may have finished between our read and our lock, with headers
+    // or with a failure: either settles it as for a process that read it after.
     let cached = if lock.is_some() {
-        match read(&file, helper) {
-            Ok(Some(disk)) if is_fresh(&disk, helper, millis(SystemTime::now())) => {
-                return Some((headers_of(&disk), Got::Cached, Some(used(&disk))));
+        match read(file, helper) {
+            Ok(Some(disk)) => {
+                if let Some(answer) = settled(&disk, millis(SystemTime::now())) {
+                    return answer;
+                }
+                Some(disk)
             }
-            Ok(disk) => disk,
-            Err(_) => None,
+            Ok(None) | Err(_) => None,
         }
     } else {
         cached
@@ -443,7 +469,7 @@ pub(crate) fn obtain(helper: &HeadersHelper, dir: Option<&Path>) -> Option<Obtai
             Some((headers, Got::Ran, Some(used(&disk))))
         }
         Err(why) => {
-            failed(&why);
+            say_failed(helper, &why);
             disk.failed_ms = now;
             disk.why = clean(&why);
             None
@@ -548,6 +574,45 @@ mod tests {
                 ("authorization".to_owned(), "dynamic".to_owned())
             ]
         );
+    }
+
+    /// A process read the cache while it was stale; before it took the lock, the process
+    /// that held it ran the helper, which failed, and let the lock go. This one must not run
+    /// the helper again within the retry delay ("no new run for 30 s").
+    #[cfg(unix)]
+    #[test]
+    fn a_failure_written_between_the_read_and_the_lock_is_not_run_again() {
+        use std::fs;
+        use std::os::unix::fs::PermissionsExt as _;
+        let scratch = crate::test_support::TempDir::new("helper-reread");
+        let dir = scratch.path();
+        let marker = dir.join("ran");
+        let program = dir.join("helper.sh");
+        let script = format!("#!/bin/sh\ntouch '{}'\necho '{{}}'\n", marker.display());
+        fs::write(&program, script).expect("script");
+        fs::set_permissions(&program, fs::Permissions::from_mode(0o700)).expect("chmod");
+        let helper = HeadersHelper {
+            program,
+            source: crate::config::Source::UserSettings(dir.join("settings.json")),
+            debounce: Duration::from_secs(60),
+        };
+        let file = files(dir, &helper.program);
+        let now = millis(SystemTime::now());
+        let stale = OnDisk {
+            v: 1,
+            program: helper.program.to_string_lossy().into_owned(),
+            fetched_ms: now - 120_000,
+            headers: [("authorization".to_owned(), "old".to_owned())].into(),
+            ..OnDisk::default()
+        };
+        let failed = OnDisk {
+            failed_ms: now,
+            why: "exited with status 1".to_owned(),
+            ..stale.clone()
+        };
+        file.write(&failed).expect("the other process's failure");
+        assert!(obtain_after_read(&helper, dir, &file, Some(stale)).is_none());
+        assert!(!marker.exists(), "the helper was run again");
     }
 
     #[test]
