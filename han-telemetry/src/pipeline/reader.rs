@@ -33,11 +33,16 @@ impl<E> std::fmt::Debug for Collected<E> {
 }
 
 impl<E: PushMetricExporter> Collected<E> {
+    /// Collects what was measured, with what the threads hold.
+    fn collect(&self, rm: &mut ResourceMetrics) -> OTelSdkResult {
+        self.batches.record_held();
+        self.reader.collect(rm)
+    }
+
     /// Collects and exports; nothing collected, nothing sent (as the SDK's periodic reader).
     async fn export(&self) -> OTelSdkResult {
         let mut metrics = ResourceMetrics::default();
-        self.batches.record_held();
-        self.reader.collect(&mut metrics)?;
+        self.collect(&mut metrics)?;
         if metrics.scope_metrics().next().is_none() {
             return Ok(());
         }
@@ -112,8 +117,7 @@ impl<E: PushMetricExporter> MetricReader for Reader<E> {
     }
 
     fn collect(&self, rm: &mut ResourceMetrics) -> OTelSdkResult {
-        self.0.batches.record_held();
-        self.0.reader.collect(rm)
+        self.0.collect(rm)
     }
 
     /// Exports now, on the calling thread (the guard does not flush this way; a caller of
