@@ -184,7 +184,10 @@ annotated_hooks!(
     instrumented_store,
     instrumented_all,
     instrumented_threads,
-    instrumented_production
+    instrumented_production,
+    instrumented_bursts,
+    instrumented_store_bursts,
+    instrumented_no_sink_bursts
 );
 
 /// The same, with the hook's name from a parameter: known only at run time.
@@ -533,5 +536,88 @@ fn store(c: &mut Criterion) {
     store.flush();
 }
 
-criterion_group!(benches, hook_call, threads, production, cardinality, store);
+/// Calls made in a row before a pause: fewer than the store holds before its appender waits
+/// for the disk (the buffer being filled and the 4 its background writer queues, about 1 200
+/// of these records each), so a burst never waits when the writer keeps up between bursts.
+const BURST: u64 = 4_096;
+
+/// The pause after each burst, not measured: longer than the background writer takes to
+/// write a burst's records on this VM's slowest page cache (about 0.5 µs a record, 2 ms a
+/// burst). A burst that still finds it behind waits, and that wait is measured.
+const PAUSE: Duration = Duration::from_millis(3);
+
+/// `iters` calls of `call` in bursts of [`BURST`] with a [`PAUSE`] after each: the time of
+/// the bursts alone.
+fn in_bursts(iters: u64, mut call: impl FnMut()) -> Duration {
+    let mut measured = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(BURST);
+        let start = Instant::now();
+        for _ in 0..n {
+            call();
+        }
+        measured += start.elapsed();
+        left -= n;
+        std::thread::sleep(PAUSE);
+    }
+    measured
+}
+
+/// A long-running process whose calls come in bursts with idle time between them (an MCP
+/// server, a watcher): the OTel path and the store-only path, each in bursts of [`BURST`]
+/// calls. Unlike `hook_call`'s flood, the store's background writer does its I/O between
+/// bursts, as it does in such a process, so the rows measure what the calling thread pays.
+fn bursts(c: &mut Criterion) {
+    let p = Providers::new();
+    let mut g = c.benchmark_group("bursts");
+    let input = 0_u64;
+    {
+        let _open = Activation::new();
+        tracing::dispatcher::with_default(&p.han(false, None), || {
+            g.bench_function("instrument_hook", |b| {
+                b.iter_custom(|iters| {
+                    in_bursts(iters, || {
+                        let _ = black_box(instrumented_bursts(black_box(input)));
+                    })
+                })
+            });
+        });
+        let (_dir, store) = scratch_store("bursts");
+        tracing::dispatcher::with_default(&store_only(store.clone()), || {
+            g.bench_function("instrument_hook_store_only", |b| {
+                b.iter_custom(|iters| {
+                    in_bursts(iters, || {
+                        let _ = black_box(instrumented_store_bursts(black_box(input)));
+                    })
+                })
+            });
+        });
+        store.flush();
+        // Neither OpenTelemetry nor a store: what the call itself costs, for the store's
+        // share of the row above.
+        let no_sink =
+            Dispatch::new(tracing_subscriber::registry().with(HanLayer::builder().build()));
+        tracing::dispatcher::with_default(&no_sink, || {
+            g.bench_function("instrument_hook_no_sink", |b| {
+                b.iter_custom(|iters| {
+                    in_bursts(iters, || {
+                        let _ = black_box(instrumented_no_sink_bursts(black_box(input)));
+                    })
+                })
+            });
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    hook_call,
+    threads,
+    production,
+    cardinality,
+    store,
+    bursts
+);
 criterion_main!(benches);
