@@ -115,11 +115,13 @@ impl Buffer {
         self.text.clear();
     }
 
-    /// Room for about `bytes` more bytes of records without growing.
+    /// Room for `bytes` more bytes of records without growing, however they split between
+    /// strings and the rest (a hook's names are a quarter of its record, a session id makes
+    /// them half): a part that grew mid-batch would copy itself and touch fresh pages on the
+    /// recording thread. Only what is written is ever touched.
     pub(super) fn reserve(&mut self, bytes: usize) {
-        // Strings are about half of a record: a hook's names and a session id.
-        self.fields.reserve(bytes / 2);
-        self.text.reserve(bytes / 2);
+        self.fields.reserve(bytes);
+        self.text.reserve(bytes);
     }
 
     /// Appends one record; on [`TooLong`], nothing is appended.
@@ -704,5 +706,51 @@ pub(super) mod tests {
             }
         }
         assert_eq!(with(&[0xff; 64], "").records().count(), 0);
+    }
+
+    #[test]
+    fn a_reserved_buffer_takes_a_batch_of_any_mix_without_growing() {
+        // Records that are mostly fields (no session, short names) and mostly strings (a
+        // session id, long names): a part that grows mid-batch copies itself on the
+        // recording thread.
+        let long = "a-hook-with-a-long-name-".repeat(4);
+        let mixes = [
+            (
+                None,
+                Entry::Hook {
+                    hook_name: "lint".into(),
+                    hook_type: "Stop".into(),
+                    success: true,
+                    duration_ms: 1.0,
+                },
+            ),
+            (
+                Some("9f1c2a34-5b6d-4e7f-8a9b-0c1d2e3f4a5b"),
+                Entry::Hook {
+                    hook_name: long.as_str().into(),
+                    hook_type: "PostToolUse".into(),
+                    success: true,
+                    duration_ms: 1.0,
+                },
+            ),
+        ];
+        const BATCH: usize = 64 * 1024;
+        for (session_id, entry) in &mixes {
+            let mut buffer = Buffer::default();
+            buffer.reserve(BATCH + 4 * 1024);
+            let (fields, text) = (buffer.fields.capacity(), buffer.text.capacity());
+            let mut seq = 0;
+            while buffer.len() < BATCH {
+                buffer
+                    .push(seq, Duration::from_secs(1), *session_id, entry)
+                    .expect("a short record");
+                seq += 1;
+            }
+            assert_eq!(
+                (buffer.fields.capacity(), buffer.text.capacity()),
+                (fields, text),
+                "{session_id:?}: grew after {seq} records"
+            );
+        }
     }
 }

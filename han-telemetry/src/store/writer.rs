@@ -28,16 +28,21 @@ use super::{compact, day};
 use crate::file::{self, Refused};
 use crate::warn;
 
-/// Buffered bytes (of the compact form) that trigger a write in a long-running process. A
-/// record buffered is about 0.4 of its line (a hook record with a session id: about 95 bytes
-/// buffered, 225 as a line), so a batch writes about 60 KiB of lines: the batches, the memory
-/// they take and what a killed process can lose stay what they were when records were
-/// buffered as lines, 64 KiB at a time. Larger batches would save little: one hand-off (a
-/// thread wake-up, a few microseconds) per 250 or so records.
-pub(crate) const FLUSH_BYTES: usize = 24 * 1024;
-/// A returned buffer larger than this is not kept for the next batch (one that held a record
-/// near the line limit): the buffer kept stays about [`FLUSH_BYTES`].
-const SPARE_MAX: usize = 2 * FLUSH_BYTES;
+/// Buffered bytes (of the compact form) that trigger a write in a long-running process:
+/// about 700 hook records with a session id (95 bytes buffered, 225 as a line: about 160 KiB
+/// of lines), 1 200 without. Each batch costs a hand-off to the background writer (a thread
+/// wake-up, a few microseconds on this VM): at 24 KiB that was about 10 ns a record, the
+/// largest part of a store-only call after its lock (BENCHMARKS.md, "fifth pass"). What a
+/// killed process can lose is bounded by [`FLUSH_AGE`] first: only a process recording more
+/// than about 140 records a second fills a buffer before it is 5 s old.
+pub(crate) const FLUSH_BYTES: usize = 64 * 1024;
+/// A returned buffer larger than this is not kept for a next batch (one that held a record
+/// near the line limit): the buffers kept stay about [`FLUSH_BYTES`] each.
+const SPARE_MAX: usize = 3 * FLUSH_BYTES;
+/// Returned buffers kept for next batches at most: one for each batch the background writer
+/// can hold and the one being filled, so that a long-running process's buffers go round
+/// without an allocation (and its fresh pages) per batch.
+const SPARES: usize = BACKGROUND_QUEUE + 1;
 /// Age of the oldest buffered record that triggers a write.
 pub(crate) const FLUSH_AGE: Duration = Duration::from_secs(5);
 /// After a failed write, records are dropped (not buffered without bound) for this long.
@@ -101,7 +106,12 @@ pub(crate) struct Writer {
     /// What every line starts with: `{"v":1,"id":"<id_prefix>-`.
     line_head: String,
     pending_seq: AtomicU64,
-    state: Mutex<State>,
+    /// What every record is appended to, under a lock held for the append alone. A spin lock
+    /// (yielding while another thread holds it): released by a plain store, where std's mutex
+    /// spends a second atomic read-modify-write per record to look for sleepers; about a
+    /// tenth of a store-only call (BENCHMARKS.md, "fifth pass"). Nothing holds it over I/O
+    /// or anything that can panic.
+    state: StateLock,
     /// The file side, locked apart from `state`, so that appending never waits for a write.
     io: Mutex<IoState>,
     /// Where a long-running process's full buffers go to be written, once it has one.
@@ -111,6 +121,8 @@ pub(crate) struct Writer {
     lines_by_appender: AtomicU64,
 }
 
+type StateLock = spin::mutex::SpinMutex<State, spin::relax::Yield>;
+
 #[derive(Debug, Default)]
 struct State {
     /// The sequence number of the next record (its `id` after the process's digits).
@@ -119,9 +131,9 @@ struct State {
     day: u64,
     /// The buffered records, in their compact form.
     bytes: compact::Buffer,
-    /// An empty buffer the background writer gave back, to take the place of the next batch
-    /// taken (no allocation, no fresh pages to fault in).
-    spare: compact::Buffer,
+    /// Empty buffers the background writer gave back, to take the place of the next batches
+    /// taken (no allocation, no fresh pages to fault in); at most [`SPARES`].
+    spares: Vec<compact::Buffer>,
     /// When the oldest buffered record was made, since the epoch.
     oldest: Option<Duration>,
     paused_until: Option<Instant>,
@@ -208,7 +220,7 @@ impl Writer {
             line_head: line_head(&id_prefix),
             id_prefix,
             pending_seq: AtomicU64::new(0),
-            state: Mutex::new(State::default()),
+            state: StateLock::new(State::default()),
             io: Mutex::new(IoState::default()),
             background: Mutex::new(Background::default()),
             #[cfg(test)]
@@ -242,8 +254,8 @@ impl Writer {
         self.io().target.clone().unwrap_or_else(|| self.dir.clone())
     }
 
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn state(&self) -> spin::mutex::SpinMutexGuard<'_, State, spin::relax::Yield> {
+        self.state.lock()
     }
 
     fn io(&self) -> MutexGuard<'_, IoState> {
@@ -346,16 +358,16 @@ impl Writer {
         }
     }
 
-    /// Keeps a buffer the background writer is done with for the next batch, unless one is
-    /// kept already.
+    /// Keeps a buffer the background writer is done with for a next batch, unless
+    /// [`SPARES`] are kept already.
     fn give_back(&self, mut bytes: compact::Buffer) {
         if bytes.capacity() > SPARE_MAX {
             return;
         }
         bytes.clear();
         let mut state = self.state();
-        if state.spare.capacity() == 0 {
-            state.spare = bytes;
+        if state.spares.len() < SPARES {
+            state.spares.push(bytes);
         }
     }
 
@@ -707,14 +719,14 @@ impl Drop for Writer {
     }
 }
 
-/// Takes the buffered records out of `state`, if any; the spare buffer, if there is one,
+/// Takes the buffered records out of `state`, if any; a spare buffer, if there is one,
 /// takes their place.
 fn take_batch(state: &mut State) -> Option<(u64, compact::Buffer)> {
     if state.bytes.is_empty() {
         return None;
     }
     state.oldest = None;
-    let spare = std::mem::take(&mut state.spare);
+    let spare = state.spares.pop().unwrap_or_default();
     Some((state.day, std::mem::replace(&mut state.bytes, spare)))
 }
 
@@ -1317,7 +1329,13 @@ mod tests {
         assert_eq!(written, appended);
         assert!(fs::metadata(today_file(&dir)).unwrap().len() as usize >= FLUSH_BYTES);
         // The written buffer came back for the next batch.
-        assert!(writer.state().spare.capacity() >= FLUSH_BYTES);
+        assert!(
+            writer
+                .state()
+                .spares
+                .iter()
+                .any(|spare| spare.capacity() >= FLUSH_BYTES)
+        );
     }
 
     #[test]
