@@ -6,8 +6,9 @@
 //! parallel threads never see each other's telemetry and nothing global is set.
 //!
 //! Collection is deterministic: metrics are read with a `ManualReader` (no periodic thread),
-//! and events and spans go through simple (synchronous) processors into in-memory
-//! exporters, so everything recorded before the capture returns is in the snapshot.
+//! and events and spans go into in-memory exporters in the call that makes them (`inline`:
+//! no executor, so a hook polled by any executor records), so everything recorded before
+//! the capture returns is in the snapshot.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -27,6 +28,8 @@ use opentelemetry_sdk::metrics::{
 };
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use tracing::Dispatch;
+
+use crate::inline::{InlineLogs, InlineSpans};
 use tracing::instrument::WithSubscriber as _;
 use tracing_subscriber::layer::SubscriberExt as _;
 
@@ -223,12 +226,12 @@ impl Session {
             .build();
         let logs = InMemoryLogExporter::default();
         let logger = SdkLoggerProvider::builder()
-            .with_simple_exporter(logs.clone())
+            .with_log_processor(InlineLogs::new(logs.clone()))
             .with_resource(resource.clone())
             .build();
         let spans = InMemorySpanExporter::default();
         let tracer = SdkTracerProvider::builder()
-            .with_simple_exporter(spans.clone())
+            .with_span_processor(InlineSpans::new(spans.clone()))
             .with_resource(resource)
             .build();
 

@@ -5,6 +5,7 @@ mod attributes;
 mod capture;
 mod config_fixture;
 mod expect;
+mod inline;
 mod interest;
 mod names;
 mod render;
