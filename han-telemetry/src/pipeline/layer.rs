@@ -307,8 +307,25 @@ impl Pipeline {
         for kv in standard {
             record.add_attribute(kv.key.clone(), value_to_any(kv.value.clone()));
         }
-        logger.emit(record);
+        // A provider given by hand may panic here: the SDK's simple processor exports with
+        // `futures_executor::block_on`, which panics inside another `futures` executor. That
+        // must not reach the hook (or an unfinished call's drop, while unwinding: an abort).
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| logger.emit(record))).is_err() {
+            emit_panicked();
+        }
     }
+}
+
+/// The one line for a log processor that panicked in `emit`.
+#[cold]
+fn emit_panicked() {
+    crate::warn::warn_once(
+        "event-emit-panicked",
+        "the logger provider's processor panicked while emitting an event (the SDK's simple \
+         processor does inside another `futures` executor: give the provider a batch \
+         processor); events it cannot take are not exported, the local store keeps them. The \
+         hook is unaffected",
+    );
 }
 
 fn value_to_any(value: opentelemetry::Value) -> AnyValue {
