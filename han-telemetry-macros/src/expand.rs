@@ -104,14 +104,23 @@ fn start(annotation: &Annotation, kind: &TokenStream, krate: &Path, sync: bool) 
             hook_name,
             hook_type,
         } => {
+            // A string's text as it is, anything else through `Display` (autoref
+            // specialisation: `StrText` first, else `ShownText`).
+            let text = |value: TokenStream| {
+                quote!({
+                    #[allow(unused_imports)]
+                    use #krate::__private::{ShownText as _, StrText as _};
+                    (&#krate::__private::TextOf(&#value)).__han_text()
+                })
+            };
             let shown = |value: &Str| match value {
-                Str::Literal(lit) => quote!(&#lit),
-                Str::Parameter(ident) => quote!(&#ident),
+                Str::Literal(lit) => text(quote!(#lit)),
+                Str::Parameter(ident) => text(quote!(#ident)),
             };
             let name = match hook_name {
                 NameSource::Function(function) => {
                     let function = function.to_string();
-                    quote!(&#function)
+                    text(quote!(#function))
                 }
                 NameSource::Given(value) => shown(value),
             };

@@ -466,3 +466,103 @@ fn without_a_pipeline_no_attribute_value_is_computed() {
         .assert_value(1);
     assert_eq!(FORMATTED.load(Ordering::SeqCst), 1);
 }
+
+/// A name whose `Display` is not its inner string: it is shown, never read as a string.
+struct Prefixed(String);
+
+impl std::fmt::Display for Prefixed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "plugin/{}", self.0)
+    }
+}
+
+#[instrument_hook(hook_type = "Stop", hook_name = name)]
+fn by_str(name: &str) -> u8 {
+    let _ = name;
+    1
+}
+
+#[instrument_hook(hook_type = kind, hook_name = name)]
+fn by_owned(name: String, kind: std::borrow::Cow<'static, str>) -> u8 {
+    let _ = (name, kind);
+    1
+}
+
+#[instrument_hook(hook_type = "Stop", hook_name = name)]
+fn by_shared(name: std::sync::Arc<str>) -> u8 {
+    let _ = name;
+    1
+}
+
+#[instrument_hook(hook_type = "Stop", hook_name = name)]
+fn by_boxed(name: &Box<str>) -> u8 {
+    let _ = name;
+    1
+}
+
+#[instrument_hook(hook_type = "Stop", hook_name = name)]
+fn by_number(name: u32) -> u8 {
+    let _ = name;
+    1
+}
+
+#[instrument_hook(hook_type = "Stop", hook_name = name)]
+fn by_display(name: Prefixed) -> u8 {
+    let _ = name;
+    1
+}
+
+#[instrument_hook(hook_type = "Stop", hook_name = name)]
+async fn by_str_async(name: &str) -> u8 {
+    let _ = name;
+    1
+}
+
+#[test]
+fn a_name_of_any_string_type_or_display_records_as_its_text() {
+    let t = capture(|| {
+        for _ in 0..2 {
+            by_str("lint");
+            by_owned("format".to_owned(), "PreToolUse".into());
+            by_shared("audit".into());
+            by_boxed(&Box::from("scan"));
+            by_number(42);
+            by_display(Prefixed("guard".to_owned()));
+            futures_executor::block_on(by_str_async("async-lint"));
+        }
+    });
+    for (name, kind) in [
+        ("lint", "Stop"),
+        ("format", "PreToolUse"),
+        ("audit", "Stop"),
+        ("scan", "Stop"),
+        ("42", "Stop"),
+        ("plugin/guard", "Stop"),
+        ("async-lint", "Stop"),
+    ] {
+        t.counter(metric::HOOK_EXECUTION)
+            .with("hook_name", name)
+            .with("hook_type", kind)
+            .assert_value(2);
+        t.event(event::HOOK_RESULT)
+            .with("hook_name", name)
+            .assert_exactly(2);
+    }
+}
+
+#[test]
+fn an_async_hook_polled_by_a_futures_executor_records_its_span_and_event() {
+    // The SDK's simple processors export with `futures_executor::block_on`, which panics
+    // inside another `futures` executor (and again in the unfinished call's drop: an abort);
+    // a capture's processors export in the call without one.
+    let t = capture(|| {
+        assert_eq!(futures_executor::block_on(by_str_async("in-executor")), 1);
+    });
+    t.span("hook in-executor").assert_one();
+    t.event(event::HOOK_RESULT)
+        .with("hook_name", "in-executor")
+        .assert_one();
+    t.counter(metric::HOOK_EXECUTION)
+        .with("hook_name", "in-executor")
+        .assert_value(1);
+}

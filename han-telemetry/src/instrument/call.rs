@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 use opentelemetry::StringValue;
 
 use crate::instrument::record::{self, TaskOutcome};
-use crate::instrument::site::{NamedSite, Site, formatted};
+use crate::instrument::site::{NamedSite, Site, Text};
 use crate::pipeline::{Pipeline, is_open, with_current};
 use crate::store::Moment;
 
@@ -188,8 +188,8 @@ impl Call {
     #[inline]
     pub fn start_named(
         site: &'static NamedSite,
-        hook_name: &dyn std::fmt::Display,
-        hook_type: &dyn std::fmt::Display,
+        hook_name: Text<'_>,
+        hook_type: Text<'_>,
         kind: impl FnOnce() -> Kind,
     ) -> Call {
         if !is_open() {
@@ -201,8 +201,8 @@ impl Call {
     #[cold]
     fn start_named_live(
         site: &'static NamedSite,
-        hook_name: &dyn std::fmt::Display,
-        hook_type: &dyn std::fmt::Display,
+        hook_name: Text<'_>,
+        hook_type: Text<'_>,
         kind: impl FnOnce() -> Kind,
     ) -> Call {
         match named_start(site, hook_name, hook_type, kind) {
@@ -425,8 +425,8 @@ impl NamedStart {
     #[inline]
     pub fn new(
         site: &'static NamedSite,
-        hook_name: &dyn std::fmt::Display,
-        hook_type: &dyn std::fmt::Display,
+        hook_name: Text<'_>,
+        hook_type: Text<'_>,
         kind: impl FnOnce() -> Kind,
     ) -> NamedStart {
         if !is_open() {
@@ -460,8 +460,8 @@ impl NamedStart {
 #[cold]
 fn named_start(
     site: &'static NamedSite,
-    hook_name: &dyn std::fmt::Display,
-    hook_type: &dyn std::fmt::Display,
+    hook_name: Text<'_>,
+    hook_type: Text<'_>,
     kind: impl FnOnce() -> Kind,
 ) -> NamedStart {
     // Another thread's pipeline may hold the gate open: look for ours before formatting.
@@ -471,7 +471,7 @@ fn named_start(
         return NamedStart::Off;
     }
     let (mut a, mut b) = ([0u8; 128], [0u8; 128]);
-    let kind = match (formatted(hook_name, &mut a), formatted(hook_type, &mut b)) {
+    let kind = match (hook_name.read(&mut a), hook_type.read(&mut b)) {
         (Some(name), Some(kind_value)) => match site.known(name, kind_value) {
             Some(known) => return NamedStart::Known(known),
             None => Kind::Hook {

@@ -2,7 +2,7 @@
 //! signatures change without notice.
 
 pub use crate::instrument::call::{Call, Entered, InCall, Kind, NamedStart};
-pub use crate::instrument::site::{NAMES, NamedSite, Site, unbound_calls};
+pub use crate::instrument::site::{NAMES, NamedSite, Site, Text, unbound_calls};
 
 /// The instrumented call of a synchronous annotated function, out of line: `body` run inside
 /// `call`, finished with the outcome `success` gives.
@@ -45,6 +45,81 @@ pub fn instrumented_at<R>(
     success: impl FnOnce(&R) -> bool,
 ) -> R {
     crate::instrument::call::run_at(site, body, success)
+}
+
+/// A parameter's value, to be turned into a [`Text`].
+pub struct TextOf<'a, T: ?Sized>(pub &'a T);
+
+impl<T: ?Sized> std::fmt::Debug for TextOf<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TextOf").finish_non_exhaustive()
+    }
+}
+
+/// The string types whose `Display` is their text: `str`, `String`, `Cow<str>`, `Box<str>`,
+/// `Arc<str>`, `Rc<str>`, and references to them.
+pub trait AsStr {
+    /// The text.
+    fn __han_str(&self) -> &str;
+}
+
+impl AsStr for str {
+    #[inline]
+    fn __han_str(&self) -> &str {
+        self
+    }
+}
+
+macro_rules! as_str_by_deref {
+    ($($ty:ty),*) => {$(
+        impl AsStr for $ty {
+            #[inline]
+            fn __han_str(&self) -> &str {
+                self
+            }
+        }
+    )*};
+}
+
+as_str_by_deref!(
+    String,
+    std::borrow::Cow<'_, str>,
+    Box<str>,
+    std::sync::Arc<str>,
+    std::rc::Rc<str>
+);
+
+impl<T: ?Sized + AsStr> AsStr for &T {
+    #[inline]
+    fn __han_str(&self) -> &str {
+        (**self).__han_str()
+    }
+}
+
+/// [`Text::Str`] for a string type: picked first.
+pub trait StrText<'a> {
+    /// The value as the site looks it up.
+    fn __han_text(&self) -> Text<'a>;
+}
+
+impl<'a, T: ?Sized + AsStr> StrText<'a> for TextOf<'a, T> {
+    #[inline]
+    fn __han_text(&self) -> Text<'a> {
+        Text::Str(self.0.__han_str())
+    }
+}
+
+/// [`Text::Shown`] for anything else that implements `Display`.
+pub trait ShownText<'a> {
+    /// The value as the site looks it up.
+    fn __han_text(&self) -> Text<'a>;
+}
+
+impl<'a, T: std::fmt::Display> ShownText<'a> for &TextOf<'a, T> {
+    #[inline]
+    fn __han_text(&self) -> Text<'a> {
+        Text::Shown(self.0)
+    }
 }
 
 /// Outcome of a `Result` return: success on `Ok`. Chosen by autoref specialisation, so it

@@ -71,6 +71,40 @@ pub struct NamedSite {
 /// costs no allocation per call.
 type Named = Site;
 
+/// A hook's name or type from a parameter, as its call site looks it up among the names it
+/// knows: a string's text as it is, anything else through its `Display` (formatted into the
+/// stack, [`formatted`]). The expansion picks one by autoref specialisation
+/// (`__private::StrText`, else `__private::ShownText`): the text is the same either way, a
+/// string just skips the formatting machinery.
+#[derive(Clone, Copy)]
+pub enum Text<'a> {
+    /// A string type's text.
+    Str(&'a str),
+    /// Any other value, shown.
+    Shown(&'a dyn std::fmt::Display),
+}
+
+impl std::fmt::Debug for Text<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Text::Str(text) => f.debug_tuple("Str").field(text).finish(),
+            Text::Shown(shown) => f.debug_tuple("Shown").field(&shown.to_string()).finish(),
+        }
+    }
+}
+
+impl<'a> Text<'a> {
+    /// The text: a string's as it is, any other value's formatted into `buf`; `None` when it
+    /// does not fit there.
+    #[inline]
+    pub(crate) fn read(self, buf: &'a mut [u8; 128]) -> Option<&'a str> {
+        match self {
+            Text::Str(text) => Some(text),
+            Text::Shown(shown) => formatted(shown, buf),
+        }
+    }
+}
+
 /// Formats a value into a stack buffer, for comparing it with known names without
 /// allocating; `None` when it does not fit.
 pub(crate) fn formatted<'b>(
