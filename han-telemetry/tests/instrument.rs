@@ -495,7 +495,7 @@ fn by_shared(name: std::sync::Arc<str>) -> u8 {
 }
 
 #[instrument_hook(hook_type = "Stop", hook_name = name)]
-fn by_boxed(name: &Box<str>) -> u8 {
+fn by_boxed(name: Box<str>) -> u8 {
     let _ = name;
     1
 }
@@ -525,7 +525,7 @@ fn a_name_of_any_string_type_or_display_records_as_its_text() {
             by_str("lint");
             by_owned("format".to_owned(), "PreToolUse".into());
             by_shared("audit".into());
-            by_boxed(&Box::from("scan"));
+            by_boxed(Box::from("scan"));
             by_number(42);
             by_display(Prefixed("guard".to_owned()));
             futures_executor::block_on(by_str_async("async-lint"));
