@@ -106,21 +106,22 @@ fn start(annotation: &Annotation, kind: &TokenStream, krate: &Path, sync: bool) 
         } => {
             // A string's text as it is, anything else through `Display` (autoref
             // specialisation: `StrText` first, else `ShownText`).
-            let text = |value: TokenStream| {
-                quote!({
+            let text = |value: TokenStream, span: proc_macro2::Span| {
+                quote_spanned!(span=> {
                     #[allow(unused_imports)]
                     use #krate::__private::{ShownText as _, StrText as _};
                     (&#krate::__private::TextOf(&#value)).__han_text()
                 })
             };
             let shown = |value: &Str| match value {
-                Str::Literal(lit) => text(quote!(#lit)),
-                Str::Parameter(ident) => text(quote!(#ident)),
+                Str::Literal(lit) => text(quote!(#lit), lit.span()),
+                Str::Parameter(ident) => text(quote!(#ident), ident.span()),
             };
             let name = match hook_name {
                 NameSource::Function(function) => {
+                    let span = function.span();
                     let function = function.to_string();
-                    text(quote!(#function))
+                    text(quote!(#function), span)
                 }
                 NameSource::Given(value) => shown(value),
             };

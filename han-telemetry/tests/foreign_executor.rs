@@ -36,9 +36,14 @@ fn a_simple_processor_inside_a_futures_executor_leaves_the_hook_unchanged() {
     });
     assert_eq!(answers, vec![Ok(1), Ok(2), Ok(3)]);
     // The processor could not export them; the store has every run.
-    assert!(events.get_emitted_logs().expect("read the exporter").is_empty());
+    assert!(
+        events
+            .get_emitted_logs()
+            .expect("read the exporter")
+            .is_empty()
+    );
     store.flush();
-    let scan = han_telemetry::store::scan(scratch.path(), std::time::UNIX_EPOCH)
-        .expect("scan the store");
+    let scan =
+        han_telemetry::store::scan(scratch.path(), std::time::UNIX_EPOCH).expect("scan the store");
     assert_eq!(scan.records.len(), 3, "every run is in the store");
 }

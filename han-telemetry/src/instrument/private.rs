@@ -109,15 +109,21 @@ impl<'a, T: ?Sized + AsStr> StrText<'a> for TextOf<'a, T> {
     }
 }
 
-/// [`Text::Shown`] for anything else that implements `Display`.
-pub trait ShownText<'a> {
+/// [`Text::Shown`] for anything else that implements `Display`. The bound is on the method,
+/// not the impl, so that a value without `Display` is told just that, at the parameter.
+pub trait ShownText<'a, T> {
     /// The value as the site looks it up.
-    fn __han_text(&self) -> Text<'a>;
+    fn __han_text(&self) -> Text<'a>
+    where
+        T: std::fmt::Display;
 }
 
-impl<'a, T: std::fmt::Display> ShownText<'a> for &TextOf<'a, T> {
+impl<'a, T> ShownText<'a, T> for &TextOf<'a, T> {
     #[inline]
-    fn __han_text(&self) -> Text<'a> {
+    fn __han_text(&self) -> Text<'a>
+    where
+        T: std::fmt::Display,
+    {
         Text::Shown(self.0)
     }
 }
