@@ -31,25 +31,42 @@ fn at_once(export: impl Future<Output = OTelSdkResult>) -> OTelSdkResult {
     }
 }
 
-/// Events into an [`InMemoryLogExporter`], each in the call that emits it.
+/// Records into an in-memory exporter `E`, each in the call that makes it; stopped by
+/// shutdown, as the SDK's simple processors are.
 #[derive(Debug)]
-pub(crate) struct InlineLogs {
-    exporter: InMemoryLogExporter,
+pub(crate) struct Inline<E> {
+    exporter: E,
     stopped: AtomicBool,
 }
 
-impl InlineLogs {
-    pub(crate) fn new(exporter: InMemoryLogExporter) -> Self {
-        InlineLogs {
+impl<E> Inline<E> {
+    pub(crate) fn new(exporter: E) -> Self {
+        Inline {
             exporter,
             stopped: AtomicBool::new(false),
         }
     }
+
+    fn stopped(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed)
+    }
+
+    /// Stops it, then `shutdown` of the exporter.
+    fn stop(&self, shutdown: impl FnOnce(&E) -> OTelSdkResult) -> OTelSdkResult {
+        self.stopped.store(true, Ordering::Relaxed);
+        shutdown(&self.exporter)
+    }
 }
+
+/// Events into an [`InMemoryLogExporter`], each in the call that emits it.
+pub(crate) type InlineLogs = Inline<InMemoryLogExporter>;
+
+/// Spans into an [`InMemorySpanExporter`], each in the call that ends it.
+pub(crate) type InlineSpans = Inline<InMemorySpanExporter>;
 
 impl LogProcessor for InlineLogs {
     fn emit(&self, record: &mut SdkLogRecord, scope: &InstrumentationScope) {
-        if self.stopped.load(Ordering::Relaxed) {
+        if self.stopped() {
             return;
         }
         // As the SDK's processors: nothing the export records is recorded again.
@@ -62,8 +79,7 @@ impl LogProcessor for InlineLogs {
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.stopped.store(true, Ordering::Relaxed);
-        self.exporter.shutdown_with_timeout(timeout)
+        self.stop(|exporter| exporter.shutdown_with_timeout(timeout))
     }
 
     fn set_resource(&mut self, resource: &Resource) {
@@ -71,27 +87,11 @@ impl LogProcessor for InlineLogs {
     }
 }
 
-/// Spans into an [`InMemorySpanExporter`], each in the call that ends it.
-#[derive(Debug)]
-pub(crate) struct InlineSpans {
-    exporter: InMemorySpanExporter,
-    stopped: AtomicBool,
-}
-
-impl InlineSpans {
-    pub(crate) fn new(exporter: InMemorySpanExporter) -> Self {
-        InlineSpans {
-            exporter,
-            stopped: AtomicBool::new(false),
-        }
-    }
-}
-
 impl SpanProcessor for InlineSpans {
     fn on_start(&self, _span: &mut Span, _cx: &opentelemetry::Context) {}
 
     fn on_end(&self, span: SpanData) {
-        if !span.span_context.is_sampled() || self.stopped.load(Ordering::Relaxed) {
+        if !span.span_context.is_sampled() || self.stopped() {
             return;
         }
         let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
@@ -103,8 +103,7 @@ impl SpanProcessor for InlineSpans {
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.stopped.store(true, Ordering::Relaxed);
-        self.exporter.shutdown_with_timeout(timeout)
+        self.stop(|exporter| exporter.shutdown_with_timeout(timeout))
     }
 
     fn set_resource(&mut self, resource: &Resource) {

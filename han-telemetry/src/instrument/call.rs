@@ -455,10 +455,27 @@ impl NamedStart {
     }
 }
 
+/// A pair of strings the site knows records as literals at once (`run_at` looks the pipeline
+/// up, and a thread without one runs the body alone); anything else goes the slow way.
+#[inline]
+fn named_start(
+    site: &'static NamedSite,
+    hook_name: Text<'_>,
+    hook_type: Text<'_>,
+    kind: impl FnOnce() -> Kind,
+) -> NamedStart {
+    if let (Text::Str(name), Text::Str(kind_value)) = (hook_name, hook_type)
+        && let Some(known) = site.known(name, kind_value)
+    {
+        return NamedStart::Known(known);
+    }
+    named_start_slow(site, hook_name, hook_type, kind)
+}
+
 /// Each value is formatted once, into the stack, and only under a pipeline; a known pair
 /// records as literals.
 #[cold]
-fn named_start(
+fn named_start_slow(
     site: &'static NamedSite,
     hook_name: Text<'_>,
     hook_type: Text<'_>,
