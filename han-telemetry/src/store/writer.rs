@@ -713,7 +713,10 @@ impl Drop for Writer {
     fn drop(&mut self) {
         // No waiting for the background writer: this may run on its thread (it held the last
         // strong handle for a moment). The last `LocalStore` closed it already.
-        if let Some((day, bytes)) = take_batch(&mut self.state()) {
+        // Taken in a statement of its own: the lock's guard must be gone before the write,
+        // whose failure takes the lock again (in an `if let`, it would live through the body).
+        let batch = take_batch(&mut self.state());
+        if let Some((day, bytes)) = batch {
             self.write_batch(day, &bytes, &mut Vec::new());
         }
     }
@@ -1510,6 +1513,25 @@ mod tests {
         assert!(writer.state().bytes.is_empty());
         assert!(writer.state().paused_until.is_some());
         assert_eq!(fs::read_to_string(&dir).unwrap(), "not a directory");
+    }
+
+    #[test]
+    fn a_writer_dropped_with_records_and_an_unwritable_store_returns() {
+        let tmp = TempDir::new("store-drop-broken");
+        let dir = tmp.write("metrics", "not a directory");
+        let writer = Writer::new(dir, 30);
+        writer.append(None, hook("lint"));
+        let (done, finished) = std::sync::mpsc::channel();
+        // The drop writes the buffered record, fails, and pauses the store: under the lock
+        // its write was taken under, that waited forever.
+        std::thread::spawn(move || {
+            drop(writer);
+            let _ = done.send(());
+        });
+        assert!(
+            finished.recv_timeout(Duration::from_secs(20)).is_ok(),
+            "the drop of a writer whose write fails did not return"
+        );
     }
 
     /// A home where Han 3.21.4 has its data in `~/.claude/han` (`from`) and may move it to
