@@ -73,7 +73,7 @@ type Named = Site;
 
 /// A hook's name or type from a parameter, as its call site looks it up among the names it
 /// knows: a string's text as it is, anything else through its `Display` (formatted into the
-/// stack, [`formatted`]). The expansion picks one by autoref specialisation
+/// stack). The expansion picks one by autoref specialisation
 /// (`__private::StrText`, else `__private::ShownText`): the text is the same either way, a
 /// string just skips the formatting machinery.
 #[derive(Clone, Copy)]
